@@ -1,0 +1,50 @@
+/**
+ * The public event contract (ARCHITECTURE.md, "Wire contract"): one zod schema per event payload,
+ * shared by every producer (gateway-node, the Worker's routes) and consumer (the GuildHub, clients).
+ */
+import { z } from "zod";
+
+/** Discord snowflake: a decimal string of up to 20 digits (64-bit unsigned). */
+export const Snowflake = z
+  .string()
+  .regex(/^\d{1,20}$/, "must be a Discord snowflake (a string of digits)");
+
+export const RoomCreatedPayload = z.object({
+  channelId: Snowflake,
+  name: z.string().min(1).max(100),
+  guildId: Snowflake,
+});
+export const RoomDeletedPayload = z.object({ channelId: Snowflake, guildId: Snowflake });
+export const VoiceJoinedPayload = z.object({ guildId: Snowflake, channelId: Snowflake, userId: Snowflake });
+export const VoiceLeftPayload = z.object({
+  guildId: Snowflake,
+  channelId: Snowflake.nullable(),
+  userId: Snowflake,
+});
+
+/** Payload schema of each public event, keyed by event name. */
+export const EventPayloads = {
+  "room.created": RoomCreatedPayload,
+  "room.deleted": RoomDeletedPayload,
+  "voice.joined": VoiceJoinedPayload,
+  "voice.left": VoiceLeftPayload,
+} as const;
+
+export type EventName = keyof typeof EventPayloads;
+export type EventPayload<E extends EventName> = z.infer<(typeof EventPayloads)[E]>;
+export const EventNames = Object.keys(EventPayloads) as EventName[];
+
+/** One voice state as the hub keeps it: who is in which channel. */
+export const VoiceMember = z.object({ userId: Snowflake, channelId: Snowflake });
+export type VoiceMember = z.infer<typeof VoiceMember>;
+
+/**
+ * A full picture of a guild's voice presence, sent by gateway-node after every (re)identify and
+ * when its outbox overflows. The hub diffs it against what it holds and broadcasts the difference
+ * as ordinary voice.joined / voice.left events, so clients never need a special case.
+ */
+export const PresenceSnapshotPayload = z.object({
+  guildId: Snowflake,
+  voiceStates: z.array(VoiceMember).max(250_000),
+});
+export type PresenceSnapshotPayload = z.infer<typeof PresenceSnapshotPayload>;

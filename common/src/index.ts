@@ -1,0 +1,6 @@
+export * from "./events.ts";
+export * from "./internal.ts";
+export * from "./envelope.ts";
+export * from "./hmac.ts";
+export * from "./log.ts";
+export * from "./backoff.ts";
