@@ -1,0 +1,76 @@
+/**
+ * The Worker's bindings and configuration. Raw strings from wrangler vars/secrets are parsed once
+ * per isolate into `Config`; a missing or malformed setting fails loudly with its name.
+ */
+import { z } from "zod";
+import { Snowflake } from "@spell-coven/common";
+import type { GuildHub } from "./hub/GuildHub.ts";
+
+export interface Env {
+  GUILD_HUB: DurableObjectNamespace<GuildHub>;
+  DISCORD_BOT_TOKEN?: string;
+  PRIMARY_GUILD_ID: string;
+  HUB_SECRET?: string;
+  JWT_ISSUER: string;
+  JWT_AUDIENCE: string;
+  JWT_PUBLIC_JWK_URL: string;
+  VITE_BASE_URL?: string;
+  LOG_LEVEL?: string;
+  MAX_API_RETRIES?: string;
+  MAX_WS_RECONNECT_ATTEMPTS?: string;
+  DISCORD_API_BASE?: string;
+  /** How long a new socket may take to send its auth message (ms). Default 10000. */
+  WS_AUTH_TIMEOUT_MS?: string;
+}
+
+type WorkerEnv = Env;
+declare global {
+  namespace Cloudflare {
+    interface Env extends WorkerEnv {}
+  }
+}
+
+const csvSnowflakes = z
+  .string()
+  .transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean))
+  .pipe(z.array(Snowflake).min(1, "must list at least one guild id"));
+
+const ConfigSchema = z.object({
+  DISCORD_BOT_TOKEN: z.string().optional(),
+  PRIMARY_GUILD_ID: csvSnowflakes,
+  HUB_SECRET: z.string().min(16, "must be at least 16 characters (32+ random bytes recommended)").optional(),
+  JWT_ISSUER: z.string().min(1),
+  JWT_AUDIENCE: z.string().min(1),
+  JWT_PUBLIC_JWK_URL: z.url(),
+  VITE_BASE_URL: z.string().optional(),
+  LOG_LEVEL: z.string().optional(),
+  MAX_API_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
+  MAX_WS_RECONNECT_ATTEMPTS: z.coerce.number().int().min(0).max(100).default(5),
+  DISCORD_API_BASE: z.url().default("https://discord.com/api/v10"),
+  WS_AUTH_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+});
+
+export type Config = z.infer<typeof ConfigSchema> & { allowedOrigins: string[] };
+
+const cache = new WeakMap<object, Config>();
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Parses the environment once per isolate (env objects are stable per isolate). */
+export function getConfig(env: Env): Config {
+  let config = cache.get(env);
+  if (config) return config;
+  const parsed = ConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new ConfigError(`Worker configuration is invalid: ${detail}`);
+  }
+  config = {
+    ...parsed.data,
+    allowedOrigins: (parsed.data.VITE_BASE_URL ?? "").split(",").map((o) => o.trim().replace(/\/$/, "")).filter(Boolean),
+  };
+  cache.set(env, config);
+  return config;
+}

@@ -1,0 +1,49 @@
+/**
+ * Every error answer of the Worker: `{ error: { code, message, requestId, details? } }` with a
+ * stable machine code. Routes throw ApiError; the app's onError turns it into JSON.
+ */
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+export const ErrorCodes = {
+  BAD_REQUEST: 400,
+  INVALID_JSON: 400,
+  VALIDATION_FAILED: 400,
+  UNAUTHORIZED: 401,
+  TOKEN_EXPIRED: 401,
+  SIGNATURE_MISSING: 401,
+  SIGNATURE_MALFORMED: 401,
+  SIGNATURE_INVALID: 401,
+  TIMESTAMP_STALE: 401,
+  FORBIDDEN: 403,
+  ORIGIN_NOT_ALLOWED: 403,
+  DISCORD_FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  DISCORD_NOT_FOUND: 404,
+  UNKNOWN_GUILD: 404,
+  BODY_TOO_LARGE: 413,
+  UPGRADE_REQUIRED: 426,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+  NOT_CONFIGURED: 500,
+  DISCORD_UNAVAILABLE: 502,
+  DISCORD_ERROR: 502,
+} as const satisfies Record<string, ContentfulStatusCode>;
+export type ErrorCode = keyof typeof ErrorCodes;
+
+export class ApiError extends Error {
+  override name = "ApiError";
+  readonly status: ContentfulStatusCode;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+    status?: ContentfulStatusCode,
+  ) {
+    super(message);
+    this.status = status ?? ErrorCodes[code];
+  }
+}
+
+export function errorBody(code: string, message: string, requestId: string, details?: unknown) {
+  return { error: { code, message, requestId, ...(details === undefined ? {} : { details }) } };
+}

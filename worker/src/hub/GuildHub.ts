@@ -1,0 +1,298 @@
+/**
+ * GuildHub: one Durable Object per guild. It holds the players' WebSockets (hibernatable), the
+ * guild's voice presence and rooms, and sequences every event it broadcasts.
+ *
+ * Flow: the Worker forwards `/api/ws` upgrades here (fetch) and calls `ingest()` over RPC with
+ * events from gateway-node or its own routes. Each public event gets the next per-guild `seq`, is
+ * serialized once, stored in a bounded history for resume, and sent as the same string to every
+ * authenticated socket.
+ */
+import { DurableObject } from "cloudflare:workers";
+import {
+  ClientMessage,
+  CloseCodes,
+  createLogger,
+  PING,
+  PONG,
+  type AuthOk,
+  type ErrorAck,
+  type HubEvent,
+  type Logger,
+} from "@spell-coven/common";
+import { getConfig, type Env } from "../env.ts";
+import { TokenError, verifyPlayerToken } from "../auth/jwt.ts";
+import { applyEvent } from "./apply.ts";
+import { HubStore } from "./store.ts";
+import { SocketRegistry, type SocketState } from "./sockets.ts";
+import {
+  IDLE_TIMEOUT_MS,
+  MAX_CLIENT_LAG,
+  MAX_CLIENT_MESSAGE_BYTES,
+  MAX_SOCKETS,
+  SWEEP_INTERVAL_MS,
+} from "./limits.ts";
+
+export const GUILD_ID_HEADER = "X-Guild-Id";
+
+export interface IngestResult {
+  accepted: number;
+  duplicates: number;
+  /** Public events broadcast as a result. */
+  broadcast: number;
+  seq: number;
+}
+
+export interface HubStatus {
+  guildId: string | null;
+  seq: number;
+  epoch: string;
+  sockets: number;
+  authenticated: number;
+  presence: Record<string, string[]>;
+}
+
+export class GuildHub extends DurableObject<Env> {
+  readonly #store: HubStore;
+  readonly #sockets: SocketRegistry;
+  readonly #log: Logger;
+  #lastPrune = 0;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#store = new HubStore(ctx.storage.sql);
+    this.#sockets = new SocketRegistry(ctx.getWebSockets());
+    this.#log = createLogger(env.LOG_LEVEL, { service: "guild-hub", guildId: this.#store.guildId ?? undefined });
+    // Keep-alive pings are answered by the runtime without waking the object.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
+  }
+
+  // ---- RPC ------------------------------------------------------------------------------------
+
+  /** Applies events in order; duplicates (by id) are counted and skipped. */
+  async ingest(events: HubEvent[]): Promise<IngestResult> {
+    const now = Date.now();
+    let accepted = 0;
+    let duplicates = 0;
+    let broadcast = 0;
+    for (const e of events) {
+      this.#store.guildId = e.guildId;
+      if (!this.#store.markSeen(e.id, now)) {
+        duplicates++;
+        continue;
+      }
+      accepted++;
+      for (const pub of applyEvent(this.#store, e, now)) {
+        this.#broadcast(pub.event, pub.payload, e.ts ?? now);
+        broadcast++;
+      }
+    }
+    this.#log.debug("ingested", { accepted, duplicates, broadcast, seq: this.#store.seq });
+    return { accepted, duplicates, broadcast, seq: this.#store.seq };
+  }
+
+  async status(): Promise<HubStatus> {
+    let authenticated = 0;
+    for (const [, s] of this.#sockets.entries()) if (s.userId) authenticated++;
+    return {
+      guildId: this.#store.guildId,
+      seq: this.#store.seq,
+      epoch: this.#store.epoch,
+      sockets: this.#sockets.size,
+      authenticated,
+      presence: this.#store.presenceByChannel(),
+    };
+  }
+
+  // ---- WebSocket lifecycle --------------------------------------------------------------------
+
+  override async fetch(request: Request): Promise<Response> {
+    if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
+      return Response.json({ error: { code: "UPGRADE_REQUIRED", message: "Connect with a WebSocket." } }, { status: 426 });
+    }
+    const guildId = request.headers.get(GUILD_ID_HEADER);
+    if (guildId) this.#store.guildId = guildId;
+    if (this.#sockets.size >= MAX_SOCKETS) {
+      return Response.json({ error: { code: "HUB_FULL", message: "This guild has too many connections; retry later." } }, { status: 503 });
+    }
+    const { 0: client, 1: server } = new WebSocketPair();
+    this.ctx.acceptWebSocket(server);
+    const now = Date.now();
+    const authDeadline = now + getConfig(this.env).WS_AUTH_TIMEOUT_MS;
+    this.#sockets.save(server, {
+      id: crypto.randomUUID().slice(0, 8),
+      connectedAt: now,
+      authDeadline,
+      userId: null,
+      expiresAt: null,
+      ackedSeq: 0,
+      lastMessageAt: now,
+    });
+    await this.#scheduleAlarm(authDeadline);
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    const state = this.#sockets.get(ws);
+    if (!state) return; // closed by us a moment ago
+    try {
+      await this.#onMessage(ws, state, message);
+    } catch (err) {
+      this.#log.error("message handler failed", { socket: state.id, err });
+      this.#sendError(ws, "INTERNAL", "The server could not process that message; it was not applied.");
+    }
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    const state = this.#sockets.get(ws);
+    this.#sockets.delete(ws);
+    this.#log.debug("socket closed", { socket: state?.id, code, reason });
+  }
+
+  override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
+    const state = this.#sockets.get(ws);
+    this.#sockets.delete(ws);
+    this.#log.info("socket error", { socket: state?.id, err: error });
+  }
+
+  /** One alarm multiplexes every timer: auth deadlines, token expiry, idle sweep, dedup pruning. */
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    for (const [ws, s] of this.#sockets.entries()) {
+      if (!s.userId) {
+        if (now >= s.authDeadline) this.#sockets.close(ws, CloseCodes.AuthTimeout, "No auth message in time; send it first.");
+        continue;
+      }
+      if (s.expiresAt !== null && now >= s.expiresAt) {
+        this.#sockets.close(ws, CloseCodes.TokenExpired, "Token expired: get a new token and reconnect with resume.");
+        continue;
+      }
+      const pinged = this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0;
+      if (Math.max(pinged, s.lastMessageAt) < now - IDLE_TIMEOUT_MS) {
+        this.#sockets.close(ws, CloseCodes.Idle, `No ping for ${IDLE_TIMEOUT_MS / 1000} s; reconnect.`);
+      }
+    }
+    if (now - this.#lastPrune > 60 * 60_000) {
+      this.#store.pruneSeen(now);
+      this.#lastPrune = now;
+    }
+    await this.#scheduleAlarm();
+  }
+
+  // ---- internals ------------------------------------------------------------------------------
+
+  async #onMessage(ws: WebSocket, state: SocketState, message: string | ArrayBuffer): Promise<void> {
+    if (typeof message !== "string" || message.length > MAX_CLIENT_MESSAGE_BYTES) {
+      return this.#protocolViolation(ws, state, "Messages must be JSON text under 16 KB.");
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(message);
+    } catch {
+      return this.#protocolViolation(ws, state, "Message is not valid JSON.");
+    }
+    const parsed = ClientMessage.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return this.#protocolViolation(ws, state, `Invalid message: ${issue?.path.join(".") || "type"}: ${issue?.message}`);
+    }
+    const msg = parsed.data;
+    if (msg.type === "auth") {
+      if (state.userId) return this.#sendError(ws, "ALREADY_AUTHENTICATED", "This connection is already authenticated.");
+      return this.#authenticate(ws, state, msg.token, msg.resume);
+    }
+    if (!state.userId) return this.#protocolViolation(ws, state, 'The first message must be {"type":"auth","token":"..."}.');
+    if (msg.seq > state.ackedSeq && msg.seq <= this.#store.seq) {
+      this.#sockets.save(ws, { ...state, ackedSeq: msg.seq, lastMessageAt: Date.now() });
+    }
+  }
+
+  /** Before auth a bad message closes the socket; after auth it is answered and ignored. */
+  #protocolViolation(ws: WebSocket, state: SocketState, message: string): void {
+    if (state.userId) this.#sendError(ws, "BAD_MESSAGE", message);
+    else this.#sockets.close(ws, CloseCodes.ProtocolError, message);
+  }
+
+  async #authenticate(ws: WebSocket, state: SocketState, token: string, resume?: { seq: number; epoch?: string | undefined }): Promise<void> {
+    const config = getConfig(this.env);
+    let player;
+    try {
+      player = await verifyPlayerToken(token, { jwksUrl: config.JWT_PUBLIC_JWK_URL, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE });
+    } catch (err) {
+      if (!(err instanceof TokenError)) throw err;
+      this.#log.info("ws auth rejected", { socket: state.id, reason: err.message });
+      const code = err.code === "TOKEN_EXPIRED" ? CloseCodes.TokenExpired : CloseCodes.AuthFailed;
+      return this.#sockets.close(ws, code, err.message);
+    }
+    // The socket may have closed, or timed out, while the keys were fetched.
+    const current = this.#sockets.get(ws);
+    if (!current || current.userId) return;
+
+    const seq = this.#store.seq;
+    const canResume =
+      resume !== undefined &&
+      resume.epoch === this.#store.epoch &&
+      resume.seq <= seq &&
+      resume.seq >= this.#store.oldestHeldSeq() - 1;
+    const now = Date.now();
+    this.#sockets.save(ws, { ...current, userId: player.userId, expiresAt: player.expiresAt, ackedSeq: canResume ? resume.seq : seq, lastMessageAt: now });
+
+    const ok: AuthOk = {
+      v: 1,
+      type: "ack",
+      event: "auth.ok",
+      guildId: this.#store.guildId ?? "",
+      userId: player.userId,
+      seq,
+      epoch: this.#store.epoch,
+      resumed: canResume,
+      presence: this.#store.presenceByChannel(),
+      expiresAt: player.expiresAt,
+      maxLag: MAX_CLIENT_LAG,
+      ts: now,
+    };
+    ws.send(JSON.stringify(ok));
+    if (canResume) for (const data of this.#store.eventsAfter(resume.seq)) ws.send(data);
+    this.#log.info("ws authenticated", { socket: state.id, userId: player.userId, resumed: canResume, fromSeq: resume?.seq });
+    await this.#scheduleAlarm(player.expiresAt);
+  }
+
+  #broadcast(event: string, payload: unknown, ts: number): void {
+    const { seq, data } = this.#store.append((seq) => JSON.stringify({ v: 1, type: "event", event, payload, ts, seq }));
+    for (const [ws, s] of this.#sockets.entries()) {
+      if (!s.userId) continue;
+      if (seq - s.ackedSeq > MAX_CLIENT_LAG) {
+        this.#log.warn("closing slow consumer", { socket: s.id, userId: s.userId, ackedSeq: s.ackedSeq, seq });
+        this.#sockets.close(ws, CloseCodes.SlowConsumer, `Fell more than ${MAX_CLIENT_LAG} events behind; reconnect with resume.`);
+        continue;
+      }
+      try {
+        ws.send(data);
+      } catch (err) {
+        this.#log.info("send failed; dropping socket", { socket: s.id, err });
+        this.#sockets.close(ws, 1011, "Send failed.");
+      }
+    }
+  }
+
+  #sendError(ws: WebSocket, code: string, message: string): void {
+    const err: ErrorAck = { v: 1, type: "ack", event: "error", payload: { code, message }, ts: Date.now() };
+    try {
+      ws.send(JSON.stringify(err));
+    } catch {
+      // socket already gone
+    }
+  }
+
+  /** Sets the alarm to the earliest pending deadline (or `hint`), never later than one already set. */
+  async #scheduleAlarm(hint?: number): Promise<void> {
+    const now = Date.now();
+    let next = hint ?? Infinity;
+    for (const [, s] of this.#sockets.entries()) {
+      next = Math.min(next, s.userId ? now + SWEEP_INTERVAL_MS : s.authDeadline);
+      if (s.expiresAt !== null) next = Math.min(next, s.expiresAt);
+    }
+    if (next === Infinity) return;
+    const existing = await this.ctx.storage.getAlarm();
+    if (existing === null || existing > next || existing < now) await this.ctx.storage.setAlarm(Math.max(next, now + 1));
+  }
+}

@@ -1,0 +1,7 @@
+import { app } from "./app.ts";
+
+export { GuildHub } from "./hub/GuildHub.ts";
+
+export default {
+  fetch: app.fetch,
+} satisfies ExportedHandler<import("./env.ts").Env>;
