@@ -1,0 +1,510 @@
+/**
+ * One Gateway v10 connection (one shard), following Discord's "Connection Lifecycle":
+ * Hello -> first heartbeat after interval * random() -> Identify (throttled) or Resume ->
+ * READY / RESUMED -> dispatches. Op 1 is answered at once; a heartbeat not acknowledged before
+ * the next one is a zombie: close with 4900 (keeps the session) and resume on resume_gateway_url.
+ * Op 7 -> resume; op 9 d:true -> resume, d:false -> wait 1-5 s, identify; close codes per
+ * close-codes.ts. Consecutive failed attempts back off 1, 2, 4, 8, 16 s (jittered); after
+ * `maxReconnectAttempts` of them the shard gives up (the process exits, its restart policy takes
+ * over).
+ */
+import WebSocket from "ws";
+import { backoffDelay, type Logger } from "@spell-coven/common";
+import type { Tuning } from "../config.ts";
+import type { Metrics, Series } from "../metrics.ts";
+import { ZlibStreamDecoder } from "./compression.ts";
+import { CLIENT_CLOSE_NEW_SESSION, CLIENT_CLOSE_RESUME, GatewayFatalError, closeAction } from "./close-codes.ts";
+import { SessionStartLimitError, type IdentifyThrottle } from "./identify-throttle.ts";
+import { SendQueue } from "./send-queue.ts";
+
+export type ShardState = "idle" | "connecting" | "identifying" | "resuming" | "ready" | "waiting" | "stopped" | "failed";
+
+export interface ShardInfo {
+  id: number;
+  state: ShardState;
+  lastHeartbeatLatencyMs: number | null;
+  sessionId?: string;
+  seq: number | null;
+  consecutiveFailures: number;
+}
+
+export type DispatchHandler = (t: string, d: unknown, sessionId: string, seq: number | null, shardId: number) => void;
+
+export interface ShardOptions {
+  id: number;
+  count: number;
+  token: string;
+  intents: number;
+  /** `url` of GET /gateway/bot. */
+  gatewayUrl: string;
+  throttle: IdentifyThrottle;
+  tuning: Tuning;
+  log: Logger;
+  metrics: Metrics;
+  onDispatch: DispatchHandler;
+  onReady?: (d: { session_id: string; guilds: { id: string }[] }, shardId: number) => void;
+  onFatal: (err: Error, shardId: number) => void;
+  /** zlib-stream transport compression (default true). */
+  compress?: boolean;
+  random?: () => number;
+}
+
+interface Conn {
+  ws: WebSocket;
+  mode: "identify" | "resume";
+  decoder: ZlibStreamDecoder | null;
+  abort: AbortController;
+  helloTimer: ReturnType<typeof setTimeout> | null;
+  readyTimer: ReturnType<typeof setTimeout> | null;
+  firstBeat: ReturnType<typeof setTimeout> | null;
+  beat: ReturnType<typeof setInterval> | null;
+  killTimer: ReturnType<typeof setTimeout> | null;
+  acked: boolean;
+  lastBeatAt: number;
+  established: boolean;
+  ended: boolean;
+  replayed: number;
+}
+
+interface Payload {
+  op: number;
+  d: any;
+  s: number | null;
+  t: string | null;
+}
+
+const OP_DISPATCH = 0;
+const OP_HEARTBEAT = 1;
+const OP_IDENTIFY = 2;
+const OP_RESUME = 6;
+const OP_RECONNECT = 7;
+const OP_INVALID_SESSION = 9;
+const OP_HELLO = 10;
+const OP_HEARTBEAT_ACK = 11;
+
+export class Shard {
+  readonly id: number;
+  private state: ShardState = "idle";
+  private conn: Conn | null = null;
+  private sessionId: string | null = null;
+  private resumeUrl: string | null = null;
+  private seq: number | null = null;
+  private failures = 0;
+  private resumeFailures = 0;
+  private latency: number | null = null;
+  private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly sendQueue: SendQueue;
+  private readonly log: Logger;
+  private readonly random: () => number;
+  private readonly compress: boolean;
+  private readonly dispatchCount: Series;
+  private readonly latencyGauge: Series;
+  private readonly readyGauge: Series;
+  private readonly labels: { shard: number };
+
+  constructor(private readonly opts: ShardOptions) {
+    this.id = opts.id;
+    this.labels = { shard: opts.id };
+    this.log = opts.log.child({ shard: opts.id });
+    this.random = opts.random ?? Math.random;
+    this.compress = opts.compress ?? true;
+    this.sendQueue = new SendQueue({ limit: opts.tuning.sendLimit, windowMs: opts.tuning.sendWindowMs, reserved: opts.tuning.sendReserved });
+    this.dispatchCount = opts.metrics.dispatchesReceived.handle();
+    this.latencyGauge = opts.metrics.heartbeatLatency.handle(this.labels);
+    this.readyGauge = opts.metrics.shardReady.handle(this.labels);
+  }
+
+  info(): ShardInfo {
+    return {
+      id: this.id,
+      state: this.state,
+      lastHeartbeatLatencyMs: this.latency,
+      ...(this.sessionId ? { sessionId: this.sessionId } : {}),
+      seq: this.seq,
+      consecutiveFailures: this.failures,
+    };
+  }
+
+  get currentState(): ShardState {
+    return this.state;
+  }
+
+  start(): void {
+    if (this.state !== "idle") return;
+    this.connect();
+  }
+
+  /** Queues an ordinary payload (op 3, 4, 8...) under the send limit. */
+  send(payload: unknown): void {
+    this.sendQueue.send(JSON.stringify(payload));
+  }
+
+  /** Closes with 1000 (ends the session) and stops for good. */
+  stop(): Promise<void> {
+    if (this.state === "stopped") return Promise.resolve();
+    this.state = "stopped";
+    this.readyGauge.value = 0;
+    this.clearReconnect();
+    this.sendQueue.clear();
+    const conn = this.conn;
+    this.conn = null;
+    if (!conn) return Promise.resolve();
+    return new Promise((resolve) => {
+      conn.ws.once("close", () => resolve());
+      this.endConn(conn, 1000, "shutting down");
+      setTimeout(resolve, 2000).unref();
+    });
+  }
+
+  // ---- connection -------------------------------------------------------------------------
+
+  private gatewayQuery(base: string): string {
+    const u = new URL(base);
+    u.searchParams.set("v", "10");
+    u.searchParams.set("encoding", "json");
+    if (this.compress) u.searchParams.set("compress", "zlib-stream");
+    else u.searchParams.delete("compress");
+    return u.toString();
+  }
+
+  private connect(): void {
+    if (this.state === "stopped" || this.state === "failed") return;
+    const resume = this.sessionId !== null && this.resumeUrl !== null;
+    const url = this.gatewayQuery(resume ? this.resumeUrl! : this.opts.gatewayUrl);
+    this.state = "connecting";
+    this.log.debug("connecting", { url, mode: resume ? "resume" : "identify" });
+    const ws = new WebSocket(url, {
+      perMessageDeflate: false,
+      handshakeTimeout: this.opts.tuning.helloTimeoutMs,
+      skipUTF8Validation: true,
+      maxPayload: 256 * 1024 * 1024,
+    });
+    const conn: Conn = {
+      ws,
+      mode: resume ? "resume" : "identify",
+      decoder: this.compress ? new ZlibStreamDecoder() : null,
+      abort: new AbortController(),
+      helloTimer: null,
+      readyTimer: null,
+      firstBeat: null,
+      beat: null,
+      killTimer: null,
+      acked: true,
+      lastBeatAt: 0,
+      established: false,
+      ended: false,
+      replayed: 0,
+    };
+    this.conn = conn;
+    ws.on("open", () => {
+      if (conn !== this.conn) return;
+      this.sendQueue.attach((data) => {
+        if (ws.readyState === WebSocket.OPEN) ws.send(data);
+      });
+      conn.helloTimer = setTimeout(() => this.lost(conn, CLIENT_CLOSE_RESUME, "no Hello in time"), this.opts.tuning.helloTimeoutMs);
+    });
+    ws.on("message", (data: Buffer, isBinary: boolean) => {
+      if (conn.ended) return;
+      let text: string | null;
+      if (isBinary) {
+        if (!conn.decoder) return;
+        try {
+          text = conn.decoder.push(data);
+        } catch (err) {
+          this.log.warn("zlib-stream decode failed; reconnecting", { err });
+          this.lost(conn, CLIENT_CLOSE_RESUME, "decode error");
+          return;
+        }
+        if (text === null) return;
+      } else {
+        text = data.toString("utf8");
+      }
+      let payload: Payload;
+      try {
+        payload = JSON.parse(text);
+      } catch {
+        this.log.warn("gateway sent a message that is not JSON; reconnecting");
+        this.lost(conn, CLIENT_CLOSE_RESUME, "invalid JSON");
+        return;
+      }
+      this.onPayload(conn, payload);
+    });
+    ws.on("error", (err) => {
+      if (conn.ended) return;
+      this.log.warn("gateway socket error", { err });
+    });
+    ws.on("close", (code: number, reason: Buffer) => {
+      if (conn.ended) return; // we closed it ourselves and already moved on
+      this.onClose(conn, code, reason.toString("utf8"));
+    });
+  }
+
+  /** Ends `conn` from our side (close frame with `code`, then a hard kill if it lingers). */
+  private endConn(conn: Conn, code: number, reason: string): void {
+    if (conn.ended) return;
+    conn.ended = true;
+    this.clearConnTimers(conn);
+    conn.abort.abort(new Error("connection ended"));
+    conn.decoder?.close();
+    this.sendQueue.detach();
+    try {
+      if (conn.ws.readyState === WebSocket.OPEN) {
+        conn.ws.close(code, reason);
+        conn.killTimer = setTimeout(() => conn.ws.terminate(), 1000);
+        conn.killTimer.unref?.();
+        conn.ws.once("close", () => conn.killTimer && clearTimeout(conn.killTimer));
+      } else {
+        conn.ws.terminate();
+      }
+    } catch {
+      conn.ws.terminate();
+    }
+  }
+
+  private clearConnTimers(conn: Conn): void {
+    if (conn.helloTimer) clearTimeout(conn.helloTimer);
+    if (conn.readyTimer) clearTimeout(conn.readyTimer);
+    if (conn.firstBeat) clearTimeout(conn.firstBeat);
+    if (conn.beat) clearInterval(conn.beat);
+    conn.helloTimer = conn.readyTimer = conn.firstBeat = conn.beat = null;
+  }
+
+  /** We decided to drop the connection (zombie, op 7, timeouts, decode errors): keep the session. */
+  private lost(conn: Conn, code: number, why: string, opts: { newSession?: boolean; delayMs?: number } = {}): void {
+    if (conn.ended || conn !== this.conn) return;
+    this.endConn(conn, code, why);
+    this.afterConnection(conn, { newSession: opts.newSession ?? false, why, delayMs: opts.delayMs });
+  }
+
+  private onClose(conn: Conn, code: number, reason: string): void {
+    this.opts.metrics.closes.inc({ shard: this.id, code });
+    const action = closeAction(code, { shardId: this.id, shardCount: this.opts.count, intents: this.opts.intents });
+    this.endConn(conn, code, reason);
+    if (conn !== this.conn) return;
+    switch (action.kind) {
+      case "fatal": {
+        this.fail(new GatewayFatalError(code, action.why, action.fix));
+        return;
+      }
+      case "identify":
+        this.log.warn("gateway closed; starting a new session", { code, reason, why: action.why });
+        this.afterConnection(conn, { newSession: true, why: action.why });
+        return;
+      case "resume":
+        this.log.warn("gateway closed; resuming", { code, reason, why: action.why });
+        this.afterConnection(conn, { newSession: false, why: action.why });
+        return;
+    }
+  }
+
+  private afterConnection(conn: Conn, o: { newSession: boolean; why: string; delayMs?: number | undefined }): void {
+    this.readyGauge.value = 0;
+    if (this.state === "stopped" || this.state === "failed") return;
+    if (!conn.established) {
+      this.failures++;
+      if (conn.mode === "resume") this.resumeFailures++;
+    }
+    if (o.newSession) this.clearSession();
+    else if (this.sessionId && this.resumeFailures >= this.opts.tuning.maxResumeFailures) {
+      this.log.warn("resuming keeps failing; falling back to a new session on the gateway URL", { resumeFailures: this.resumeFailures });
+      this.clearSession();
+    }
+    if (this.failures >= this.opts.tuning.maxReconnectAttempts) {
+      this.fail(
+        new GatewayFatalError(
+          "RECONNECT_FAILED",
+          `shard ${this.id}: ${this.failures} consecutive connection attempts failed (last: ${o.why})`,
+          "Operator action is needed: check network access to Discord and https://discordstatus.com; the process exits so its restart policy can take over.",
+        ),
+      );
+      return;
+    }
+    const backoff = backoffDelay(this.failures, this.opts.tuning.reconnectBaseMs, this.opts.tuning.reconnectMaxMs, this.random);
+    const delay = o.delayMs ?? backoff;
+    this.state = "waiting";
+    this.opts.metrics.reconnects.inc(this.labels);
+    this.log.info("reconnecting", { inMs: delay, mode: this.sessionId ? "resume" : "identify", consecutiveFailures: this.failures, why: o.why });
+    this.clearReconnect();
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      this.connect();
+    }, delay);
+  }
+
+  private clearSession(): void {
+    this.sessionId = null;
+    this.resumeUrl = null;
+    this.seq = null;
+    this.resumeFailures = 0;
+  }
+
+  private clearReconnect(): void {
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+  }
+
+  private fail(err: Error): void {
+    if (this.state === "failed" || this.state === "stopped") return;
+    this.state = "failed";
+    this.readyGauge.value = 0;
+    this.clearReconnect();
+    const conn = this.conn;
+    if (conn) this.endConn(conn, CLIENT_CLOSE_RESUME, "giving up");
+    this.opts.onFatal(err, this.id);
+  }
+
+  // ---- protocol ---------------------------------------------------------------------------
+
+  private onPayload(conn: Conn, p: Payload): void {
+    switch (p.op) {
+      case OP_DISPATCH: {
+        this.dispatchCount.value++;
+        if (p.s !== null && p.s !== undefined) this.seq = p.s;
+        if (!conn.established) {
+          this.armReadyTimer(conn);
+          if (p.t === "READY") this.onReady(conn, p.d);
+          else if (p.t === "RESUMED") this.onResumed(conn);
+          else if (conn.mode === "resume") conn.replayed++;
+        }
+        if (this.sessionId === null) return;
+        try {
+          this.opts.onDispatch(p.t!, p.d, this.sessionId, p.s, this.id);
+        } catch (err) {
+          this.log.error("dispatch handler failed", { t: p.t, s: p.s, err });
+        }
+        return;
+      }
+      case OP_HEARTBEAT:
+        this.heartbeat(conn, true);
+        return;
+      case OP_HEARTBEAT_ACK:
+        conn.acked = true;
+        this.latency = Date.now() - conn.lastBeatAt;
+        this.latencyGauge.value = this.latency;
+        return;
+      case OP_HELLO:
+        this.onHello(conn, Number(p.d?.heartbeat_interval));
+        return;
+      case OP_RECONNECT:
+        this.log.info("op 7 Reconnect: resuming on a new connection");
+        this.lost(conn, CLIENT_CLOSE_RESUME, "op 7 Reconnect", { delayMs: this.quickDelay() });
+        return;
+      case OP_INVALID_SESSION: {
+        const resumable = p.d === true && this.sessionId !== null;
+        this.opts.metrics.invalidSessions.inc({ shard: this.id, resumable: String(p.d === true) });
+        if (resumable) {
+          this.log.warn("op 9 Invalid Session (resumable): resuming on a new connection");
+          this.lost(conn, CLIENT_CLOSE_RESUME, "op 9 resumable", { delayMs: this.quickDelay() });
+        } else {
+          const [min, max] = this.opts.tuning.invalidSessionDelayMs;
+          const delay = Math.round(min + this.random() * (max - min));
+          this.log.warn("op 9 Invalid Session: identifying again", { inMs: delay });
+          this.lost(conn, CLIENT_CLOSE_NEW_SESSION, "op 9 not resumable", { newSession: true, delayMs: delay });
+        }
+        return;
+      }
+      default:
+        this.log.debug("ignoring gateway opcode", { op: p.op });
+    }
+  }
+
+  /** Delay before reconnecting after op 7 / op 9 resumable: immediate-ish, but backed off after failures. */
+  private quickDelay(): number {
+    return this.failures === 0 ? Math.round(this.random() * 250) : backoffDelay(this.failures, this.opts.tuning.reconnectBaseMs, this.opts.tuning.reconnectMaxMs, this.random);
+  }
+
+  private onHello(conn: Conn, interval: number): void {
+    if (conn.helloTimer) clearTimeout(conn.helloTimer);
+    conn.helloTimer = null;
+    if (!(interval > 0)) {
+      this.lost(conn, CLIENT_CLOSE_RESUME, "Hello without heartbeat_interval");
+      return;
+    }
+    // First beat after interval * jitter (jitter in [0, 1)), then every interval.
+    conn.firstBeat = setTimeout(() => {
+      conn.firstBeat = null;
+      this.heartbeat(conn, false);
+      if (!conn.ended) conn.beat = setInterval(() => this.heartbeat(conn, false), interval);
+    }, Math.floor(interval * this.random()));
+    this.armReadyTimer(conn);
+    if (conn.mode === "resume" && this.sessionId) {
+      this.state = "resuming";
+      this.opts.metrics.resumes.inc(this.labels);
+      this.log.info("resuming", { sessionId: this.sessionId, seq: this.seq });
+      this.sendQueue.sendPriority(JSON.stringify({ op: OP_RESUME, d: { token: this.opts.token, session_id: this.sessionId, seq: this.seq } }));
+      return;
+    }
+    conn.mode = "identify";
+    this.state = "identifying";
+    this.opts.throttle.acquire(this.id, conn.abort.signal).then(
+      () => {
+        if (conn.ended || conn !== this.conn) return;
+        this.opts.metrics.identifies.inc(this.labels);
+        this.log.info("identifying", { shard: [this.id, this.opts.count], intents: this.opts.intents });
+        this.armReadyTimer(conn);
+        this.sendQueue.sendPriority(
+          JSON.stringify({
+            op: OP_IDENTIFY,
+            d: {
+              token: this.opts.token,
+              intents: this.opts.intents,
+              properties: { os: process.platform, browser: "spell-coven-gateway", device: "spell-coven-gateway" },
+              shard: [this.id, this.opts.count],
+              large_threshold: 250,
+            },
+          }),
+        );
+      },
+      (err: unknown) => {
+        if (err instanceof SessionStartLimitError) this.fail(err);
+        // else: the connection ended while waiting; its close handling reconnects.
+      },
+    );
+  }
+
+  private armReadyTimer(conn: Conn): void {
+    if (conn.readyTimer) clearTimeout(conn.readyTimer);
+    conn.readyTimer = setTimeout(() => this.lost(conn, CLIENT_CLOSE_RESUME, "no READY/RESUMED in time"), this.opts.tuning.readyTimeoutMs);
+  }
+
+  private heartbeat(conn: Conn, requested: boolean): void {
+    if (conn.ended) return;
+    if (!requested && !conn.acked) {
+      this.opts.metrics.zombies.inc(this.labels);
+      this.log.warn("heartbeat not acknowledged: zombie connection, closing and resuming");
+      this.lost(conn, CLIENT_CLOSE_RESUME, "zombie connection (no heartbeat ACK)", { delayMs: this.quickDelay() });
+      return;
+    }
+    this.sendQueue.sendPriority(JSON.stringify({ op: OP_HEARTBEAT, d: this.seq }));
+    conn.lastBeatAt = Date.now();
+    conn.acked = false;
+  }
+
+  private onReady(conn: Conn, d: { session_id: string; resume_gateway_url: string; guilds: { id: string }[] }): void {
+    this.finishHandshake(conn);
+    this.sessionId = d.session_id;
+    this.resumeUrl = d.resume_gateway_url || this.opts.gatewayUrl;
+    this.log.info("READY", { sessionId: d.session_id, guilds: d.guilds?.length ?? 0 });
+    try {
+      this.opts.onReady?.(d, this.id);
+    } catch (err) {
+      this.log.error("ready handler failed", { err });
+    }
+  }
+
+  private onResumed(conn: Conn): void {
+    this.finishHandshake(conn);
+    this.opts.metrics.resumed.inc(this.labels);
+    this.log.info("RESUMED", { sessionId: this.sessionId, replayedEvents: conn.replayed, seq: this.seq });
+  }
+
+  private finishHandshake(conn: Conn): void {
+    conn.established = true;
+    if (conn.readyTimer) clearTimeout(conn.readyTimer);
+    conn.readyTimer = null;
+    this.failures = 0;
+    this.resumeFailures = 0;
+    this.state = "ready";
+    this.readyGauge.value = 1;
+  }
+}

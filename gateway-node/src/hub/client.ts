@@ -1,0 +1,82 @@
+/**
+ * One signed post to the Worker's POST /api/internal/events. Classifies the answer so the outbox
+ * knows whether to retry (5xx, network, timeout, 429, 404...), isolate a poison event (400, 413,
+ * 422), or keep retrying while telling the operator to fix HUB_SECRET or the clock (401, 403).
+ */
+import { signHubRequest } from "@spell-coven/common";
+
+export type PostOutcome =
+  | { kind: "ok"; status: number; accepted: number; duplicates: number; requestId?: string }
+  | { kind: "rejected"; status: number; code?: string; message: string; requestId?: string }
+  | { kind: "unauthorized"; status: number; code?: string; message: string; requestId?: string }
+  | { kind: "retry"; status?: number; reason: string; retryAfterMs?: number };
+
+export interface HubPoster {
+  post(body: string, signal?: AbortSignal): Promise<PostOutcome>;
+}
+
+export interface HubClientOptions {
+  endpoint: string;
+  secret: string;
+  timeoutMs: number;
+  fetch?: typeof fetch;
+}
+
+export class HubClient implements HubPoster {
+  private readonly fetchImpl: typeof fetch;
+  constructor(private readonly opts: HubClientOptions) {
+    this.fetchImpl = opts.fetch ?? fetch;
+  }
+
+  async post(body: string, signal?: AbortSignal): Promise<PostOutcome> {
+    const headers = await signHubRequest(this.opts.secret, body);
+    const timeout = AbortSignal.timeout(this.opts.timeoutMs);
+    let res: Response;
+    try {
+      res = await this.fetchImpl(this.opts.endpoint, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body,
+        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      });
+    } catch (err) {
+      const e = err as Error & { cause?: { code?: string } };
+      const reason = timeout.aborted ? `timeout after ${this.opts.timeoutMs} ms` : `network: ${e.cause?.code ?? e.message}`;
+      return { kind: "retry", reason };
+    }
+    let text = "";
+    try {
+      text = await res.text();
+    } catch {
+      // body lost: the status still decides
+    }
+    let json: any = null;
+    try {
+      json = text ? JSON.parse(text) : null;
+    } catch {
+      // not JSON
+    }
+    const status = res.status;
+    if (status >= 200 && status < 300) {
+      return {
+        kind: "ok",
+        status,
+        accepted: Number(json?.accepted ?? 0),
+        duplicates: Number(json?.duplicates ?? 0),
+        requestId: json?.requestId,
+      };
+    }
+    const code: string | undefined = json?.error?.code;
+    const message: string = json?.error?.message ?? text.slice(0, 200) ?? res.statusText;
+    const requestId: string | undefined = json?.error?.requestId;
+    if (status === 400 || status === 413 || status === 422) return { kind: "rejected", status, code, message, requestId };
+    if (status === 401 || status === 403) return { kind: "unauthorized", status, code, message, requestId };
+    const retryAfter = Number(res.headers.get("retry-after"));
+    return {
+      kind: "retry",
+      status,
+      reason: `HTTP ${status}${code ? ` ${code}` : ""}`,
+      ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterMs: retryAfter * 1000 } : {}),
+    };
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * Process entry: reads the environment, starts gateway-node, handles SIGTERM/SIGINT (stop shards,
+ * flush the outbox, exit 0) and fatal errors (exit 1 so the restart policy takes over).
+ * Exit codes: 0 stopped on request, 1 fatal (see the ERROR log line), 2 bad configuration.
+ */
+import { createLogger } from "@spell-coven/common";
+import { ConfigError, loadConfig } from "./config.ts";
+import { startGatewayNode } from "./index.ts";
+
+async function main(): Promise<void> {
+  let loaded;
+  try {
+    loaded = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`gateway-node: ${err.message}\nFix the variables above and start again.\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const { config, warnings } = loaded;
+  const log = createLogger(config.logLevel, { service: "gateway-node" });
+  for (const w of warnings) log.warn(w);
+  const node = await startGatewayNode(config, { log });
+
+  let signalled = false;
+  const onSignal = (sig: string) => {
+    if (signalled) {
+      log.warn("second signal: exiting now", { signal: sig });
+      process.exit(1);
+    }
+    signalled = true;
+    log.info("signal received", { signal: sig });
+    void node.stop().then((r) => process.exit(r.exitCode));
+  };
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+  process.on("SIGINT", () => onSignal("SIGINT"));
+
+  const result = await node.finished;
+  if (result.exitCode !== 0) {
+    await node.stop();
+    process.exit(result.exitCode);
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`gateway-node: failed to start: ${(err as Error).message}\n`);
+  process.exit(1);
+});

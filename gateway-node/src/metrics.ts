@@ -1,0 +1,105 @@
+/**
+ * A tiny Prometheus text-format registry (no dependency): counters and gauges with optional
+ * labels. Hot paths increment plain numbers; rendering happens only on GET /metrics.
+ */
+type Labels = Record<string, string | number>;
+
+export interface Series {
+  labels: string; // rendered `{a="b"}` or ""
+  value: number;
+}
+
+class Metric {
+  private readonly series = new Map<string, Series>();
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly type: "counter" | "gauge",
+  ) {}
+
+  private get(labels?: Labels): Series {
+    const key = labels ? renderLabels(labels) : "";
+    let s = this.series.get(key);
+    if (!s) {
+      s = { labels: key, value: 0 };
+      this.series.set(key, s);
+    }
+    return s;
+  }
+
+  /** The series for `labels`, to update without a lookup on hot paths. */
+  handle(labels?: Labels): Series {
+    return this.get(labels);
+  }
+
+  inc(labels?: Labels, by = 1): void {
+    this.get(labels).value += by;
+  }
+
+  set(value: number, labels?: Labels): void {
+    this.get(labels).value = value;
+  }
+
+  value(labels?: Labels): number {
+    return this.series.get(labels ? renderLabels(labels) : "")?.value ?? 0;
+  }
+
+  /** Sum over every label set. */
+  total(): number {
+    let t = 0;
+    for (const s of this.series.values()) t += s.value;
+    return t;
+  }
+
+  render(): string {
+    let out = `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} ${this.type}\n`;
+    if (this.series.size === 0 && this.type === "counter") out += `${this.name} 0\n`;
+    for (const s of this.series.values()) out += `${this.name}${s.labels} ${Number.isFinite(s.value) ? s.value : 0}\n`;
+    return out;
+  }
+}
+
+function renderLabels(labels: Labels): string {
+  const parts = Object.keys(labels)
+    .sort()
+    .map((k) => `${k}="${String(labels[k]).replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`);
+  return parts.length ? `{${parts.join(",")}}` : "";
+}
+
+export class Metrics {
+  private readonly all: Metric[] = [];
+  private counter(name: string, help: string): Metric {
+    const m = new Metric(name, help, "counter");
+    this.all.push(m);
+    return m;
+  }
+  private gauge(name: string, help: string): Metric {
+    const m = new Metric(name, help, "gauge");
+    this.all.push(m);
+    return m;
+  }
+
+  readonly dispatchesReceived = this.counter("gateway_dispatches_received_total", "Gateway dispatches (op 0) received, all types.");
+  readonly eventsTranslated = this.counter("gateway_events_translated_total", "Hub events produced by translation, by event name.");
+  readonly eventsForwarded = this.counter("gateway_events_forwarded_total", "Hub events accepted by the Worker (2xx), by event name.");
+  readonly eventsDropped = this.counter("gateway_events_dropped_total", "Poison events dropped after the Worker rejected them alone (4xx) or they failed validation.");
+  readonly outboxDepth = this.gauge("gateway_outbox_depth", "Events waiting in the outbox, by guild.");
+  readonly outboxOverflows = this.counter("gateway_outbox_overflows_total", "Times a guild's outbox hit its bound and voice events were compacted into a presence snapshot.");
+  readonly outboxCompacted = this.counter("gateway_outbox_compacted_events_total", "Voice events replaced by a presence snapshot on overflow.");
+  readonly postsOk = this.counter("gateway_hub_posts_ok_total", "Posts to the Worker answered 2xx.");
+  readonly postsFailed = this.counter("gateway_hub_posts_failed_total", "Posts to the Worker that failed, by reason (status code, timeout, network).");
+  readonly reconnects = this.counter("gateway_reconnects_total", "Gateway reconnections, by shard.");
+  readonly resumes = this.counter("gateway_resumes_total", "Resume (op 6) attempts, by shard.");
+  readonly resumed = this.counter("gateway_resumed_total", "Successful resumes (RESUMED received), by shard.");
+  readonly identifies = this.counter("gateway_identifies_total", "Identify (op 2) sent, by shard.");
+  readonly invalidSessions = this.counter("gateway_invalid_sessions_total", "Op 9 Invalid Session received, by shard and resumable flag.");
+  readonly zombies = this.counter("gateway_zombie_connections_total", "Connections closed because a heartbeat was not acknowledged, by shard.");
+  readonly closes = this.counter("gateway_closes_total", "Gateway socket closes, by shard and code.");
+  readonly heartbeatLatency = this.gauge("gateway_heartbeat_latency_ms", "Last heartbeat round trip, by shard.");
+  readonly shardReady = this.gauge("gateway_shard_ready", "1 when the shard's session is ready, by shard.");
+  readonly voiceStatesCached = this.gauge("gateway_voice_states_cached", "Voice states held in the cache.");
+
+  render(): string {
+    return this.all.map((m) => m.render()).join("");
+  }
+}
