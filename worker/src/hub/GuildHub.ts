@@ -144,7 +144,9 @@ export class GuildHub extends DurableObject<Env> {
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
     const state = this.#sockets.get(ws);
-    this.#sockets.delete(ws);
+    // Complete the closing handshake, or the client waits and then sees 1006. 1005/1006/1015
+    // describe a missing frame and may not be sent, so those become a plain 1000.
+    this.#sockets.close(ws, code === 1005 || code === 1006 || code === 1015 ? 1000 : code, reason);
     this.#log.debug("socket closed", { socket: state?.id, code, reason });
   }
 
