@@ -1,0 +1,99 @@
+/**
+ * @spell-coven/simulator: a local Discord (Gateway v10, a REST subset, an identity provider and a
+ * control surface) on one loopback port. `startSimulator()` is the whole public entry point.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Gateway, GATEWAY_PATH } from "./gateway/gateway.ts";
+import { DEFAULT_ALLOWED_INTENTS } from "./gateway/intents.ts";
+import { DEFAULT_JWT_AUDIENCE, IdentityProvider } from "./identity.ts";
+import { API_PREFIX, RestApi } from "./rest/server.ts";
+import { BOT_USER_ID, BOT_USERNAME, DEFAULT_BOT_TOKEN, seedWorld } from "./seed.ts";
+import { LocalDiscord } from "./simulator.ts";
+import type { SimulatorOptions } from "./types.ts";
+import { World } from "./world.ts";
+
+export type * from "./types.ts";
+export type { SimulatorState } from "./simulator.ts";
+export type { GatewayStats } from "./gateway/gateway.ts";
+export { LocalDiscord } from "./simulator.ts";
+export { BOT_USER_ID, BOT_USERNAME, DEFAULT_BOT_TOKEN, DEMO_CHANNELS, DEMO_GUILD_ID, DEMO_GUILD_NAME, DEMO_USERS } from "./seed.ts";
+export { DEFAULT_RATE_LIMITS } from "./rest/ratelimit.ts";
+export { DEFAULT_ALLOWED_INTENTS } from "./gateway/intents.ts";
+export { shardOf, snowflake } from "./snowflake.ts";
+
+/** Options beyond the shared SimulatorOptions contract. */
+export interface LocalSimulatorOptions extends SimulatorOptions {
+  /** Dispatches kept per session for RESUME replay. Default 1000. */
+  replayBufferSize?: number;
+  /** Identify throttle per max_concurrency bucket (Discord: 5 s); a faster identify gets op 9. 0 disables. Default 5000. */
+  identifyWindowMs?: number;
+}
+
+export async function startSimulator(opts: LocalSimulatorOptions = {}): Promise<LocalDiscord> {
+  const host = opts.host ?? "127.0.0.1";
+  const botToken = opts.botToken ?? DEFAULT_BOT_TOKEN;
+  let httpBase = "";
+  let wsBase = "";
+
+  const world = new World({ id: BOT_USER_ID, username: BOT_USERNAME });
+  const gateway = new Gateway(world, {
+    botToken,
+    heartbeatIntervalMs: opts.heartbeatIntervalMs ?? 41_250,
+    resumeWindowMs: opts.resumeWindowMs ?? 120_000,
+    allowedIntents: opts.allowedIntents ?? DEFAULT_ALLOWED_INTENTS,
+    replayBufferSize: opts.replayBufferSize ?? 1000,
+    maxConcurrency: opts.maxConcurrency ?? 1,
+    identifyWindowMs: opts.identifyWindowMs ?? 5000,
+    sessionStartLimit: opts.sessionStartLimit ?? 1000,
+    wsBase: () => wsBase,
+  });
+  if (opts.seed !== false) seedWorld(world);
+  const rest = new RestApi(
+    {
+      world,
+      gatewayUrl: () => `${wsBase}${GATEWAY_PATH}`,
+      recommendedShards: opts.recommendedShards ?? 1,
+      maxConcurrency: opts.maxConcurrency ?? 1,
+      sessionStartLimit: opts.sessionStartLimit ?? 1000,
+      sessionStartRemaining: () => gateway.sessionStartRemaining,
+    },
+    botToken,
+    opts.rateLimits,
+  );
+
+  let onHttp: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> = async () => {};
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    onHttp(req, res, url).catch(() => {
+      if (!res.headersSent) res.writeHead(500, { "Content-Type": "application/json" });
+      res.end(JSON.stringify({ message: "500: Internal Server Error", code: 0 }));
+    });
+  });
+  server.on("upgrade", (req, socket, head) => {
+    if (!gateway.handleUpgrade(req, socket, head)) socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 0, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const hostInUrl = host.includes(":") ? `[${host}]` : host;
+  httpBase = `http://${hostInUrl}:${port}`;
+  wsBase = `ws://${hostInUrl}:${port}`;
+
+  const identity = await IdentityProvider.create(opts.jwt?.issuer ?? httpBase, opts.jwt?.audience ?? DEFAULT_JWT_AUDIENCE);
+  const sim = new LocalDiscord({ server, world, gateway, rest, identity, url: httpBase, gatewayUrl: `${wsBase}${GATEWAY_PATH}`, botToken });
+
+  onHttp = async (req, res, url) => {
+    if (url.pathname === API_PREFIX || url.pathname.startsWith(`${API_PREFIX}/`)) return rest.handle(req, res, url);
+    if (url.pathname === "/.well-known/jwks.json") return sendJson(res, 200, identity.jwks);
+    sendJson(res, 404, { message: "404: Not Found", code: 0 });
+  };
+  return sim;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const json = JSON.stringify(body);
+  res.writeHead(status, { "Content-Type": "application/json", "Access-Control-Allow-Origin": "*" }).end(json);
+}

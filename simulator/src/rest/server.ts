@@ -1,0 +1,197 @@
+/**
+ * The REST API under /api/v10: authentication, outage, injected failures, rate limits (global,
+ * then per route), JSON bodies, Discord's error format, and a record of every request.
+ * Order of checks follows what a client can observe on Discord: 401 before 429 before 4xx/2xx.
+ */
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
+import { RESTJSONErrorCodes } from "discord-api-types/v10";
+import { DiscordApiError } from "../errors.ts";
+import type { RateLimitConfig, RecordedRequest } from "../types.ts";
+import type { RestEnvironment } from "./context.ts";
+import { bucketHash, bucketHeaders, RateLimiter, type BucketState } from "./ratelimit.ts";
+import { buildRouter } from "./routes.ts";
+
+export const API_PREFIX = "/api/v10";
+const MAX_RECORDED = 5000;
+
+interface InjectedFailure {
+  remaining: number;
+  status: number;
+  match: RegExp | undefined;
+  retryAfterSeconds: number;
+}
+
+interface Reply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+  bucket?: BucketState;
+}
+
+export class RestApi {
+  private readonly router = buildRouter();
+  private readonly limiter: RateLimiter;
+  private readonly recorded: RecordedRequest[] = [];
+  private readonly failures: InjectedFailure[] = [];
+  down = false;
+
+  constructor(
+    private readonly env: RestEnvironment,
+    private readonly botToken: string,
+    rateLimits: Partial<RateLimitConfig> = {},
+  ) {
+    this.limiter = new RateLimiter(rateLimits);
+  }
+
+  setRateLimits(limits: Partial<RateLimitConfig>): void {
+    this.limiter.set(limits);
+  }
+
+  get rateLimits(): RateLimitConfig {
+    return this.limiter.limits;
+  }
+
+  failNext(count: number, status: number, match?: RegExp, retryAfterSeconds = 1): void {
+    this.failures.push({ remaining: count, status, match, retryAfterSeconds });
+  }
+
+  requests(): RecordedRequest[] {
+    return this.recorded.map((r) => ({ ...r }));
+  }
+
+  clearRequests(): void {
+    this.recorded.length = 0;
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const at = Date.now();
+    const raw = await readBody(req);
+    const path = url.pathname;
+    const method = req.method ?? "GET";
+    const reasonHeader = req.headers["x-audit-log-reason"];
+    const record: RecordedRequest = {
+      method,
+      path,
+      query: url.search.replace(/^\?/, ""),
+      body: parseForRecord(raw),
+      auditLogReason: typeof reasonHeader === "string" ? safeDecode(reasonHeader) : null,
+      status: 0,
+      at,
+      bucket: null,
+    };
+    const reply = this.route(req, method, path.slice(API_PREFIX.length), raw, record);
+    record.status = reply.status;
+    record.bucket = reply.bucket?.bucket ?? null;
+    this.recorded.push(record);
+    if (this.recorded.length > MAX_RECORDED) this.recorded.shift();
+    send(res, reply);
+  }
+
+  private route(req: IncomingMessage, method: string, path: string, raw: Buffer | null, record: RecordedRequest): Reply {
+    if (this.down) return httpError(503);
+    const lookup = this.router.match(method, path);
+    if (!lookup.found) return httpError(lookup.pathExists ? 405 : 404);
+    const { handler: route, key, params, majorParameter } = lookup.found;
+
+    if (route.auth) {
+      if (req.headers.authorization !== `Bot ${this.botToken}`) return httpError(401);
+      const globalWaitMs = this.limiter.takeGlobal();
+      if (globalWaitMs !== null) return rateLimited(globalWaitMs, "global");
+    }
+
+    const failure = this.takeFailure(`${method} ${path}`);
+    if (failure) return injected(failure, key);
+
+    const verdict = this.limiter.takeRoute(key, majorParameter);
+    if (!verdict.ok) return { ...rateLimited(verdict.retryAfterMs, "user"), bucket: verdict.state };
+
+    let body: unknown;
+    if (raw) {
+      const contentType = req.headers["content-type"] ?? "";
+      if (!contentType.startsWith("application/json")) {
+        return { status: 400, bucket: verdict.state, body: { code: RESTJSONErrorCodes.InvalidFormBodyOrContentType, message: "Invalid Form Body", errors: { _errors: [{ code: "CONTENT_TYPE_INVALID", message: 'Expected "Content-Type" header to be one of {\'application/json\', \'application/x-www-form-urlencoded\', \'multipart/form-data\'}.' }] } } };
+      }
+      try {
+        body = JSON.parse(raw.toString("utf8"));
+      } catch {
+        return { status: 400, bucket: verdict.state, body: { code: RESTJSONErrorCodes.RequestBodyContainsInvalidJSON, message: "The request body contains invalid JSON." } };
+      }
+    }
+
+    try {
+      const result = route.handler({ params, body, env: this.env });
+      return { status: result.status, body: result.body, bucket: verdict.state };
+    } catch (error) {
+      if (error instanceof DiscordApiError) return { status: error.status, body: error.toJSON(), bucket: verdict.state };
+      return { ...httpError(500), bucket: verdict.state };
+    }
+  }
+
+  private takeFailure(target: string): InjectedFailure | undefined {
+    const failure = this.failures.find((f) => !f.match || f.match.test(target));
+    if (!failure) return undefined;
+    if (--failure.remaining <= 0) this.failures.splice(this.failures.indexOf(failure), 1);
+    return failure;
+  }
+}
+
+/** Discord's generic HTTP errors: {"message": "401: Unauthorized", "code": 0}. */
+function httpError(status: number): Reply {
+  return { status, body: { message: `${status}: ${STATUS_CODES[status] ?? "Error"}`, code: RESTJSONErrorCodes.GeneralError } };
+}
+
+function rateLimited(waitMs: number, scope: "global" | "user" | "shared"): Reply {
+  const retryAfter = Math.max(0.001, waitMs / 1000);
+  const global = scope === "global";
+  return {
+    status: 429,
+    body: { message: scope === "shared" ? "The resource is being rate limited." : "You are being rate limited.", retry_after: Number(retryAfter.toFixed(3)), global },
+    headers: {
+      "Retry-After": String(Math.ceil(retryAfter)),
+      "X-RateLimit-Scope": scope,
+      ...(global && { "X-RateLimit-Global": "true" }),
+    },
+  };
+}
+
+/** failNext: a 429 is a `shared` resource limit (it does not count as the bot's fault); other statuses are generic errors. */
+function injected(failure: InjectedFailure, routeKey: string): Reply {
+  if (failure.status !== 429) return httpError(failure.status);
+  const reply = rateLimited(failure.retryAfterSeconds * 1000, "shared");
+  return { ...reply, headers: { ...reply.headers, "X-RateLimit-Bucket": bucketHash(routeKey) } };
+}
+
+function send(res: ServerResponse, reply: Reply): void {
+  const headers: Record<string, string> = { ...(reply.bucket && bucketHeaders(reply.bucket)), ...reply.headers };
+  if (reply.body === undefined) {
+    res.writeHead(reply.status, headers).end();
+    return;
+  }
+  const json = JSON.stringify(reply.body);
+  res.writeHead(reply.status, { ...headers, "Content-Type": "application/json", "Content-Length": String(Buffer.byteLength(json)) }).end(json);
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer | null> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req as AsyncIterable<Buffer>) chunks.push(chunk);
+  const body = Buffer.concat(chunks);
+  return body.length === 0 ? null : body;
+}
+
+function parseForRecord(raw: Buffer | null): unknown {
+  if (!raw) return null;
+  const text = raw.toString("utf8");
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}

@@ -1,0 +1,210 @@
+/**
+ * The in-process API (the `Simulator` interface): thin delegation to the world, the gateway,
+ * the REST layer and the identity provider. The HTTP control API mirrors these methods.
+ */
+import type { Server } from "node:http";
+import type { APIChannel, APIVoiceState } from "discord-api-types/v10";
+import type { Gateway, GatewayStats } from "./gateway/gateway.ts";
+import type { IdentityProvider, MintOptions } from "./identity.ts";
+import type { RestApi } from "./rest/server.ts";
+import type { RateLimitConfig, RecordedRequest, SimGuild, Simulator, SimUser } from "./types.ts";
+import type { SimChannelType, World } from "./world.ts";
+
+export interface SimulatorParts {
+  server: Server;
+  world: World;
+  gateway: Gateway;
+  rest: RestApi;
+  identity: IdentityProvider;
+  url: string;
+  gatewayUrl: string;
+  botToken: string;
+}
+
+/** Everything the control page shows. */
+export interface SimulatorState {
+  url: string;
+  apiBase: string;
+  gatewayUrl: string;
+  down: boolean;
+  rateLimits: RateLimitConfig;
+  users: SimUser[];
+  guilds: (SimGuild & { channels: APIChannel[]; voiceStates: APIVoiceState[] })[];
+  gateway: GatewayStats & { connectionList: ReturnType<Gateway["describeConnections"]> };
+}
+
+export class LocalDiscord implements Simulator {
+  readonly url: string;
+  readonly apiBase: string;
+  /** `${url}/api`: the unversioned root that @discordjs/rest's `api` option expects (it appends /v10). */
+  readonly apiRoot: string;
+  readonly gatewayUrl: string;
+  readonly jwksUrl: string;
+  readonly botToken: string;
+  private readonly parts: SimulatorParts;
+
+  constructor(parts: SimulatorParts) {
+    this.parts = parts;
+    this.url = parts.url;
+    this.apiRoot = `${parts.url}/api`;
+    this.apiBase = `${this.apiRoot}/v10`;
+    this.gatewayUrl = parts.gatewayUrl;
+    this.jwksUrl = `${parts.url}/.well-known/jwks.json`;
+    this.botToken = parts.botToken;
+  }
+
+  get jwtIssuer(): string {
+    return this.parts.identity.issuer;
+  }
+
+  get jwtAudience(): string {
+    return this.parts.identity.audience;
+  }
+
+  /** The bot's user id (also its application id). */
+  get botUserId(): string {
+    return this.parts.world.bot.id;
+  }
+
+  async close(): Promise<void> {
+    this.parts.gateway.close();
+    await new Promise<void>((resolve) => {
+      this.parts.server.close(() => resolve());
+      this.parts.server.closeAllConnections();
+    });
+  }
+
+  // ---- the world ----
+
+  addGuild(guild: { id?: string; name: string }): SimGuild {
+    return this.parts.world.addGuild(guild);
+  }
+
+  addUser(user: { id?: string; username: string }): SimUser {
+    return this.parts.world.addUser(user);
+  }
+
+  addChannel(guildId: string, channel: { id?: string; name: string; type: number; parentId?: string; userLimit?: number }): APIChannel {
+    return this.parts.world.createChannel(guildId, { ...channel, type: channel.type as SimChannelType });
+  }
+
+  deleteChannel(channelId: string): void {
+    this.parts.world.deleteChannel(channelId);
+  }
+
+  guilds(): SimGuild[] {
+    return this.parts.world.guilds();
+  }
+
+  users(): SimUser[] {
+    return this.parts.world.users();
+  }
+
+  channels(guildId: string): APIChannel[] {
+    return this.parts.world.channels(guildId);
+  }
+
+  voiceStates(guildId: string): APIVoiceState[] {
+    return this.parts.world.voiceStates(guildId);
+  }
+
+  joinVoice(guildId: string, userId: string, channelId: string): void {
+    this.parts.world.joinVoice(guildId, userId, channelId);
+  }
+
+  leaveVoice(guildId: string, userId: string): void {
+    this.parts.world.leaveVoice(guildId, userId);
+  }
+
+  setVoiceFlags(guildId: string, userId: string, flags: { selfMute?: boolean; selfDeaf?: boolean }): void {
+    this.parts.world.setVoiceFlags(guildId, userId, flags);
+  }
+
+  postMessage(channelId: string, userId: string, content: string): void {
+    this.parts.world.postMessage(channelId, userId, content);
+  }
+
+  // ---- gateway faults ----
+
+  dropConnections(shardId?: number): void {
+    this.parts.gateway.dropConnections(shardId);
+  }
+
+  setZombie(on: boolean, shardId?: number): void {
+    this.parts.gateway.setZombie(on, shardId);
+  }
+
+  requestHeartbeat(shardId?: number): void {
+    this.parts.gateway.requestHeartbeat(shardId);
+  }
+
+  sendReconnect(shardId?: number): void {
+    this.parts.gateway.sendReconnect(shardId);
+  }
+
+  sendInvalidSession(resumable: boolean, shardId?: number): void {
+    this.parts.gateway.sendInvalidSession(resumable, shardId);
+  }
+
+  closeWith(code: number, reason?: string, shardId?: number): void {
+    this.parts.gateway.closeWith(code, reason, shardId);
+  }
+
+  goDown(): void {
+    this.parts.gateway.goDown();
+    this.parts.rest.down = true;
+  }
+
+  comeBack(): void {
+    this.parts.gateway.comeBack();
+    this.parts.rest.down = false;
+  }
+
+  gatewayStats(): GatewayStats {
+    return this.parts.gateway.stats();
+  }
+
+  // ---- REST ----
+
+  setRateLimits(limits: Partial<RateLimitConfig>): void {
+    this.parts.rest.setRateLimits(limits);
+  }
+
+  rateLimits(): RateLimitConfig {
+    return this.parts.rest.rateLimits;
+  }
+
+  failNext(count: number, status: number, match?: RegExp, retryAfterSeconds?: number): void {
+    this.parts.rest.failNext(count, status, match, retryAfterSeconds);
+  }
+
+  requests(): RecordedRequest[] {
+    return this.parts.rest.requests();
+  }
+
+  clearRequests(): void {
+    this.parts.rest.clearRequests();
+  }
+
+  // ---- identity ----
+
+  mintToken(userId: string, opts?: MintOptions): Promise<string> {
+    const user = this.parts.world.user(userId);
+    return this.parts.identity.mint(user.id, user.username, opts);
+  }
+
+  /** A snapshot of everything, for the control page and GET /control/state. */
+  state(): SimulatorState {
+    const world = this.parts.world;
+    return {
+      url: this.url,
+      apiBase: this.apiBase,
+      gatewayUrl: this.gatewayUrl,
+      down: this.parts.gateway.isDown,
+      rateLimits: this.rateLimits(),
+      users: world.users(),
+      guilds: world.guilds().map((g) => ({ ...g, channels: world.channels(g.id), voiceStates: world.voiceStates(g.id) })),
+      gateway: { ...this.gatewayStats(), connectionList: this.parts.gateway.describeConnections() },
+    };
+  }
+}
