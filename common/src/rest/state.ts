@@ -113,6 +113,8 @@ export class RateLimitState {
   private warned = false;
   private stopped = false;
   private lastSweep = 0;
+  /** Whether the last report added an invalid request (storage can skip a write otherwise). */
+  lastReportCounted = false;
 
   constructor(opts: RateLimitStateOptions = {}) {
     this.globalPerSecond = opts.globalPerSecond ?? 50;
@@ -173,6 +175,7 @@ export class RateLimitState {
 
     const hasHeaders = r.limit !== null && r.resetAfterMs !== null;
     if (hasHeaders) {
+      const wasKnown = b.limit !== null;
       b.unlimited = false;
       b.limit = r.limit;
       const resetAfter = r.resetAfterMs!;
@@ -180,7 +183,7 @@ export class RateLimitState {
       const newReset = now + resetAfter + this.offsetMs;
       const tolerance = b.windowMs ? b.windowMs / 2 : 25;
       const serverRemaining = Math.max(0, (r.remaining ?? 0) - b.inFlight.length);
-      if (!b.resetAt && b.remaining > 0 && b.limit !== null && newReset > now) {
+      if (wasKnown && !b.resetAt && b.remaining > 0) {
         // First answer of a window we rolled into locally: both counts are upper bounds.
         b.remaining = Math.min(b.remaining, serverRemaining);
         b.resetAt = newReset;
@@ -221,6 +224,7 @@ export class RateLimitState {
       counted = true;
     }
     if (counted) this.countInvalid(now);
+    this.lastReportCounted = counted;
     const invalidRequests = this.invalidCount(now);
     let crossed: ReportResult["crossed"];
     if (invalidRequests >= this.invalidStopAt) {
@@ -235,6 +239,19 @@ export class RateLimitState {
       this.warned = this.stopped = false;
     }
     return crossed ? { invalidRequests, crossed } : { invalidRequests };
+  }
+
+  /** The invalid-request counts, for storage that outlives this instance (a Durable Object's). */
+  exportInvalid(): { ids: number[]; counts: number[] } {
+    return { ids: [...this.invalidBinIds], counts: [...this.invalidBins] };
+  }
+
+  importInvalid(saved: { ids: number[]; counts: number[] } | undefined): void {
+    if (!saved || saved.ids.length !== BINS || saved.counts.length !== BINS) return;
+    for (let i = 0; i < BINS; i++) {
+      this.invalidBinIds[i] = Number(saved.ids[i]) || -1;
+      this.invalidBins[i] = Number(saved.counts[i]) || 0;
+    }
   }
 
   /** For tests and diagnostics. */
