@@ -3,76 +3,185 @@
  * shared by the whole connection; a gateway message is complete when the received bytes end with
  * the Z_SYNC_FLUSH suffix 00 00 ff ff. Until then frames are buffered.
  *
- * Inflation is synchronous (the zlib handle's own sync path, as `zlib.inflateSync` uses it) so a
- * message is decoded in the same tick it arrives: no stream events, no promises per message.
+ * Two decoders with the same contract (messages come out in order through `onText`):
+ * - SyncZlibStreamDecoder inflates in the same tick the frame arrives, driving the zlib handle's
+ *   synchronous write directly (what `zlib.inflateSync` does, minus closing the context after one
+ *   call). No stream events, promises or thread-pool hops per message: the fast path. It relies on
+ *   Node internals (`_handle.writeSync`, `_writeState`), so `syncZlibAvailable()` self-tests it on a
+ *   known two-message vector at startup;
+ * - StreamZlibStreamDecoder is the public-API fallback (zlib Transform stream, like discord.js's
+ *   ZlibNative), used when that self-test fails.
  */
 import zlib from "node:zlib";
 
-interface SyncInflate extends zlib.Inflate {
-  _processChunk(chunk: Buffer, flushFlag: number): Buffer;
+export interface GatewayDecoder {
+  /** Feeds one WebSocket frame; complete messages are passed to `onText` in order. Throws (sync decoder) or calls `onError` on corrupt data. */
+  push(data: Buffer): void;
+  close(): void;
 }
 
-/** True when this Node exposes the synchronous inflate path we rely on (Node 18-24 do). */
-export function syncInflateAvailable(): boolean {
-  const probe = zlib.createInflate() as Partial<SyncInflate> & zlib.Inflate;
-  const ok = typeof probe._processChunk === "function";
-  probe.close();
-  return ok;
+const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+const CHUNK = 64 * 1024;
+
+function endsWithFlush(d: Buffer): boolean {
+  const n = d.length;
+  return n >= 4 && d[n - 4] === 0x00 && d[n - 3] === 0x00 && d[n - 2] === 0xff && d[n - 1] === 0xff;
 }
 
-export class ZlibStreamDecoder {
-  private inflate: SyncInflate;
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
-  private closed = false;
-
-  constructor() {
-    this.inflate = zlib.createInflate({ chunkSize: 64 * 1024 }) as SyncInflate;
-    // Errors surface as exceptions from push(); keep the stream from emitting unhandled 'error'.
-    this.inflate.on("error", () => {});
-  }
-
-  /**
-   * Feeds one WebSocket frame. Returns the decoded text of a whole gateway message when the frame
-   * completes one, else null. Throws on corrupt data (the caller drops the connection).
-   */
-  push(data: Buffer): string | null {
-    if (this.closed) throw new Error("decoder closed");
-    const n = data.length;
-    const complete = n >= 4 && data[n - 4] === 0x00 && data[n - 3] === 0x00 && data[n - 2] === 0xff && data[n - 1] === 0xff;
-    if (!complete) {
-      this.pending.push(data);
-      this.pendingBytes += n;
-      // A gateway message is at most a few MB (a huge GUILD_CREATE); refuse unbounded growth.
-      if (this.pendingBytes > 64 * 1024 * 1024) throw new Error("zlib-stream message exceeds 64 MiB without a flush marker");
+/** Gathers frames until one ends with the flush marker. */
+class FrameBuffer {
+  private parts: Buffer[] = [];
+  private bytes = 0;
+  /** Returns the whole compressed message when `data` completes one, else null. */
+  add(data: Buffer): Buffer | null {
+    if (!endsWithFlush(data)) {
+      this.parts.push(data);
+      this.bytes += data.length;
+      if (this.bytes > MAX_MESSAGE_BYTES) throw new Error("zlib-stream message exceeds 64 MiB without a flush marker");
       return null;
     }
-    let input = data;
-    if (this.pending.length) {
-      this.pending.push(data);
-      input = Buffer.concat(this.pending, this.pendingBytes + n);
-      this.pending = [];
-      this.pendingBytes = 0;
-    }
-    const out = this.inflate._processChunk(input, zlib.constants.Z_SYNC_FLUSH);
-    return out.toString("utf8");
+    if (this.parts.length === 0) return data;
+    this.parts.push(data);
+    const all = Buffer.concat(this.parts, this.bytes + data.length);
+    this.parts = [];
+    this.bytes = 0;
+    return all;
   }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.pending = [];
-    this.inflate.close();
+  clear(): void {
+    this.parts = [];
+    this.bytes = 0;
   }
 }
 
-/** Compressor used by tests and the benchmark to play the server side of zlib-stream. */
-export class ZlibStreamEncoder {
-  private deflate = zlib.createDeflate() as unknown as SyncInflate;
-  encode(text: string | Buffer): Buffer {
-    return this.deflate._processChunk(typeof text === "string" ? Buffer.from(text) : text, zlib.constants.Z_SYNC_FLUSH);
+interface ZlibInternals {
+  _handle: { writeSync(flush: number, input: Buffer, inOff: number, inLen: number, out: Buffer, outOff: number, outLen: number): void } | null;
+  _writeState: Uint32Array;
+  destroyed: boolean;
+}
+
+/**
+ * Runs `input` through a zlib stream's context synchronously with Z_SYNC_FLUSH, keeping the
+ * context open. Returns the output as a Buffer view (valid until the next call) or a new Buffer.
+ */
+class SyncZlib {
+  private readonly out = Buffer.allocUnsafe(CHUNK);
+  private readonly z: ZlibInternals;
+  constructor(private readonly stream: zlib.Inflate | zlib.Deflate) {
+    this.z = stream as unknown as ZlibInternals;
+    stream.on("error", () => {}); // errors are thrown from process()
+  }
+  process(input: Buffer): Buffer {
+    const handle = this.z._handle;
+    if (!handle) throw new Error("zlib context is closed");
+    const state = this.z._writeState;
+    const out = this.out;
+    let inOff = 0;
+    let availIn = input.length;
+    let parts: Buffer[] | null = null;
+    let total = 0;
+    for (;;) {
+      handle.writeSync(zlib.constants.Z_SYNC_FLUSH, input, inOff, availIn, out, 0, CHUNK);
+      if (this.z.destroyed || !this.z._handle) throw new Error("zlib-stream data is corrupt");
+      const availOutAfter = state[0]!;
+      const availInAfter = state[1]!;
+      const have = CHUNK - availOutAfter;
+      if (availOutAfter !== 0) {
+        if (parts === null) return out.subarray(0, have);
+        parts.push(Buffer.from(out.subarray(0, have)));
+        return Buffer.concat(parts, total + have);
+      }
+      // Output buffer full: keep it and go again for the rest.
+      (parts ??= []).push(Buffer.from(out));
+      total += have;
+      if (total > MAX_MESSAGE_BYTES) throw new Error("inflated gateway message exceeds 64 MiB");
+      inOff += availIn - availInAfter;
+      availIn = availInAfter;
+    }
   }
   close(): void {
-    (this.deflate as unknown as zlib.Deflate).close();
+    this.stream.close();
+  }
+}
+
+export class SyncZlibStreamDecoder implements GatewayDecoder {
+  private readonly frames = new FrameBuffer();
+  private readonly zlib = new SyncZlib(zlib.createInflate({ chunkSize: CHUNK }));
+  constructor(private readonly onText: (text: string) => void) {}
+  push(data: Buffer): void {
+    const msg = this.frames.add(data);
+    if (msg === null) return;
+    const out = this.zlib.process(msg);
+    this.onText(out.toString("utf8"));
+  }
+  close(): void {
+    this.frames.clear();
+    this.zlib.close();
+  }
+}
+
+export class StreamZlibStreamDecoder implements GatewayDecoder {
+  private readonly frames = new FrameBuffer();
+  private readonly inflate = zlib.createInflate({ chunkSize: CHUNK, flush: zlib.constants.Z_SYNC_FLUSH });
+  private out: Buffer[] = [];
+  private closed = false;
+  constructor(
+    private readonly onText: (text: string) => void,
+    onError: (err: Error) => void,
+  ) {
+    this.inflate.on("data", (c: Buffer) => this.out.push(c));
+    this.inflate.on("error", (err) => {
+      if (!this.closed) onError(err);
+    });
+  }
+  push(data: Buffer): void {
+    const msg = this.frames.add(data);
+    if (msg === null) return;
+    // A write's output is emitted before its callback: the callback sees exactly this message.
+    this.inflate.write(msg, () => {
+      if (this.closed) return;
+      const text = Buffer.concat(this.out).toString("utf8");
+      this.out = [];
+      this.onText(text);
+    });
+  }
+  close(): void {
+    this.closed = true;
+    this.frames.clear();
+    this.inflate.destroy();
+  }
+}
+
+// Two messages compressed with one shared context; the second cannot be inflated alone.
+const VECTOR = ["eJyqVsovULIyNNBRSlGyqlbKSE0sKklKTSyJz8wrSS0qS8xRsjIxNDI1qK0FAAAA//8=", "qoaoNCSsEgAAAP//"];
+let syncOk: boolean | null = null;
+
+/** Self-test of the synchronous path on this Node (cached). */
+export function syncZlibAvailable(): boolean {
+  if (syncOk !== null) return syncOk;
+  try {
+    const got: string[] = [];
+    const d = new SyncZlibStreamDecoder((t) => got.push(t));
+    for (const v of VECTOR) d.push(Buffer.from(v, "base64"));
+    d.close();
+    syncOk = got[0] === '{"op":10,"d":{"heartbeat_interval":41250}}' && got[1] === '{"op":11,"d":{"heartbeat_interval":41250}}';
+  } catch {
+    syncOk = false;
+  }
+  return syncOk;
+}
+
+/** The fastest decoder this Node supports. */
+export function createZlibStreamDecoder(onText: (text: string) => void, onError: (err: Error) => void): GatewayDecoder {
+  return syncZlibAvailable() ? new SyncZlibStreamDecoder(onText) : new StreamZlibStreamDecoder(onText, onError);
+}
+
+/** The server side of zlib-stream (tests and the benchmark play Discord with it). */
+export class ZlibStreamEncoder {
+  private readonly zlib = new SyncZlib(zlib.createDeflate({ chunkSize: CHUNK }));
+  encode(text: string | Buffer): Buffer {
+    return Buffer.from(this.zlib.process(typeof text === "string" ? Buffer.from(text) : text));
+  }
+  close(): void {
+    this.zlib.close();
   }
 }

@@ -12,7 +12,7 @@ import WebSocket from "ws";
 import { backoffDelay, type Logger } from "@spell-coven/common";
 import type { Tuning } from "../config.ts";
 import type { Metrics, Series } from "../metrics.ts";
-import { ZlibStreamDecoder } from "./compression.ts";
+import { createZlibStreamDecoder, type GatewayDecoder } from "./compression.ts";
 import { CLIENT_CLOSE_NEW_SESSION, CLIENT_CLOSE_RESUME, GatewayFatalError, closeAction } from "./close-codes.ts";
 import { SessionStartLimitError, type IdentifyThrottle } from "./identify-throttle.ts";
 import { SendQueue } from "./send-queue.ts";
@@ -52,7 +52,7 @@ export interface ShardOptions {
 interface Conn {
   ws: WebSocket;
   mode: "identify" | "resume";
-  decoder: ZlibStreamDecoder | null;
+  decoder: GatewayDecoder | null;
   abort: AbortController;
   helloTimer: ReturnType<typeof setTimeout> | null;
   readyTimer: ReturnType<typeof setTimeout> | null;
@@ -182,7 +182,7 @@ export class Shard {
     const conn: Conn = {
       ws,
       mode: resume ? "resume" : "identify",
-      decoder: this.compress ? new ZlibStreamDecoder() : null,
+      decoder: null,
       abort: new AbortController(),
       helloTimer: null,
       readyTimer: null,
@@ -195,6 +195,12 @@ export class Shard {
       ended: false,
       replayed: 0,
     };
+    if (this.compress) {
+      conn.decoder = createZlibStreamDecoder(
+        (text) => this.onText(conn, text),
+        (err) => this.decodeFailed(conn, err),
+      );
+    }
     this.conn = conn;
     ws.on("open", () => {
       if (conn !== this.conn) return;
@@ -205,29 +211,13 @@ export class Shard {
     });
     ws.on("message", (data: Buffer, isBinary: boolean) => {
       if (conn.ended) return;
-      let text: string | null;
-      if (isBinary) {
-        if (!conn.decoder) return;
-        try {
-          text = conn.decoder.push(data);
-        } catch (err) {
-          this.log.warn("zlib-stream decode failed; reconnecting", { err });
-          this.lost(conn, CLIENT_CLOSE_RESUME, "decode error");
-          return;
-        }
-        if (text === null) return;
-      } else {
-        text = data.toString("utf8");
-      }
-      let payload: Payload;
+      if (!isBinary) return this.onText(conn, data.toString("utf8"));
+      if (!conn.decoder) return;
       try {
-        payload = JSON.parse(text);
-      } catch {
-        this.log.warn("gateway sent a message that is not JSON; reconnecting");
-        this.lost(conn, CLIENT_CLOSE_RESUME, "invalid JSON");
-        return;
+        conn.decoder.push(data);
+      } catch (err) {
+        this.decodeFailed(conn, err as Error);
       }
-      this.onPayload(conn, payload);
     });
     ws.on("error", (err) => {
       if (conn.ended) return;
@@ -237,6 +227,24 @@ export class Shard {
       if (conn.ended) return; // we closed it ourselves and already moved on
       this.onClose(conn, code, reason.toString("utf8"));
     });
+  }
+
+  private onText(conn: Conn, text: string): void {
+    if (conn.ended) return;
+    let payload: Payload;
+    try {
+      payload = JSON.parse(text);
+    } catch {
+      this.log.warn("gateway sent a message that is not JSON; reconnecting");
+      this.lost(conn, CLIENT_CLOSE_RESUME, "invalid JSON");
+      return;
+    }
+    this.onPayload(conn, payload);
+  }
+
+  private decodeFailed(conn: Conn, err: Error): void {
+    this.log.warn("zlib-stream decode failed; reconnecting", { err });
+    this.lost(conn, CLIENT_CLOSE_RESUME, "decode error");
   }
 
   /** Ends `conn` from our side (close frame with `code`, then a hard kill if it lingers). */

@@ -1,0 +1,171 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { createLogger, type HubEvent } from "@spell-coven/common";
+import { HubClient } from "../src/hub/client.ts";
+import { Outbox } from "../src/hub/outbox.ts";
+import { Metrics } from "../src/metrics.ts";
+import { Translator } from "../src/translate.ts";
+import { FakeHub } from "./helpers/fake-hub.ts";
+
+const G1 = "100000000000000001";
+const G2 = "100000000000000002";
+const logs: string[] = [];
+const log = createLogger("DEBUG", {}, (l) => logs.push(l));
+
+function setup(hub: FakeHub, opts: { max?: number; timeoutMs?: number } = {}) {
+  const metrics = new Metrics();
+  let outbox!: Outbox;
+  const translator = new Translator([G1, G2], (e) => outbox.enqueue(e));
+  outbox = new Outbox({
+    poster: new HubClient({ endpoint: hub.url, secret: hub.secret, timeoutMs: opts.timeoutMs ?? 2000 }),
+    log,
+    metrics,
+    buildSnapshot: (g) => translator.buildSnapshot(g),
+    maxPerGuild: opts.max ?? 10_000,
+    retryBaseMs: 20,
+    retryMaxMs: 100,
+  });
+  const vsu = (guild: string, user: string, channel: string | null, seq: number) =>
+    translator.handleDispatch("VOICE_STATE_UPDATE", { guild_id: guild, user_id: user, channel_id: channel }, "sess", seq);
+  return { metrics, outbox, translator, vsu };
+}
+
+let hub: FakeHub;
+afterEach(async () => {
+  await hub?.close();
+  logs.length = 0;
+});
+
+describe("outbox", () => {
+  it("delivers in order per guild, batched, signed", async () => {
+    hub = await new FakeHub().start();
+    const { outbox, vsu, metrics } = setup(hub);
+    for (let i = 0; i < 1200; i++) vsu(i % 2 ? G1 : G2, String(1000 + (i % 50)), i % 4 < 2 ? "10" : null, i + 1);
+    const produced = metrics.eventsTranslated.total();
+    expect(produced).toBeGreaterThan(500);
+    await hub.waitFor(() => hub.events.length === produced);
+    for (const g of [G1, G2]) {
+      const seqs = hub.byGuild(g).map((e) => Number(e.id.split(":")[2]));
+      expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    }
+    expect(hub.posts).toBeLessThan(20); // batched
+    expect(hub.badSignatures).toBe(0);
+    expect(await outbox.flush(1000)).toBe(0);
+    expect(metrics.postsOk.total()).toBe(hub.posts);
+    await outbox.flush(1000);
+    expect(metrics.eventsForwarded.total()).toBe(produced);
+  });
+
+  it("hub down for a while, then back: nothing lost, nothing duplicated, order kept", async () => {
+    hub = await new FakeHub().start();
+    const { outbox, vsu, metrics } = setup(hub);
+    vsu(G1, "1", "10", 1);
+    await hub.waitFor(() => hub.events.length === 1);
+    await hub.down();
+    for (let s = 2; s <= 40; s++) vsu(G1, "1", s % 2 ? "10" : "11", s);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(outbox.depth()).toBeGreaterThan(0);
+    expect(outbox.failing()).toBe(true);
+    hub.mode = "503";
+    await hub.up();
+    await new Promise((r) => setTimeout(r, 200));
+    hub.mode = "ok";
+    const expected = 1 + 39 * 2; // each later update is a move: left + joined
+    await hub.waitFor(() => hub.events.length === expected);
+    const ids = hub.events.map((e) => e.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(metrics.postsFailed.total()).toBeGreaterThan(0);
+    // Order: every move's left precedes its joined, seqs ascending.
+    const order = ids.map((id) => id.split(":").slice(2).map(Number));
+    for (let i = 1; i < order.length; i++) expect(order[i]![0]! * 10 + (order[i]![1] ?? 0)).toBeGreaterThan(order[i - 1]![0]! * 10 + (order[i - 1]![1] ?? 0));
+    await outbox.flush(1000);
+    expect(outbox.failing()).toBe(false);
+  });
+
+  it("a hanging hub times out and the retried post is deduplicated by id", async () => {
+    hub = await new FakeHub().start();
+    const { vsu } = setup(hub, { timeoutMs: 150 });
+    hub.mode = "hang";
+    vsu(G1, "1", "10", 1);
+    await new Promise((r) => setTimeout(r, 250));
+    hub.mode = "ok";
+    await hub.waitFor(() => hub.events.length === 1);
+    expect(hub.events[0]!.id).toBe("v:sess:1");
+  });
+
+  it("401: logs an ERROR naming HUB_SECRET and the clock, keeps the events and retries", async () => {
+    hub = await new FakeHub().start();
+    const { vsu } = setup(hub);
+    hub.mode = "401";
+    vsu(G1, "1", "10", 1);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(logs.some((l) => l.includes('"level":"ERROR"') && l.includes("HUB_SECRET") && l.includes("clock"))).toBe(true);
+    hub.mode = "ok";
+    await hub.waitFor(() => hub.events.length === 1);
+  });
+
+  it("a poison event is isolated and dropped alone; the rest is delivered in order", async () => {
+    hub = await new FakeHub().start();
+    const { vsu, metrics } = setup(hub);
+    hub.rejectIds.add("v:sess:7");
+    await hub.down();
+    for (let s = 1; s <= 20; s++) vsu(G1, String(s), "10", s);
+    await hub.up();
+    await hub.waitFor(() => hub.events.length === 19);
+    expect(hub.events.map((e) => e.id)).toEqual([...Array(20).keys()].map((i) => `v:sess:${i + 1}`).filter((id) => id !== "v:sess:7"));
+    expect(metrics.eventsDropped.total()).toBe(1);
+    expect(logs.some((l) => l.includes('"level":"ERROR"') && l.includes("v:sess:7"))).toBe(true);
+  });
+
+  it("an event failing the shared schema is dropped before sending, never the rest", async () => {
+    hub = await new FakeHub().start();
+    const { outbox } = setup(hub);
+    await hub.down();
+    outbox.enqueue({ id: "ok1", guildId: G1, event: "voice.joined", payload: { guildId: G1, channelId: "1", userId: "2" } });
+    outbox.enqueue({ id: "bad id with spaces", guildId: G1, event: "voice.joined", payload: { guildId: G1, channelId: "1", userId: "3" } } as HubEvent);
+    outbox.enqueue({ id: "ok2", guildId: G1, event: "voice.left", payload: { guildId: G1, channelId: "1", userId: "2" } });
+    await hub.up();
+    await hub.waitFor(() => hub.events.length === 2);
+    expect(hub.events.map((e) => e.id)).toEqual(["ok1", "ok2"]);
+  });
+
+  it("overflow: the oldest voice events become one presence snapshot; room events are kept", async () => {
+    hub = await new FakeHub().start();
+    const { outbox, translator, vsu, metrics } = setup(hub, { max: 50 });
+    translator.handleDispatch("GUILD_CREATE", { id: G1, voice_states: [] }, "sess", 1);
+    await hub.waitFor(() => hub.events.length === 1);
+    await hub.down();
+    translator.handleDispatch("CHANNEL_CREATE", { id: "77", type: 2, guild_id: G1, name: "Room" }, "sess", 2);
+    for (let s = 3; s < 200; s++) vsu(G1, String(s % 31), s % 3 ? "77" : "78", s);
+    expect(outbox.depth()).toBeLessThanOrEqual(52);
+    expect(metrics.outboxOverflows.total()).toBeGreaterThan(0);
+    await hub.up();
+    expect(await outbox.flush(5000)).toBe(0);
+    const evs = hub.events.slice(1);
+    expect(evs[0]!.id).toBe("room.created:77");
+    const snaps = evs.filter((e) => e.event === "presence.snapshot");
+    expect(snaps.length).toBeGreaterThanOrEqual(1);
+    // Replaying what the hub got gives exactly the cache.
+    const state = new Map<string, string>();
+    for (const e of hub.events) {
+      if (e.event === "presence.snapshot") {
+        state.clear();
+        for (const v of e.payload.voiceStates) state.set(v.userId, v.channelId);
+      } else if (e.event === "voice.joined") state.set(e.payload.userId, e.payload.channelId);
+      else if (e.event === "voice.left") state.delete(e.payload.userId);
+    }
+    expect([...state].sort()).toEqual([...translator.voiceOf(G1)!].sort());
+    expect(logs.some((l) => l.includes("outbox full"))).toBe(true);
+  });
+
+  it("flush waits for delivery; close stops", async () => {
+    hub = await new FakeHub().start();
+    const { outbox, vsu } = setup(hub);
+    hub.mode = "503";
+    vsu(G1, "1", "10", 1);
+    expect(await outbox.flush(100)).toBe(1);
+    hub.mode = "ok";
+    expect(await outbox.flush(2000)).toBe(0);
+    outbox.close();
+    expect(hub.events).toHaveLength(1);
+  });
+});
