@@ -1,0 +1,211 @@
+/**
+ * DiscordRestClient against the project's Discord simulator (real REST protocol, rate-limit
+ * headers, Discord's error bodies), with tight limits so bursts finish in well under a second.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { DEMO_CHANNELS, DEMO_GUILD_ID, DEMO_USERS, startSimulator, type LocalDiscord } from "@spell-coven/simulator";
+import { createLogger } from "../../src/log.ts";
+import {
+  DiscordApiError,
+  DiscordInputError,
+  DiscordRestClient,
+  MemoryCoordinator,
+  type DiscordRestClientOptions,
+} from "../../src/rest/index.ts";
+
+let sim: LocalDiscord;
+const lines: string[] = [];
+const G = DEMO_GUILD_ID;
+
+beforeAll(async () => {
+  sim = await startSimulator({ seed: true });
+});
+afterAll(async () => {
+  await sim.close();
+});
+beforeEach(() => {
+  sim.setRateLimits({ globalPerSecond: 50, routeLimit: 5, routeWindowMs: 300 });
+  sim.clearRequests();
+});
+
+function client(o: Partial<DiscordRestClientOptions> = {}) {
+  return new DiscordRestClient({
+    token: sim.botToken,
+    apiBase: sim.apiBase,
+    retryBaseMs: 20,
+    retryMaxMs: 80,
+    timeoutMs: 2000,
+    logger: createLogger("DEBUG", {}, (l) => lines.push(l)),
+    ...o,
+  });
+}
+
+const statuses = () => sim.requests().map((r) => r.status);
+const count429 = () => statuses().filter((s) => s === 429).length;
+
+function textChannels(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => sim.addChannel(G, { name: `burst-${i}-${Math.random().toString(36).slice(2, 6)}`, type: 0 }).id);
+}
+
+describe("rate limits (zero 429s the headers could predict)", () => {
+  it("a parallel burst on one channel", async () => {
+    const [ch] = textChannels(1);
+    const c = client();
+    const t0 = Date.now();
+    const sent = await Promise.all(Array.from({ length: 15 }, (_, i) => c.sendMessage(ch!, `msg ${i}`)));
+    expect(sent.map((m) => m.content)).toEqual(Array.from({ length: 15 }, (_, i) => `msg ${i}`));
+    expect(sim.requests()).toHaveLength(15);
+    expect(count429()).toBe(0);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(2 * 300); // 3 windows of 5
+  });
+
+  it("a parallel burst over many channels and routes", async () => {
+    const chans = textChannels(12);
+    const c = client();
+    await Promise.all(
+      chans.flatMap((ch, i) => [
+        c.sendMessage(ch, "a"),
+        c.sendMessage(ch, "b"),
+        c.triggerTyping(ch),
+        c.sendMessage(ch, "c"),
+        ...(i % 3 === 0 ? [c.getChannels(G)] : []),
+      ]),
+    );
+    expect(sim.requests()).toHaveLength(12 * 4 + 4);
+    expect(count429()).toBe(0);
+  });
+
+  it("a burst across the global limit", async () => {
+    sim.setRateLimits({ globalPerSecond: 20, routeLimit: 50, routeWindowMs: 300 });
+    const chans = textChannels(25);
+    const c = client({ rateLimits: { globalPerSecond: 20 } });
+    const t0 = Date.now();
+    await Promise.all(chans.flatMap((ch) => [c.triggerTyping(ch), c.sendMessage(ch, "hi")]));
+    expect(sim.requests()).toHaveLength(50);
+    expect(count429()).toBe(0);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(2000); // 50 requests at 20/s
+  });
+
+  it("several clients sharing one coordinator (isolates/processes) stay inside the limits", async () => {
+    const [ch] = textChannels(1);
+    const shared = new MemoryCoordinator();
+    const clients = Array.from({ length: 4 }, () => client({ coordinator: shared }));
+    await Promise.all(clients.flatMap((c, k) => Array.from({ length: 4 }, (_, i) => c.sendMessage(ch!, `c${k}-${i}`))));
+    expect(sim.requests()).toHaveLength(16);
+    expect(count429()).toBe(0);
+  });
+
+  it("a 429 the headers could not predict (shared resource) is waited out and not counted as invalid", async () => {
+    const [ch] = textChannels(1);
+    sim.failNext(1, 429, /messages/, 0.2);
+    const c = client({ coordinator: new MemoryCoordinator({ invalidWarnAt: 1 }) });
+    const t0 = Date.now();
+    await c.sendMessage(ch!, "after the shared limit");
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(190);
+    expect(statuses()).toEqual([429, 200]);
+    expect(lines.some((l) => l.includes("piling up"))).toBe(false);
+  });
+});
+
+describe("failures", () => {
+  it("5xx twice then success", async () => {
+    sim.failNext(2, 502);
+    const ch = await client().createVoiceChannel(G, "Retry Room");
+    expect(ch.name).toBe("Retry Room");
+    expect(statuses()).toEqual([502, 502, 201]);
+  });
+
+  it("5xx five times: DiscordApiError after maxRetries, attempts counted", async () => {
+    sim.failNext(5, 500);
+    const err = (await client({ maxRetries: 3 }).getChannels(G).catch((e: unknown) => e)) as DiscordApiError;
+    expect(err).toBeInstanceOf(DiscordApiError);
+    expect(err.status).toBe(500);
+    expect(err.attempts).toBe(4);
+    expect(statuses()).toEqual([500, 500, 500, 500]);
+    sim.clearRequests();
+    await client().getChannels(G); // the fifth failure is still queued
+    expect(statuses()).toEqual([500, 200]);
+  });
+
+  it("Discord down (503 on every call) ends in a DiscordApiError", async () => {
+    sim.goDown();
+    try {
+      const err = (await client({ maxRetries: 2 }).deleteChannel(DEMO_CHANNELS.table2).catch((e: unknown) => e)) as DiscordApiError;
+      expect(err.status).toBe(503);
+      expect(err.attempts).toBe(3);
+    } finally {
+      sim.comeBack();
+    }
+  });
+
+  it("field errors of Discord's body surface in the error (unknown parent category)", async () => {
+    const err = (await client().createVoiceChannel(G, "Orphan", { parentId: "1060000000000009999" }).catch((e: unknown) => e)) as DiscordApiError;
+    expect(err).toBeInstanceOf(DiscordApiError);
+    expect(err.status).toBe(400);
+    expect(err.code).toBe(50035);
+    expect(err.fieldErrors).toEqual([expect.objectContaining({ path: "parent_id", code: "CHANNEL_PARENT_INVALID" })]);
+    expect(err.route).toBe("/guilds/:id/channels");
+    expect(err.message).toMatch(/HTTP 400 \(code 50035 Invalid Form Body\): parent_id: .*CHANNEL_PARENT_INVALID/);
+    expect(sim.requests()).toHaveLength(1);
+  });
+
+  it("unknown channel: 404 with code 10003", async () => {
+    const err = (await client().deleteChannel("1060000000000008888").catch((e: unknown) => e)) as DiscordApiError;
+    expect(err.status).toBe(404);
+    expect(err.code).toBe(10003);
+    expect(err.message).toContain("Unknown Channel");
+  });
+
+  it("a wrong token: 401, not retried", async () => {
+    const err = (await client({ token: "wrong-token" }).getChannels(G).catch((e: unknown) => e)) as DiscordApiError;
+    expect(err.status).toBe(401);
+    expect(statuses()).toEqual([401]);
+  });
+
+  it("bad inputs never reach Discord", async () => {
+    const c = client();
+    const calls = [
+      () => c.createVoiceChannel(G, ""),
+      () => c.createVoiceChannel(G, "ok", { userLimit: 100 }),
+      () => c.createVoiceChannel("not-a-snowflake", "ok"),
+      () => c.deleteChannel(DEMO_CHANNELS.table1, { reason: "x".repeat(513) }),
+      () => c.sendMessage(DEMO_CHANNELS.general, "x".repeat(2001)),
+      () => c.addMemberRole(G, "alice", "1"),
+    ];
+    for (const call of calls) await expect(call()).rejects.toBeInstanceOf(DiscordInputError);
+    expect(sim.requests()).toHaveLength(0);
+  });
+});
+
+describe("the rooms flow", () => {
+  it("creates a room with an audit reason, roles, a message, a reaction, then cleans up", async () => {
+    const c = client();
+    const room = await c.createVoiceChannel(G, "Table 9", { parentId: DEMO_CHANNELS.gameRooms, userLimit: 4, reason: "Room opened by Alice (über)" });
+    expect(room).toMatchObject({ name: "Table 9", type: 2, parent_id: DEMO_CHANNELS.gameRooms, user_limit: 4, guild_id: G });
+    expect(sim.channels(G).some((ch) => ch.id === room.id)).toBe(true);
+    const role = await c.createRole(G, { name: "Table 9 players", mentionable: false, reason: "room role" });
+    await c.addMemberRole(G, DEMO_USERS.alice, role.id, { reason: "joined Table 9" });
+    await c.removeMemberRole(G, DEMO_USERS.alice, role.id);
+    const msg = await c.sendMessage(DEMO_CHANNELS.general, "Table 9 is open");
+    await c.addReaction(DEMO_CHANNELS.general, msg.id, "🎲");
+    await c.triggerTyping(DEMO_CHANNELS.general);
+    expect((await c.getChannels(G)).map((ch) => ch.id)).toContain(room.id);
+    await c.deleteRole(G, role.id, { reason: "room closed" });
+    const deleted = await c.deleteChannel(room.id, { reason: "room closed" });
+    expect(deleted.id).toBe(room.id);
+    const reqs = sim.requests();
+    expect(reqs.every((r) => r.status < 300)).toBe(true);
+    expect(reqs[0]!.auditLogReason).toBe("Room opened by Alice (über)");
+    expect(reqs.find((r) => r.method === "PUT" && r.path.includes("/members/"))!.auditLogReason).toBe("joined Table 9");
+    expect(reqs.at(-1)!.auditLogReason).toBe("room closed");
+  });
+});
+
+describe("logs", () => {
+  it("every call at DEBUG with its route, retries/waits at INFO, and never the token", () => {
+    expect(lines.some((l) => l.includes('"level":"DEBUG"') && l.includes('"route":"/channels/:id/messages"'))).toBe(true);
+    expect(lines.some((l) => l.includes('"level":"INFO"') && l.includes("retrying"))).toBe(true);
+    expect(lines.some((l) => l.includes('"level":"INFO"') && l.includes("waiting for discord rate limit"))).toBe(true);
+    for (const l of lines) expect(l).not.toContain(sim.botToken);
+  });
+});
