@@ -23,7 +23,7 @@ export interface Tuning {
   invalidSessionDelayMs: [number, number];
   /** Spacing of identifies within one max_concurrency bucket. */
   identifyIntervalMs: number;
-  /** Consecutive failed resume connections before falling back to a fresh identify. */
+  /** Consecutive failed connections to resume_gateway_url before resuming through the main gateway URL. */
   maxResumeFailures: number;
   /** Outbox bound per guild (voice events are compacted into a snapshot beyond it). */
   outboxMaxPerGuild: number;

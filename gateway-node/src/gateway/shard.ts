@@ -148,7 +148,10 @@ export class Shard {
     this.sendQueue.clear();
     const conn = this.conn;
     this.conn = null;
-    if (!conn) return Promise.resolve();
+    if (!conn || conn.ws.readyState === WebSocket.CLOSED) {
+      if (conn) this.endConn(conn, 1000, "shutting down");
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       conn.ws.once("close", () => resolve());
       this.endConn(conn, 1000, "shutting down");
@@ -170,9 +173,13 @@ export class Shard {
   private connect(): void {
     if (this.state === "stopped" || this.state === "failed") return;
     const resume = this.sessionId !== null && this.resumeUrl !== null;
-    const url = this.gatewayQuery(resume ? this.resumeUrl! : this.opts.gatewayUrl);
+    // After repeated failures on resume_gateway_url, resume through the main gateway URL: the
+    // session stays valid (an op 9 d:false is what ends it), only that host may be unreachable.
+    const viaResumeUrl = resume && this.resumeFailures < this.opts.tuning.maxResumeFailures;
+    const url = this.gatewayQuery(viaResumeUrl ? this.resumeUrl! : this.opts.gatewayUrl);
     this.state = "connecting";
     this.log.debug("connecting", { url, mode: resume ? "resume" : "identify" });
+    if (!resume) this.resumeFailures = 0;
     const ws = new WebSocket(url, {
       perMessageDeflate: false,
       handshakeTimeout: this.opts.tuning.helloTimeoutMs,
@@ -313,9 +320,8 @@ export class Shard {
       if (conn.mode === "resume") this.resumeFailures++;
     }
     if (o.newSession) this.clearSession();
-    else if (this.sessionId && this.resumeFailures >= this.opts.tuning.maxResumeFailures) {
-      this.log.warn("resuming keeps failing; falling back to a new session on the gateway URL", { resumeFailures: this.resumeFailures });
-      this.clearSession();
+    else if (this.sessionId && this.resumeFailures === this.opts.tuning.maxResumeFailures) {
+      this.log.warn("resume_gateway_url keeps failing; resuming through the main gateway URL", { resumeFailures: this.resumeFailures });
     }
     if (this.failures >= this.opts.tuning.maxReconnectAttempts) {
       this.fail(
