@@ -4,6 +4,8 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { CORS_HEADERS, handleControl } from "./control/api.ts";
+import { CONTROL_PAGE_HTML } from "./control/page.ts";
 import { Gateway, GATEWAY_PATH } from "./gateway/gateway.ts";
 import { DEFAULT_ALLOWED_INTENTS } from "./gateway/intents.ts";
 import { DEFAULT_JWT_AUDIENCE, IdentityProvider } from "./identity.ts";
@@ -33,8 +35,7 @@ export interface LocalSimulatorOptions extends SimulatorOptions {
 export async function startSimulator(opts: LocalSimulatorOptions = {}): Promise<LocalDiscord> {
   const host = opts.host ?? "127.0.0.1";
   const botToken = opts.botToken ?? DEFAULT_BOT_TOKEN;
-  let httpBase = "";
-  let wsBase = "";
+  let wsBase = ""; // known once listening; read lazily by the gateway and REST
 
   const world = new World({ id: BOT_USER_ID, username: BOT_USERNAME });
   const gateway = new Gateway(world, {
@@ -79,21 +80,24 @@ export async function startSimulator(opts: LocalSimulatorOptions = {}): Promise<
   });
   const { port } = server.address() as AddressInfo;
   const hostInUrl = host.includes(":") ? `[${host}]` : host;
-  httpBase = `http://${hostInUrl}:${port}`;
+  const httpBase = `http://${hostInUrl}:${port}`;
   wsBase = `ws://${hostInUrl}:${port}`;
 
   const identity = await IdentityProvider.create(opts.jwt?.issuer ?? httpBase, opts.jwt?.audience ?? DEFAULT_JWT_AUDIENCE);
   const sim = new LocalDiscord({ server, world, gateway, rest, identity, url: httpBase, gatewayUrl: `${wsBase}${GATEWAY_PATH}`, botToken });
 
   onHttp = async (req, res, url) => {
-    if (url.pathname === API_PREFIX || url.pathname.startsWith(`${API_PREFIX}/`)) return rest.handle(req, res, url);
-    if (url.pathname === "/.well-known/jwks.json") return sendJson(res, 200, identity.jwks);
+    const path = url.pathname;
+    if (path === API_PREFIX || path.startsWith(`${API_PREFIX}/`)) return rest.handle(req, res, url);
+    if (req.method === "OPTIONS") return void res.writeHead(204, CORS_HEADERS).end();
+    if (path === "/.well-known/jwks.json") return sendJson(res, 200, identity.jwks);
+    if (path.startsWith("/control/")) return handleControl(sim, req, res, url);
+    if (path === "/" && req.method === "GET") return void res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" }).end(CONTROL_PAGE_HTML);
     sendJson(res, 404, { message: "404: Not Found", code: 0 });
   };
   return sim;
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const json = JSON.stringify(body);
-  res.writeHead(status, { "Content-Type": "application/json", "Access-Control-Allow-Origin": "*" }).end(json);
+  res.writeHead(status, { ...CORS_HEADERS, "Content-Type": "application/json" }).end(JSON.stringify(body));
 }

@@ -188,7 +188,7 @@ export class LocalDiscord implements Simulator {
 
   // ---- identity ----
 
-  mintToken(userId: string, opts?: MintOptions): Promise<string> {
+  async mintToken(userId: string, opts?: MintOptions): Promise<string> {
     const user = this.parts.world.user(userId);
     return this.parts.identity.mint(user.id, user.username, opts);
   }

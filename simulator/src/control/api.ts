@@ -1,0 +1,168 @@
+/**
+ * The HTTP control API: `POST /control/<method>` with the method's named arguments as a JSON
+ * object (flattened where the in-process method takes an options object), plus read-only views.
+ * A development tool on loopback, so CORS is open (`*`) for the lobby page of the local run.
+ *
+ *   GET  /control/state      everything the control page shows (guilds, channels, voice, gateway)
+ *   GET  /control/requests   the REST requests received, oldest first
+ *   GET  /control/users      simulated users (not the bot), for a "log in as" picker
+ *   POST /control/token      {userId, expiresInSeconds?, audience?, issuer?} -> {token}
+ *   POST /control/<method>   see ACTIONS below -> {ok: true, result?}
+ *
+ * Errors: {error: {code, message}} with 400 (bad input), 404 (unknown action/entity).
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { z } from "zod";
+import { DiscordApiError } from "../errors.ts";
+import type { LocalDiscord } from "../simulator.ts";
+
+const snowflake = z.string().regex(/^\d{1,20}$/, "must be a snowflake (a string of digits)");
+const shard = { shardId: z.number().int().min(0).optional() };
+
+const mintArgs = z.strictObject({
+  userId: snowflake,
+  expiresInSeconds: z.number().int().positive().optional(),
+  audience: z.string().min(1).optional(),
+  issuer: z.string().min(1).optional(),
+});
+
+interface Action<S extends z.ZodType> {
+  schema: S;
+  run: (sim: LocalDiscord, args: z.infer<S>) => unknown;
+}
+
+function action<S extends z.ZodType>(schema: S, run: (sim: LocalDiscord, args: z.infer<S>) => unknown): Action<S> {
+  return { schema, run };
+}
+
+const ACTIONS: Record<string, Action<z.ZodType>> = {
+  addGuild: action(z.strictObject({ id: snowflake.optional(), name: z.string().min(1).max(100) }), (sim, a) => sim.addGuild(a)),
+  addUser: action(z.strictObject({ id: snowflake.optional(), username: z.string().min(1).max(32) }), (sim, a) => sim.addUser(a)),
+  addChannel: action(
+    z.strictObject({
+      guildId: snowflake,
+      id: snowflake.optional(),
+      name: z.string().min(1).max(100),
+      type: z.union([z.literal(0), z.literal(2), z.literal(4)]),
+      parentId: snowflake.optional(),
+      userLimit: z.number().int().min(0).max(99).optional(),
+    }),
+    (sim, { guildId, ...channel }) => sim.addChannel(guildId, channel),
+  ),
+  deleteChannel: action(z.strictObject({ channelId: snowflake }), (sim, a) => sim.deleteChannel(a.channelId)),
+  joinVoice: action(z.strictObject({ guildId: snowflake, userId: snowflake, channelId: snowflake }), (sim, a) => sim.joinVoice(a.guildId, a.userId, a.channelId)),
+  leaveVoice: action(z.strictObject({ guildId: snowflake, userId: snowflake }), (sim, a) => sim.leaveVoice(a.guildId, a.userId)),
+  setVoiceFlags: action(
+    z.strictObject({ guildId: snowflake, userId: snowflake, selfMute: z.boolean().optional(), selfDeaf: z.boolean().optional() }),
+    (sim, { guildId, userId, ...flags }) => sim.setVoiceFlags(guildId, userId, flags),
+  ),
+  postMessage: action(z.strictObject({ channelId: snowflake, userId: snowflake, content: z.string().min(1).max(2000) }), (sim, a) => sim.postMessage(a.channelId, a.userId, a.content)),
+  dropConnections: action(z.strictObject(shard), (sim, a) => sim.dropConnections(a.shardId)),
+  setZombie: action(z.strictObject({ on: z.boolean(), ...shard }), (sim, a) => sim.setZombie(a.on, a.shardId)),
+  requestHeartbeat: action(z.strictObject(shard), (sim, a) => sim.requestHeartbeat(a.shardId)),
+  sendReconnect: action(z.strictObject(shard), (sim, a) => sim.sendReconnect(a.shardId)),
+  sendInvalidSession: action(z.strictObject({ resumable: z.boolean(), ...shard }), (sim, a) => sim.sendInvalidSession(a.resumable, a.shardId)),
+  closeWith: action(z.strictObject({ code: z.number().int(), reason: z.string().max(120).optional(), ...shard }), (sim, a) => sim.closeWith(a.code, a.reason, a.shardId)),
+  goDown: action(z.strictObject({}), (sim) => sim.goDown()),
+  comeBack: action(z.strictObject({}), (sim) => sim.comeBack()),
+  setRateLimits: action(
+    z.strictObject({ globalPerSecond: z.number().int().positive().optional(), routeLimit: z.number().int().positive().optional(), routeWindowMs: z.number().int().positive().optional() }),
+    (sim, a) => sim.setRateLimits(a),
+  ),
+  failNext: action(
+    z.strictObject({
+      count: z.number().int().positive(),
+      status: z.number().int().min(400).max(599),
+      match: z.string().refine(isRegExp, "must be a valid regular expression").optional(),
+      retryAfterSeconds: z.number().positive().optional(),
+    }),
+    (sim, a) => sim.failNext(a.count, a.status, a.match === undefined ? undefined : new RegExp(a.match), a.retryAfterSeconds),
+  ),
+  clearRequests: action(z.strictObject({}), (sim) => sim.clearRequests()),
+  mintToken: action(mintArgs, (sim, { userId, ...opts }) => sim.mintToken(userId, opts)),
+};
+
+export const CORS_HEADERS = {
+  "Access-Control-Allow-Origin": "*",
+  "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+  "Access-Control-Allow-Headers": "Content-Type",
+};
+
+class ControlError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export async function handleControl(sim: LocalDiscord, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  try {
+    const result = await dispatch(sim, req, url);
+    reply(res, 200, result);
+  } catch (error) {
+    const { status, code, message } = toControlError(error);
+    reply(res, status, { error: { code, message } });
+  }
+}
+
+async function dispatch(sim: LocalDiscord, req: IncomingMessage, url: URL): Promise<unknown> {
+  const name = url.pathname.slice("/control/".length);
+  if (req.method === "GET") {
+    if (name === "state") return sim.state();
+    if (name === "requests") return sim.requests();
+    if (name === "users") return sim.users().filter((u) => !u.bot);
+    throw new ControlError(404, "unknown_view", `GET /control/${name} does not exist; try state, requests or users`);
+  }
+  if (req.method !== "POST") throw new ControlError(405, "method_not_allowed", "Use GET for views and POST for actions");
+  const body = await readJson(req);
+  if (name === "token") {
+    const { userId, ...opts } = parse(mintArgs, body);
+    return { token: await sim.mintToken(userId, opts) };
+  }
+  const act = Object.hasOwn(ACTIONS, name) ? ACTIONS[name] : undefined;
+  if (!act) throw new ControlError(404, "unknown_action", `No control action "${name}"; known: ${Object.keys(ACTIONS).join(", ")}`);
+  const result = await act.run(sim, parse(act.schema, body));
+  return result === undefined ? { ok: true } : { ok: true, result };
+}
+
+function parse<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const message = parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ");
+  throw new ControlError(400, "invalid_body", message);
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req as AsyncIterable<Buffer>) chunks.push(chunk);
+  const text = Buffer.concat(chunks).toString("utf8").trim();
+  if (text === "") return {};
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new ControlError(400, "invalid_json", "The body is not valid JSON");
+  }
+}
+
+function toControlError(error: unknown): ControlError {
+  if (error instanceof ControlError) return error;
+  if (error instanceof DiscordApiError) return new ControlError(error.status, `discord_${error.code}`, error.message);
+  if (error instanceof RangeError) return new ControlError(400, "invalid_argument", error.message);
+  return new ControlError(500, "internal", error instanceof Error ? error.message : String(error));
+}
+
+function reply(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { ...CORS_HEADERS, "Content-Type": "application/json" }).end(JSON.stringify(body));
+}
+
+function isRegExp(source: string): boolean {
+  try {
+    new RegExp(source);
+    return true;
+  } catch {
+    return false;
+  }
+}
