@@ -199,21 +199,36 @@ describe("durability", () => {
 });
 
 describe("slow consumers", () => {
-  it(`closes a client that falls more than ${MAX_CLIENT_LAG} events behind its acks, and keeps one that acks`, async () => {
+  const churn = (n: number, offset: number) =>
+    Array.from({ length: n }, (_, i) => (i % 2 === 0 ? voiceJoined(user(1000 + ((offset + i) % 50)), ch(1)) : voiceLeft(user(1000 + ((offset + i - 1) % 50)), ch(1))));
+
+  it(`closes a client more than ${MAX_CLIENT_LAG} events behind its acks, and keeps one that acks`, async () => {
     const slow = await connect();
     const fast = await connect();
     let sent = 0;
-    while (sent <= MAX_CLIENT_LAG) {
-      const n = Math.min(250, MAX_CLIENT_LAG + 1 - sent);
-      const batch = Array.from({ length: n }, (_, i) => (i % 2 === 0 ? voiceJoined(user(1000 + ((sent + i) % 50)), ch(1)) : voiceLeft(user(1000 + ((sent + i - 1) % 50)), ch(1))));
-      await postEvents(batch);
+    for (const n of [250, 250, 2, 2]) {
+      await postEvents(churn(n, sent));
       sent += n;
-      const last = await fast.next((m) => m.seq === fast.ok.seq + events(fast).length && events(fast).length >= sent);
+      const last = await fast.next((m) => m.type === "event" && m.seq === fast.ok.seq + sent);
       fast.send({ type: "ack", seq: last.seq });
+      await fast.next((m) => m.type === "event", 50).catch(() => {}); // let the ack land
     }
     const closed = await slow.closed;
     expect(closed.code).toBe(CloseCodes.SlowConsumer);
+    expect(closed.reason).toMatch(/resume/);
     expect(fast.ws.readyState).toBe(WebSocket.OPEN);
+  });
+
+  it("does not count a batch still being broadcast against a client: one full batch of 500 is fine", async () => {
+    const c = await connect();
+    await postEvents(churn(40, 0)); // received but not yet acknowledged: a normal client's state
+    await c.next((m) => m.type === "event" && m.seq === c.ok.seq + 40);
+    await postEvents(churn(500, 40));
+    const last = await c.next((m) => m.type === "event" && m.seq === c.ok.seq + 540);
+    c.send({ type: "ack", seq: last.seq });
+    await postEvents([voiceJoined(user(1999), ch(2))]);
+    await c.next((m) => m.payload?.userId === user(1999));
+    expect(c.ws.readyState).toBe(WebSocket.OPEN);
   });
 });
 

@@ -71,6 +71,9 @@ export class GuildHub extends DurableObject<Env> {
   /** Applies events in order; duplicates (by id) are counted and skipped. */
   async ingest(events: HubEvent[]): Promise<IngestResult> {
     const now = Date.now();
+    // Clients are judged on what they had been sent before this batch: they cannot ack events
+    // of a batch that is still being broadcast.
+    const sentBefore = this.#store.seq;
     let accepted = 0;
     let duplicates = 0;
     let broadcast = 0;
@@ -82,7 +85,7 @@ export class GuildHub extends DurableObject<Env> {
       }
       accepted++;
       for (const pub of applyEvent(this.#store, e, now)) {
-        this.#broadcast(pub.event, pub.payload, e.ts ?? now);
+        this.#broadcast(pub.event, pub.payload, e.ts ?? now, sentBefore);
         broadcast++;
       }
     }
@@ -258,11 +261,11 @@ export class GuildHub extends DurableObject<Env> {
     await this.#scheduleAlarm(player.expiresAt);
   }
 
-  #broadcast(event: string, payload: unknown, ts: number): void {
+  #broadcast(event: string, payload: unknown, ts: number, sentBefore: number): void {
     const { seq, data } = this.#store.append((seq) => JSON.stringify({ v: 1, type: "event", event, payload, ts, seq }));
     for (const [ws, s] of this.#sockets.entries()) {
       if (!s.userId) continue;
-      if (seq - s.ackedSeq > MAX_CLIENT_LAG) {
+      if (sentBefore - s.ackedSeq > MAX_CLIENT_LAG) {
         this.#log.warn("closing slow consumer", { socket: s.id, userId: s.userId, ackedSeq: s.ackedSeq, seq });
         this.#sockets.close(ws, CloseCodes.SlowConsumer, `Fell more than ${MAX_CLIENT_LAG} events behind; reconnect with resume.`);
         continue;

@@ -25,7 +25,10 @@ export class HubStore {
   constructor(private readonly sql: SqlStorage) {
     sql.exec(SCHEMA);
     this.epoch = this.#meta("epoch") ?? this.#setMeta("epoch", crypto.randomUUID());
-    this.#seq = Number(this.#meta("seq") ?? 0);
+    // The history always holds the newest event, so its MAX(seq) is the counter; meta keeps the
+    // value for a guild whose history was trimmed to nothing (never, in practice).
+    const newest = sql.exec<{ s: number | null }>("SELECT MAX(seq) AS s FROM events").one().s ?? 0;
+    this.#seq = Math.max(newest, Number(this.#meta("seq") ?? 0));
     for (const row of sql.exec<{ user_id: string; channel_id: string }>("SELECT user_id, channel_id FROM presence")) {
       this.#presence.set(row.user_id, row.channel_id);
     }
@@ -54,8 +57,10 @@ export class HubStore {
     const seq = ++this.#seq;
     const data = build(seq);
     this.sql.exec("INSERT INTO events (seq, data) VALUES (?, ?)", seq, data);
-    this.#setMeta("seq", String(seq));
-    if (seq % 100 === 0) this.sql.exec("DELETE FROM events WHERE seq <= ?", seq - HISTORY_LIMIT);
+    if (seq % 100 === 0) {
+      this.sql.exec("DELETE FROM events WHERE seq <= ?", seq - HISTORY_LIMIT);
+      this.#setMeta("seq", String(seq));
+    }
     return { seq, data };
   }
 
