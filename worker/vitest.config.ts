@@ -33,5 +33,11 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     globalSetup: ["./test/global-setup.ts"],
     testTimeout: 20_000,
+    // One simulator serves every file: files run one at a time so scripted Discord failures
+    // of one test cannot leak into another.
+    fileParallelism: false,
+    // discord-api-types ships CommonJS behind an ESM wrapper; pre-bundling gives the Workers
+    // module runner real ESM (its runtime enums were undefined otherwise).
+    deps: { optimizer: { ssr: { enabled: true, include: ["discord-api-types/v10"] } } },
   },
 });

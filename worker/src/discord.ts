@@ -5,6 +5,7 @@
 import type { Context } from "hono";
 import { DiscordApiError, DiscordInputError, DiscordRestClient, DiscordRestError } from "@spell-coven/common/rest/index";
 import { ApiError } from "./errors.ts";
+import { DurableObjectCoordinator } from "./ratelimit/do-coordinator.ts";
 import type { AppEnv } from "./middleware/context.ts";
 
 const clients = new WeakMap<object, DiscordRestClient>();
@@ -19,6 +20,9 @@ export function discordClient(c: Context<AppEnv>): DiscordRestClient {
       apiBase: config.DISCORD_API_BASE,
       maxRetries: config.MAX_API_RETRIES,
       logger: c.get("log").child({ component: "discord-rest", requestId: undefined }),
+      // Every isolate asks the bot's one rate-limit object before sending, so a burst spread
+      // over many isolates still respects Discord's buckets and global limit.
+      coordinator: DurableObjectCoordinator.forBot(c.env.DISCORD_RATE_LIMITER),
     });
     clients.set(config, client);
   }

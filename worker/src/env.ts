@@ -5,9 +5,11 @@
 import { z } from "zod";
 import { Snowflake } from "@spell-coven/common";
 import type { GuildHub } from "./hub/GuildHub.ts";
+import type { DiscordRateLimiter } from "./ratelimit/DiscordRateLimiter.ts";
 
 export interface Env {
   GUILD_HUB: DurableObjectNamespace<GuildHub>;
+  DISCORD_RATE_LIMITER: DurableObjectNamespace<DiscordRateLimiter>;
   DISCORD_BOT_TOKEN?: string;
   PRIMARY_GUILD_ID: string;
   HUB_SECRET?: string;

@@ -1,6 +1,7 @@
 import { app } from "./app.ts";
 
 export { GuildHub } from "./hub/GuildHub.ts";
+export { DiscordRateLimiter } from "./ratelimit/DiscordRateLimiter.ts";
 
 export default {
   fetch: app.fetch,

@@ -1,10 +1,13 @@
 /**
  * Runs in Node before the workerd tests: a loopback identity provider (JWKS of a fresh RSA key,
  * whose private half is handed to the tests so they can mint tokens of every kind) and the
- * project's Discord simulator for REST calls.
+ * project's Discord simulator (as its own process, driven over its HTTP control API).
  */
+import { spawn } from "node:child_process";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
 import { exportJWK, generateKeyPair } from "jose";
 import type { TestProject } from "vitest/node";
 
@@ -21,35 +24,45 @@ declare module "vitest" {
   }
 }
 
-export default async function setup(project: TestProject) {
+async function startIdp() {
   const { privateKey, publicKey } = await generateKeyPair("RS256", { extractable: true });
   const publicJwk = { ...(await exportJWK(publicKey)), kid: "test-key-1", alg: "RS256", use: "sig" };
   const privateJwk = { ...(await exportJWK(privateKey)), kid: "test-key-1", alg: "RS256" };
-
-  const idp = createServer((req, res) => {
-    if (req.url === "/.well-known/jwks.json") {
-      res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ keys: [publicJwk] }));
-    } else res.writeHead(404).end();
+  const server = createServer((req, res) => {
+    if (req.url === "/.well-known/jwks.json") res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ keys: [publicJwk] }));
+    else res.writeHead(404).end();
   });
-  await new Promise<void>((r) => idp.listen(0, "127.0.0.1", r));
-  const idpUrl = `http://127.0.0.1:${(idp.address() as AddressInfo).port}`;
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, publicJwk, privateJwk, close: () => new Promise((r) => server.close(r)) };
+}
 
-  // TEMP until the simulator lands
-  const sim = { apiBase: "http://127.0.0.1:1/api/v10", url: "http://127.0.0.1:1", botToken: "x", close: async () => {} };
-  const guilds = [{ id: "1100000000000000001" }];
-  const other = { id: "1100000000000000002" };
+async function startSimulatorProcess() {
+  const cli = fileURLToPath(new URL("../../simulator/src/cli.ts", import.meta.url));
+  const child = spawn("tsx", [cli, "--port", "0"], { stdio: ["ignore", "pipe", "inherit"] });
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once("line", resolve);
+    child.once("exit", (code) => reject(new Error(`simulator exited with ${code}`)));
+  });
+  const info = JSON.parse(line) as { url: string; apiBase: string; botToken: string; guildId: string };
+  return { ...info, close: () => new Promise<void>((r) => (child.once("exit", () => r()), child.kill("SIGTERM"))) };
+}
 
-  project.provide("idpUrl", idpUrl);
-  project.provide("privateJwk", privateJwk);
-  project.provide("publicJwk", publicJwk);
+export default async function setup(project: TestProject) {
+  const [idp, sim] = await Promise.all([startIdp(), startSimulatorProcess()]);
+  const other = await fetch(`${sim.url}/control/addGuild`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ name: "Other Guild" }) });
+  const otherGuild = ((await other.json()) as { result: { id: string } }).result;
+
+  project.provide("idpUrl", idp.url);
+  project.provide("privateJwk", idp.privateJwk);
+  project.provide("publicJwk", idp.publicJwk);
   project.provide("discordApiBase", sim.apiBase);
   project.provide("discordControlUrl", `${sim.url}/control`);
   project.provide("botToken", sim.botToken);
-  project.provide("guildId", guilds[0]!.id);
-  project.provide("otherGuildId", other.id);
+  project.provide("guildId", sim.guildId);
+  project.provide("otherGuildId", otherGuild.id);
 
   return async () => {
     await sim.close();
-    await new Promise((r) => idp.close(r));
+    await idp.close();
   };
 }

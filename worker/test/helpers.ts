@@ -8,7 +8,7 @@ export const GUILD_ID = inject("guildId");
 export const OTHER_GUILD_ID = inject("otherGuildId");
 export const ORIGIN = "https://play.spellcoven.test";
 
-export const worker = exports.default as unknown as { fetch(input: RequestInfo, init?: RequestInit): Promise<Response> };
+export const worker = (exports as unknown as { default: unknown }).default as { fetch(input: RequestInfo, init?: RequestInit): Promise<Response> };
 
 export function request(path: string, init?: RequestInit): Promise<Response> {
   return worker.fetch(new Request(`https://edge.test${path}`, init));
