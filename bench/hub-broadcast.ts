@@ -18,7 +18,7 @@ import { randomBytes } from "node:crypto";
 import WebSocket from "ws";
 import { signHubRequest, type HubEvent } from "@spell-coven/common";
 import { AUDIENCE, ISSUER, startIdp } from "./lib/idp.ts";
-import { freePort } from "./lib/free-port.ts";
+import { freePort } from "../scripts/lib/free-port.ts";
 import { ms, ratio, summarize, treeRss } from "./lib/stats.ts";
 
 const GUILD = "1060000000000000001";

@@ -19,11 +19,11 @@ import { startSimulator, DEMO_GUILD_ID } from "@spell-coven/simulator";
 import { createLogger } from "@spell-coven/common/log";
 import { DiscordRestClient, HttpCoordinator, coordinatorHandler } from "@spell-coven/common/rest/index";
 
-const LIMITS = { globalPerSecond: 100, routeLimit: 3, routeWindowMs: 400 };
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : def;
 };
+const LIMITS = { globalPerSecond: arg("global", 50), routeLimit: arg("route-limit", 5), routeWindowMs: arg("route-window", 1000) };
 
 type Call = { kind: "message" | "typing" | "get"; channel: string; n: number };
 
@@ -83,7 +83,9 @@ async function timeBurst(runner: Runner, calls: Call[]): Promise<{ ms: number; e
 
 // ------------------------------------------------------------------ child process mode
 if (process.argv[2] === "--child") {
-  const cfg = JSON.parse(process.argv[3]!) as { mode: "ours" | "djs"; apiBase: string; token: string; coordinatorUrl?: string; calls: Call[] };
+  const cfg = JSON.parse(process.argv[3]!) as {
+    limits: typeof LIMITS; mode: "ours" | "djs"; apiBase: string; token: string; coordinatorUrl?: string; calls: Call[] };
+  Object.assign(LIMITS, cfg.limits);
   const runner = cfg.mode === "ours" ? ours(cfg.apiBase, cfg.token, cfg.coordinatorUrl) : djs(cfg.apiBase, cfg.token);
   process.stdout.write("ready\n");
   process.stdin.once("data", async () => {
@@ -148,7 +150,7 @@ async function main() {
     await new Promise((r) => setTimeout(r, 1100));
     const children = Array.from({ length: PROCS }, (_, p) => {
       const share = calls.filter((_, i) => i % PROCS === p);
-      const cfg = { mode, apiBase: sim.apiBase, token: sim.botToken, coordinatorUrl: mode === "ours" ? coordinatorUrl : undefined, calls: share };
+      const cfg = { limits: LIMITS, mode, apiBase: sim.apiBase, token: sim.botToken, coordinatorUrl: mode === "ours" ? coordinatorUrl : undefined, calls: share };
       const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), "--child", JSON.stringify(cfg)], { stdio: ["pipe", "pipe", "inherit"] });
       const lines: string[] = [];
       let buf = "";

@@ -2,8 +2,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 
-export function run(name: string, command: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+/** Spawns `command`; with a name its output is echoed line by line behind `[name]`, without one it is discarded. */
+export function run(name: string | null, command: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(command, args, { env, stdio: ["ignore", name ? "pipe" : "ignore", name ? "pipe" : "ignore"] });
+  if (!name) return child;
   const prefix = (stream: NodeJS.ReadableStream, out: NodeJS.WriteStream) => {
     let buf = "";
     stream.on("data", (chunk: Buffer) => {

@@ -1,0 +1,134 @@
+/**
+ * The whole system on loopback, as `npm start` runs it and as the end-to-end tests drive it:
+ * the Discord simulator (in this process), the Worker under `wrangler dev` and gateway-node (each
+ * its own process). Every piece can be stopped and started again to rehearse outages.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { ChildProcess } from "node:child_process";
+import type { Simulator } from "@spell-coven/simulator";
+import { exited, run, waitForHttp } from "./processes.ts";
+
+export interface LocalSystemOptions {
+  host?: string;
+  workerPort: number;
+  gatewayHealthPort: number;
+  /** Start the simulator on this port (0 = any). Omit `simulatorPort` and pass `discord` to use real Discord. */
+  simulatorPort?: number;
+  /** Settings for real Discord (token, guild, identity provider); the simulator is not started. */
+  discord?: Record<string, string>;
+  /** Where wrangler keeps Durable Object state and the private env file. */
+  stateDir: string;
+  logLevel?: string;
+  /** Prefix child output with [worker] / [gateway-node]; off in tests. */
+  quiet?: boolean;
+}
+
+export interface LocalSystem {
+  workerUrl: string;
+  gatewayHealthUrl: string;
+  simulator: Simulator | null;
+  /** The settings the Worker runs with (contains secrets: never log it). */
+  vars: Record<string, string>;
+  startWorker(): Promise<void>;
+  stopWorker(): Promise<void>;
+  startGateway(): Promise<void>;
+  stopGateway(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Resolves when wrangler or gateway-node exits without being asked to. */
+  unexpectedExit: Promise<{ name: string; code: number | null }>;
+  stop(): Promise<void>;
+}
+
+export async function startLocalSystem(opts: LocalSystemOptions): Promise<LocalSystem> {
+  const host = opts.host ?? "127.0.0.1";
+  const workerUrl = `http://${host}:${opts.workerPort}`;
+  const gatewayHealthUrl = `http://${host}:${opts.gatewayHealthPort}`;
+  let simulator: Simulator | null = null;
+  let vars: Record<string, string>;
+
+  if (opts.discord) {
+    vars = { ...opts.discord };
+  } else {
+    const { startSimulator, DEMO_GUILD_ID } = await import("@spell-coven/simulator");
+    simulator = await startSimulator({ port: opts.simulatorPort ?? 0, host });
+    vars = {
+      DISCORD_BOT_TOKEN: simulator.botToken,
+      DISCORD_API_BASE: simulator.apiBase,
+      PRIMARY_GUILD_ID: DEMO_GUILD_ID,
+      HUB_SECRET: randomBytes(32).toString("hex"),
+      JWT_ISSUER: simulator.jwtIssuer,
+      JWT_AUDIENCE: simulator.jwtAudience,
+      JWT_PUBLIC_JWK_URL: simulator.jwksUrl,
+      VITE_BASE_URL: workerUrl,
+      LOG_LEVEL: opts.logLevel ?? "INFO",
+    };
+  }
+
+  // Secrets reach wrangler through a private env file, never argv or logs.
+  mkdirSync(opts.stateDir, { recursive: true });
+  const envFile = join(opts.stateDir, "local-run.env");
+  writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${v}`).join("\n") + "\n", { mode: 0o600 });
+
+  let worker: ChildProcess | null = null;
+  let gateway: ChildProcess | null = null;
+  const expected = new Set<ChildProcess>();
+  let reportExit!: (e: { name: string; code: number | null }) => void;
+  const unexpectedExit = new Promise<{ name: string; code: number | null }>((r) => (reportExit = r));
+  const watch = (name: string, child: ChildProcess) =>
+    void exited(child).then((code) => {
+      if (!expected.has(child)) reportExit({ name, code });
+    });
+  const stopChild = async (child: ChildProcess | null, signal: NodeJS.Signals = "SIGTERM") => {
+    if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
+    expected.add(child);
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill("SIGKILL"), 12_000);
+    const code = await exited(child);
+    clearTimeout(timer);
+    return code;
+  };
+
+  const system: LocalSystem = {
+    workerUrl,
+    gatewayHealthUrl,
+    simulator,
+    vars,
+    unexpectedExit,
+    async startWorker() {
+      worker = run(opts.quiet ? null : "worker", "wrangler", ["dev", "--port", String(opts.workerPort), "--ip", host, "--env-file", envFile, "--persist-to", join(opts.stateDir, "state"), "--show-interactive-dev-session=false"], {
+        ...process.env,
+        WRANGLER_SEND_METRICS: "false",
+        CLOUDFLARE_CF_FETCH_ENABLED: "false",
+      });
+      watch("wrangler dev", worker);
+      await waitForHttp(`${workerUrl}/health`, 60_000, () => worker!.exitCode !== null);
+    },
+    async stopWorker() {
+      await stopChild(worker);
+    },
+    async startGateway() {
+      gateway = run(opts.quiet ? null : "gateway-node", "tsx", ["gateway-node/src/main.ts"], {
+        ...process.env,
+        DISCORD_BOT_TOKEN: vars.DISCORD_BOT_TOKEN,
+        DISCORD_API_BASE: vars.DISCORD_API_BASE ?? "https://discord.com/api/v10",
+        PRIMARY_GUILD_ID: vars.PRIMARY_GUILD_ID,
+        HUB_ENDPOINT: `${workerUrl}/api/internal/events`,
+        HUB_SECRET: vars.HUB_SECRET,
+        HEALTH_CHECK_PORT: String(opts.gatewayHealthPort),
+        HEALTH_CHECK_HOST: host,
+        LOG_LEVEL: vars.LOG_LEVEL ?? "INFO",
+      });
+      watch("gateway-node", gateway);
+      await waitForHttp(`${gatewayHealthUrl}/health`, 30_000, () => gateway!.exitCode !== null);
+    },
+    stopGateway: (signal) => stopChild(gateway, signal),
+    async stop() {
+      // gateway-node flushes its outbox on SIGTERM, so it stops before the Worker it posts to.
+      await stopChild(gateway);
+      await stopChild(worker);
+      await simulator?.close();
+    },
+  };
+  return system;
+}
