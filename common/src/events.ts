@@ -22,10 +22,17 @@ export const VoiceLeftPayload = z.object({
   userId: Snowflake,
 });
 
+/** A room with nobody in voice will be removed at `closesAt` (Unix ms) unless someone joins. */
+export const RoomClosingPayload = z.object({ guildId: Snowflake, channelId: Snowflake, closesAt: z.number().int() });
+/** Someone joined during the warning: the room stays. */
+export const RoomClosingCancelledPayload = z.object({ guildId: Snowflake, channelId: Snowflake });
+
 /** Payload schema of each public event, keyed by event name. */
 export const EventPayloads = {
   "room.created": RoomCreatedPayload,
   "room.deleted": RoomDeletedPayload,
+  "room.closing": RoomClosingPayload,
+  "room.closing.cancelled": RoomClosingCancelledPayload,
   "voice.joined": VoiceJoinedPayload,
   "voice.left": VoiceLeftPayload,
 } as const;

@@ -4,3 +4,4 @@ export * from "./envelope.ts";
 export * from "./hmac.ts";
 export * from "./log.ts";
 export * from "./backoff.ts";
+export * from "./rooms.ts";

@@ -1,0 +1,69 @@
+/**
+ * The rooms API contract (Worker routes <-> lobby page and client library): request and answer
+ * schemas, and the stable error codes a client can branch on.
+ */
+import { z } from "zod";
+import { Snowflake } from "./events.ts";
+
+/** Default seats: a Commander pod. */
+export const DEFAULT_ROOM_USER_LIMIT = 4;
+export const MAX_ROOM_USER_LIMIT = 99;
+
+export const CreateRoomRequest = z.object({
+  name: z.string().trim().min(1).max(100).optional(),
+  parentId: Snowflake.optional(),
+  userLimit: z.number().int().min(1).max(MAX_ROOM_USER_LIMIT).optional(),
+  /** Private: only players holding the room's role (given through an invite) may see and join it. */
+  private: z.boolean().optional(),
+});
+export type CreateRoomRequest = z.infer<typeof CreateRoomRequest>;
+
+export const Room = z.object({
+  channelId: Snowflake,
+  name: z.string(),
+  guildId: Snowflake,
+  private: z.boolean(),
+  userLimit: z.number().int(),
+  creatorId: z.string(),
+  createdAt: z.number().int(),
+  lastActivityAt: z.number().int(),
+  /** Players holding a seat (creator and everyone who joined through the API). */
+  members: z.array(z.string()),
+  /** Users in the room's voice channel right now. */
+  voice: z.array(z.string()),
+  /** Set while the room is in its closing warning (Unix ms of removal). */
+  closingAt: z.number().int().nullable(),
+});
+export type Room = z.infer<typeof Room>;
+
+export const RoomsList = z.object({ rooms: z.array(Room) });
+export type RoomsList = z.infer<typeof RoomsList>;
+
+export const Invite = z.object({
+  token: z.string(),
+  /** Unix ms. */
+  expiresAt: z.number().int(),
+  /** A link to the lobby that joins with this invite. */
+  url: z.string(),
+});
+export type Invite = z.infer<typeof Invite>;
+
+export const JoinRoomRequest = z.object({ invite: z.string().min(1).max(4096).optional() });
+export type JoinRoomRequest = z.infer<typeof JoinRoomRequest>;
+
+export const JoinRoomResult = z.object({ room: Room, alreadyMember: z.boolean() });
+export type JoinRoomResult = z.infer<typeof JoinRoomResult>;
+
+/** Error codes of the rooms API (besides the generic ones: UNAUTHORIZED, VALIDATION_FAILED, ...). */
+export const RoomErrorCodes = [
+  "ROOM_NOT_FOUND",
+  "ROOM_FULL",
+  "INVITE_REQUIRED",
+  "INVITE_INVALID",
+  "INVITE_EXPIRED",
+  "INVITE_WRONG_ROOM",
+  "NOT_ROOM_CREATOR",
+  "RATE_LIMITED",
+  "IDEMPOTENCY_KEY_REUSED",
+] as const;
+export type RoomErrorCode = (typeof RoomErrorCodes)[number];
