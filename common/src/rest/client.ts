@@ -133,6 +133,8 @@ export class DiscordRestClient {
   private readonly maxRateLimitRetries: number;
   /** One FIFO per method+route+major in this process: calls acquire slots in the order they were made. */
   private readonly queues = new Map<string, Promise<void>>();
+  /** Waiters of this process per route key, woken early when an answer on that key arrives. */
+  private readonly wakers = new Map<string, Set<() => void>>();
 
   constructor(opts: DiscordRestClientOptions) {
     if (typeof opts?.token !== "string" || opts.token.trim() === "") {
@@ -382,12 +384,34 @@ export class DiscordRestClient {
           this.log.info("waiting for discord rate limit", { ...ctx, reason: r.reason, waitMs: r.waitMs, limit: r.limit });
         }
         lastReason = r.reason;
-        await sleep(r.waitMs);
+        await this.nap(k, r.waitMs);
       }
     } finally {
       release();
       if (this.queues.get(k) === mine) this.queues.delete(k);
     }
+  }
+
+  /** Sleeps `ms`, or less when an answer on the same key arrives first (state changed: ask again). */
+  private nap(k: string, ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      let set = this.wakers.get(k);
+      if (!set) this.wakers.set(k, (set = new Set()));
+      const s = set;
+      const done = () => {
+        clearTimeout(timer);
+        s.delete(done);
+        if (s.size === 0 && this.wakers.get(k) === s) this.wakers.delete(k);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      s.add(done);
+    });
+  }
+
+  private wake(key: RouteKey): void {
+    const set = this.wakers.get(keyString(key));
+    if (set) for (const f of [...set]) f();
   }
 
   private coordinatorFailing = false;
@@ -412,6 +436,7 @@ export class DiscordRestClient {
       this.log.warn("rate-limit coordinator report failed", { ...ctx, error: errorText(err) });
       rr = await this.fallback.report(key, info);
     }
+    this.wake(key);
     if (rr.crossed === "warn") {
       this.log.warn("discord invalid requests are piling up (401/403/429 in 10 minutes)", { ...ctx, invalidRequests: rr.invalidRequests });
     } else if (rr.crossed === "stop") {

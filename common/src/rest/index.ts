@@ -7,3 +7,4 @@ export * from "./errors.ts";
 export * from "./coordinator.ts";
 export { RateLimitState } from "./state.ts";
 export { routeKey, keyString } from "./routes.ts";
+export { HttpCoordinator, coordinatorHandler } from "./http-coordinator.ts";

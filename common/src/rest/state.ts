@@ -9,8 +9,12 @@
  *   counted "in flight" until its answer is reported. An answer's X-RateLimit-Remaining is
  *   reduced by the requests still in flight (Discord may not have seen them yet), so concurrent
  *   senders never overshoot; Reset-After (relative, no clock skew) plus `offsetMs` ends the window.
- * - The global limit (50/s) is a sliding window over reservations, so no 1 s interval of any
- *   alignment sees more than the limit.
+ * - The global limit (50/s) is a sliding window in which a request holds its slot from its
+ *   reservation until one window after its answer arrived. Discord counted it somewhere in
+ *   between, so no window of any alignment on Discord's side sees more than the limit, however
+ *   late requests travel (processes, isolates, a Durable Object round trip in between).
+ * - Once a bucket hash is known on one major parameter, other channels/guilds of the same route
+ *   start with its limit (same hash, same limit) instead of probing one request at a time.
  * - 429s: `global` blocks everything for retry_after; scope "shared" blocks the resource and is
  *   not counted as invalid; a user-scope 429 while the headers said the bucket still had room is a
  *   sublimit (like @discordjs/rest): only that method+route+major waits, the bucket goes on.
@@ -62,8 +66,13 @@ export interface RateLimitStateOptions {
   globalPerSecond?: number;
   /** Length of the global window in ms (Discord: 1000). */
   globalWindowMs?: number;
-  /** Safety margin added to every reset, in ms (like @discordjs/rest's `offset`, default 50). */
+  /** Safety margin added to every bucket reset, in ms (like @discordjs/rest's `offset`, default 50). */
   offsetMs?: number;
+  /**
+   * Margin on the global window, in ms (default 10). Slots are held from the answer's arrival,
+   * which already covers travel time, so only timer rounding needs covering.
+   */
+  globalOffsetMs?: number;
   /** A reservation whose answer is never reported is forgotten after this long (default 30 s). */
   leaseMs?: number;
   /** Re-check interval while a bucket's first answer is awaited (default 15 ms). */
@@ -97,6 +106,7 @@ export class RateLimitState {
   readonly globalPerSecond: number;
   readonly globalWindowMs: number;
   readonly offsetMs: number;
+  readonly globalOffsetMs: number;
   readonly leaseMs: number;
   readonly pollMs: number;
   readonly invalidWarnAt: number;
@@ -106,7 +116,12 @@ export class RateLimitState {
   private readonly hashes = new Map<string, string>();
   private readonly buckets = new Map<string, Bucket>();
   private readonly sublimits = new Map<string, number>();
-  private sends: number[] = [];
+  /** Lease expiry per reserved, unanswered request (global limit). */
+  private globalInFlight: number[] = [];
+  /** Answer time per answered request, oldest first (global limit). */
+  private globalDone: number[] = [];
+  /** Limit and window length per bucket hash, to start new majors of the same bucket. */
+  private readonly hashLimits = new Map<string, { limit: number; windowMs: number }>();
   private globalBlockedUntil = 0;
   private readonly invalidBins = new Array<number>(BINS).fill(0);
   private readonly invalidBinIds = new Array<number>(BINS).fill(-1);
@@ -120,6 +135,7 @@ export class RateLimitState {
     this.globalPerSecond = opts.globalPerSecond ?? 50;
     this.globalWindowMs = opts.globalWindowMs ?? 1000;
     this.offsetMs = opts.offsetMs ?? 50;
+    this.globalOffsetMs = opts.globalOffsetMs ?? 10;
     this.leaseMs = opts.leaseMs ?? 30_000;
     this.pollMs = opts.pollMs ?? 15;
     this.invalidWarnAt = opts.invalidWarnAt ?? 5_000;
@@ -153,16 +169,15 @@ export class RateLimitState {
         return { waitMs: b.resetAt ? Math.max(1, b.resetAt - now) : this.pollMs, reason: "bucket", invalidRequests, limit: b.limit };
       }
     }
-    const windowStart = now - this.globalWindowMs - this.offsetMs;
-    if (this.sends.length && this.sends[0]! <= windowStart) this.sends = this.sends.filter((t) => t > windowStart);
-    if (this.sends.length >= this.globalPerSecond) {
-      const oldest = this.sends[this.sends.length - this.globalPerSecond]!;
-      return { waitMs: Math.max(1, oldest - windowStart), reason: "global", invalidRequests, limit: b.limit };
+    this.pruneGlobal(now);
+    if (this.globalInFlight.length + this.globalDone.length >= this.globalPerSecond) {
+      const first = this.globalDone[0];
+      return { waitMs: first !== undefined ? Math.max(1, first + this.globalWindowMs + this.globalOffsetMs - now) : this.pollMs, reason: "global", invalidRequests, limit: b.limit };
     }
     if (!b.unlimited && b.limit !== null) b.remaining--;
     b.inFlight.push(now + this.leaseMs);
     b.lastUsed = now;
-    this.sends.push(now);
+    this.globalInFlight.push(now + this.leaseMs);
     return { waitMs: 0, invalidRequests, limit: b.limit };
   }
 
@@ -172,6 +187,9 @@ export class RateLimitState {
     this.expireLeases(b, now);
     b.inFlight.shift(); // this request's reservation (all leases are alike)
     b.lastUsed = now;
+    this.pruneGlobal(now);
+    this.globalInFlight.shift();
+    this.globalDone.push(now);
 
     const hasHeaders = r.limit !== null && r.resetAfterMs !== null;
     if (hasHeaders) {
@@ -180,6 +198,7 @@ export class RateLimitState {
       b.limit = r.limit;
       const resetAfter = r.resetAfterMs!;
       if (r.remaining !== null && r.remaining >= r.limit! - 1) b.windowMs = Math.max(b.windowMs, resetAfter);
+      if (r.bucket) this.hashLimits.set(r.bucket, { limit: r.limit!, windowMs: b.windowMs });
       const newReset = now + resetAfter + this.offsetMs;
       const tolerance = b.windowMs ? b.windowMs / 2 : 25;
       const serverRemaining = Math.max(0, (r.remaining ?? 0) - b.inFlight.length);
@@ -258,12 +277,12 @@ export class RateLimitState {
   snapshot(now: number): { buckets: number; hashes: number; inFlight: number; globalInWindow: number; invalidRequests: number } {
     let inFlight = 0;
     for (const b of this.buckets.values()) inFlight += b.inFlight.length;
-    const windowStart = now - this.globalWindowMs - this.offsetMs;
+    this.pruneGlobal(now);
     return {
       buckets: this.buckets.size,
       hashes: this.hashes.size,
       inFlight,
-      globalInWindow: this.sends.filter((t) => t > windowStart).length,
+      globalInWindow: this.globalInFlight.length + this.globalDone.length,
       invalidRequests: this.invalidCount(now),
     };
   }
@@ -284,10 +303,25 @@ export class RateLimitState {
       }
     }
     if (!b) {
-      b = { limit: null, remaining: 1, resetAt: 0, windowMs: 0, inFlight: [], unlimited: false, lastUsed: now };
+      const known = hash ? this.hashLimits.get(hash) : undefined;
+      b = known
+        ? { limit: known.limit, remaining: known.limit, resetAt: 0, windowMs: known.windowMs, inFlight: [], unlimited: false, lastUsed: now }
+        : { limit: null, remaining: 1, resetAt: 0, windowMs: 0, inFlight: [], unlimited: false, lastUsed: now };
       this.buckets.set(id, b);
     }
     return b;
+  }
+
+  private pruneGlobal(now: number): void {
+    while (this.globalInFlight.length && this.globalInFlight[0]! <= now) {
+      // Never answered (isolate gone?): count it as answered when its lease ran out.
+      this.globalDone.push(this.globalInFlight.shift()!);
+      this.globalDone.sort((a, b) => a - b);
+    }
+    const cutoff = now - this.globalWindowMs - this.globalOffsetMs;
+    let i = 0;
+    while (i < this.globalDone.length && this.globalDone[i]! <= cutoff) i++;
+    if (i) this.globalDone.splice(0, i);
   }
 
   private expireLeases(b: Bucket, now: number): void {
