@@ -4,20 +4,22 @@
  *
  *   new DiscordRestClient({ token, coordinator: DurableObjectCoordinator.forBot(env.DISCORD_RATE_LIMITER) })
  *
- * If the object cannot be reached, the client falls back to its own in-memory state for that
- * attempt (and logs a warning), so Discord calls keep working.
+ * Each call takes a fresh stub (cheap, local), so a coordinator can outlive the request that
+ * made it and a stub broken by an exception is never reused. If the object cannot be reached,
+ * the client falls back to its own in-memory state for that attempt (and logs a warning), so
+ * Discord calls keep working.
  */
 import type { AcquireResult, RateLimitCoordinator, RateLimitReport, ReportResult, RouteKey } from "@spell-coven/common/rest/index";
 import type { DiscordRateLimiter } from "./DiscordRateLimiter.ts";
 
 export class DurableObjectCoordinator implements RateLimitCoordinator {
-  private stub: DurableObjectStub<DiscordRateLimiter>;
+  private readonly id: DurableObjectId;
 
   constructor(
     private readonly namespace: DurableObjectNamespace<DiscordRateLimiter>,
-    private readonly name = "bot",
+    name = "bot",
   ) {
-    this.stub = this.fresh();
+    this.id = namespace.idFromName(name);
   }
 
   /** One object per bot: `idFromName(name)`, "bot" by default. */
@@ -26,24 +28,14 @@ export class DurableObjectCoordinator implements RateLimitCoordinator {
   }
 
   async acquire(key: RouteKey): Promise<AcquireResult> {
-    return (await this.call((s) => s.acquire(key))) as AcquireResult;
+    return (await this.stub().acquire(key)) as AcquireResult;
   }
 
   async report(key: RouteKey, info: RateLimitReport): Promise<ReportResult> {
-    return (await this.call((s) => s.report(key, info))) as ReportResult;
+    return (await this.stub().report(key, info)) as ReportResult;
   }
 
-  private fresh(): DurableObjectStub<DiscordRateLimiter> {
-    return this.namespace.get(this.namespace.idFromName(this.name));
-  }
-
-  /** A stub that threw may be broken: the next call gets a new one. */
-  private async call<T>(fn: (stub: DurableObjectStub<DiscordRateLimiter>) => Promise<T>): Promise<T> {
-    try {
-      return await fn(this.stub);
-    } catch (err) {
-      this.stub = this.fresh();
-      throw err;
-    }
+  private stub(): DurableObjectStub<DiscordRateLimiter> {
+    return this.namespace.get(this.id);
   }
 }
