@@ -24,6 +24,7 @@ export default defineConfig({
           LOG_LEVEL: "ERROR",
           MAX_API_RETRIES: "2",
           WS_AUTH_TIMEOUT_MS: "400",
+          ROOM_CREATE_LIMIT: "3",
         },
       },
     })),

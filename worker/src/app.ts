@@ -48,7 +48,10 @@ app.notFound((c) => c.json(errorBody("NOT_FOUND", `No route for ${c.req.method} 
 
 app.onError((err, c) => {
   const requestId = c.get("requestId") ?? crypto.randomUUID();
-  if (err instanceof ApiError) return c.json(errorBody(err.code, err.message, requestId, err.details), err.status);
+  if (err instanceof ApiError) {
+    if (err.retryAfterSeconds !== undefined) c.header("Retry-After", String(err.retryAfterSeconds));
+    return c.json(errorBody(err.code, err.message, requestId, err.details), err.status);
+  }
   if (err instanceof HTTPException) return c.json(errorBody("BAD_REQUEST", err.message || "Bad request.", requestId), err.status as 400);
   const log = c.get("log") ?? createLogger(safeLevel(c.env), { service: "worker", requestId });
   if (err instanceof ConfigError) {

@@ -2,32 +2,49 @@
  * The Worker's Discord REST client (one per isolate and configuration) and the mapping of its
  * errors onto the Worker's own error answers.
  */
-import type { Context } from "hono";
 import { DiscordApiError, DiscordInputError, DiscordRestClient, DiscordRestError } from "@spell-coven/common/rest/index";
 import { ApiError } from "./errors.ts";
 import { DurableObjectCoordinator } from "./ratelimit/do-coordinator.ts";
-import type { AppEnv } from "./middleware/context.ts";
+import type { Logger } from "@spell-coven/common";
+import type { Config, Env } from "./env.ts";
 
 const clients = new WeakMap<object, DiscordRestClient>();
 
-export function discordClient(c: Context<AppEnv>): DiscordRestClient {
-  const config = c.get("config");
-  if (!config.DISCORD_BOT_TOKEN) throw new ApiError("NOT_CONFIGURED", "DISCORD_BOT_TOKEN is not set on the Worker; rooms cannot be created.");
+/** One client per isolate and configuration (the rate-limit state it consults is shared anyway). */
+export function discordClient(env: Env, config: Config, log: Logger): DiscordRestClient {
+  if (!config.DISCORD_BOT_TOKEN) throw new ApiError("NOT_CONFIGURED", "DISCORD_BOT_TOKEN is not set on the Worker; rooms cannot be managed.");
   let client = clients.get(config);
   if (!client) {
     client = new DiscordRestClient({
       token: config.DISCORD_BOT_TOKEN,
       apiBase: config.DISCORD_API_BASE,
       maxRetries: config.MAX_API_RETRIES,
-      logger: c.get("log").child({ component: "discord-rest", requestId: undefined }),
+      logger: log.child({ component: "discord-rest", requestId: undefined }),
       // Every isolate asks the bot's one rate-limit object before sending, so a burst spread
       // over many isolates still respects Discord's buckets and global limit.
-      coordinator: DurableObjectCoordinator.forBot(c.env.DISCORD_RATE_LIMITER),
+      coordinator: DurableObjectCoordinator.forBot(env.DISCORD_RATE_LIMITER),
     });
     clients.set(config, client);
   }
   return client;
 }
+
+/**
+ * The bot's user id: configured, or read from the token (a bot token's first segment is its user
+ * id in base64). Null when neither gives a snowflake (the simulator's token, for example).
+ */
+export function botUserId(config: Config): string | null {
+  if (config.DISCORD_BOT_USER_ID) return config.DISCORD_BOT_USER_ID;
+  try {
+    const id = atob((config.DISCORD_BOT_TOKEN ?? "").split(".")[0]!.replace(/-/g, "+").replace(/_/g, "/"));
+    return /^\d{17,20}$/.test(id) ? id : null;
+  } catch {
+    return null;
+  }
+}
+
+/** True for Discord's "not found": deleting something already gone counts as done. */
+export const isNotFound = (err: unknown) => err instanceof DiscordApiError && err.status === 404;
 
 /** Turns a REST client failure into a clear answer for the player. */
 export function toApiError(err: unknown, action: string): ApiError {

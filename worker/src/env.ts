@@ -23,6 +23,17 @@ export interface Env {
   DISCORD_API_BASE?: string;
   /** How long a new socket may take to send its auth message (ms). Default 10000. */
   WS_AUTH_TIMEOUT_MS?: string;
+  /** A game room with nobody in voice this long is closed. Default 3600. */
+  ROOM_IDLE_SECONDS?: string;
+  /** Warning (room.closing) before an idle room is removed. Default 30. */
+  ROOM_CLOSING_WARNING_SECONDS?: string;
+  /** Rooms one player may create per window. Default 5 per 600 s. */
+  ROOM_CREATE_LIMIT?: string;
+  ROOM_CREATE_WINDOW_SECONDS?: string;
+  /** A player whose JWT `roles` claim contains this may end any room. Default "admin". */
+  ROOM_ADMIN_ROLE?: string;
+  /** The bot's Discord user id, granted access to private rooms; derived from the token when unset. */
+  DISCORD_BOT_USER_ID?: string;
 }
 
 type WorkerEnv = Env;
@@ -50,6 +61,12 @@ const ConfigSchema = z.object({
   MAX_WS_RECONNECT_ATTEMPTS: z.coerce.number().int().min(0).max(100).default(5),
   DISCORD_API_BASE: z.url().default("https://discord.com/api/v10"),
   WS_AUTH_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  ROOM_IDLE_SECONDS: z.coerce.number().int().min(1).default(3600),
+  ROOM_CLOSING_WARNING_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
+  ROOM_CREATE_LIMIT: z.coerce.number().int().min(1).default(5),
+  ROOM_CREATE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(600),
+  ROOM_ADMIN_ROLE: z.string().min(1).default("admin"),
+  DISCORD_BOT_USER_ID: Snowflake.optional(),
 });
 
 export type Config = z.infer<typeof ConfigSchema> & { allowedOrigins: string[] };

@@ -20,6 +20,18 @@ export const ErrorCodes = {
   NOT_FOUND: 404,
   DISCORD_NOT_FOUND: 404,
   UNKNOWN_GUILD: 404,
+  ROOM_NOT_FOUND: 404,
+  ROOM_FULL: 409,
+  IDEMPOTENCY_IN_PROGRESS: 409,
+  INVITE_REQUIRED: 403,
+  INVITE_INVALID: 400,
+  INVITE_EXPIRED: 410,
+  INVITE_WRONG_ROOM: 403,
+  NOT_ROOM_CREATOR: 403,
+  NOT_ROOM_MEMBER: 403,
+  NOT_GUILD_MEMBER: 403,
+  DISCORD_ACCOUNT_REQUIRED: 400,
+  IDEMPOTENCY_KEY_REUSED: 422,
   BODY_TOO_LARGE: 413,
   UPGRADE_REQUIRED: 426,
   RATE_LIMITED: 429,
@@ -38,6 +50,8 @@ export class ApiError extends Error {
     message: string,
     readonly details?: unknown,
     status?: ContentfulStatusCode,
+    /** Sent as Retry-After (seconds) with 429 and 409-in-progress answers. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.status = status ?? ErrorCodes[code];

@@ -19,10 +19,14 @@ import {
   type HubEvent,
   type Logger,
 } from "@spell-coven/common";
+import type { CreateRoomRequest, Room } from "@spell-coven/common";
 import { getConfig, type Env } from "../env.ts";
 import { TokenError, verifyPlayerToken } from "../auth/jwt.ts";
-import { applyEvent } from "./apply.ts";
+import { botUserId, discordClient } from "../discord.ts";
+import { applyEvent, type GuildState, type PublicEvent } from "./apply.ts";
 import { HubStore } from "./store.ts";
+import { RoomsStore } from "./rooms-store.ts";
+import { RoomsService, type RoomOutcome } from "./rooms.ts";
 import { SocketRegistry, type SocketState } from "./sockets.ts";
 import {
   IDLE_TIMEOUT_MS,
@@ -53,6 +57,7 @@ export interface HubStatus {
 
 export class GuildHub extends DurableObject<Env> {
   readonly #store: HubStore;
+  readonly #state: GuildState;
   readonly #sockets: SocketRegistry;
   readonly #log: Logger;
   #lastPrune = 0;
@@ -62,6 +67,24 @@ export class GuildHub extends DurableObject<Env> {
     this.#store = new HubStore(ctx.storage.sql);
     this.#sockets = new SocketRegistry(ctx.getWebSockets());
     this.#log = createLogger(env.LOG_LEVEL, { service: "guild-hub", guildId: this.#store.guildId ?? undefined });
+    const config = getConfig(env);
+    const roomsStore = new RoomsStore(ctx.storage.sql);
+    const store = this.#store;
+    const rooms = new RoomsService(
+      roomsStore,
+      {
+        get guildId() {
+          return store.guildId ?? "";
+        },
+        publishOnce: (id, e) => this.#publishOnce(id, e),
+        voiceIn: (channelId) => store.voiceIn(channelId),
+      },
+      config,
+      () => discordClient(env, config, this.#log),
+      botUserId(config),
+      this.#log.child({ component: "rooms" }),
+    );
+    this.#state = { store, roomsStore, rooms };
     // Keep-alive pings are answered by the runtime without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
   }
@@ -84,13 +107,45 @@ export class GuildHub extends DurableObject<Env> {
         continue;
       }
       accepted++;
-      for (const pub of applyEvent(this.#store, e, now)) {
+      for (const pub of applyEvent(this.#state, e, now)) {
         this.#broadcast(pub.event, pub.payload, e.ts ?? now, sentBefore);
         broadcast++;
       }
     }
     this.#log.debug("ingested", { accepted, duplicates, broadcast, seq: this.#store.seq });
+    // Voice changes move room idle deadlines; a deleted channel may have left a role to clean up.
+    await this.#scheduleAlarm();
     return { accepted, duplicates, broadcast, seq: this.#store.seq };
+  }
+
+  // ---- rooms (RPC from the Worker's routes) ----------------------------------------------------
+
+  async createRoom(guildId: string, userId: string, body: CreateRoomRequest, idempotencyKey: string | null, requestHash: string) {
+    this.#store.guildId = guildId;
+    const out = await this.#state.rooms.create(userId, body, idempotencyKey, requestHash);
+    await this.#scheduleAlarm();
+    return out;
+  }
+
+  async joinRoom(guildId: string, channelId: string, userId: string) {
+    this.#store.guildId = guildId;
+    return this.#state.rooms.join(channelId, userId);
+  }
+
+  async endRoom(guildId: string, channelId: string, userId: string, isAdmin: boolean) {
+    this.#store.guildId = guildId;
+    return this.#state.rooms.end(channelId, userId, isAdmin);
+  }
+
+  async listRooms(guildId: string): Promise<Room[]> {
+    this.#store.guildId = guildId;
+    return this.#state.rooms.list();
+  }
+
+  async getRoom(guildId: string, channelId: string): Promise<RoomOutcome<Room>> {
+    this.#store.guildId = guildId;
+    const room = this.#state.rooms.get(channelId);
+    return room ? { ok: true, value: room } : { ok: false, code: "ROOM_NOT_FOUND", status: 404, message: "This room does not exist any more." };
   }
 
   async status(): Promise<HubStatus> {
@@ -176,6 +231,7 @@ export class GuildHub extends DurableObject<Env> {
         this.#sockets.close(ws, CloseCodes.Idle, `No ping for ${IDLE_TIMEOUT_MS / 1000} s; reconnect.`);
       }
     }
+    await this.#state.rooms.sweep(now, (e) => this.#broadcast(e.event, e.payload, now, this.#store.seq));
     if (now - this.#lastPrune > 60 * 60_000) {
       this.#store.pruneSeen(now);
       this.#lastPrune = now;
@@ -261,6 +317,11 @@ export class GuildHub extends DurableObject<Env> {
     await this.#scheduleAlarm(player.expiresAt);
   }
 
+  #publishOnce(id: string, e: PublicEvent): void {
+    const now = Date.now();
+    if (this.#store.markSeen(id, now)) this.#broadcast(e.event, e.payload, now, this.#store.seq);
+  }
+
   #broadcast(event: string, payload: unknown, ts: number, sentBefore: number): void {
     const { seq, data } = this.#store.append((seq) => JSON.stringify({ v: 1, type: "event", event, payload, ts, seq }));
     for (const [ws, s] of this.#sockets.entries()) {
@@ -291,7 +352,7 @@ export class GuildHub extends DurableObject<Env> {
   /** Sets the alarm to the earliest pending deadline (or `hint`), never later than one already set. */
   async #scheduleAlarm(hint?: number): Promise<void> {
     const now = Date.now();
-    let next = hint ?? Infinity;
+    let next = Math.min(hint ?? Infinity, this.#state.rooms.nextDue() ?? Infinity);
     for (const [, s] of this.#sockets.entries()) {
       next = Math.min(next, s.userId ? now + SWEEP_INTERVAL_MS : s.authDeadline);
       if (s.expiresAt !== null) next = Math.min(next, s.expiresAt);

@@ -7,30 +7,54 @@
 import type { Presence, VoiceMember } from "@spell-coven/common";
 import { DEDUP_WINDOW_MS, HISTORY_LIMIT } from "./limits.ts";
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, data TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS presence (user_id TEXT PRIMARY KEY, channel_id TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS rooms (channel_id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS seen_events (id TEXT PRIMARY KEY, at INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS seen_events_at ON seen_events (at);
-`;
+/** Schema versions, applied in order once each; the applied count is kept in meta.schema. */
+const MIGRATIONS = [
+  `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+   CREATE TABLE events (seq INTEGER PRIMARY KEY, data TEXT NOT NULL);
+   CREATE TABLE presence (user_id TEXT PRIMARY KEY, channel_id TEXT NOT NULL);
+   CREATE TABLE rooms (channel_id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL);
+   CREATE TABLE seen_events (id TEXT PRIMARY KEY, at INTEGER NOT NULL);
+   CREATE INDEX seen_events_at ON seen_events (at);`,
+  // Game rooms (issue 6): rooms made through the API are "managed" and carry their settings.
+  `ALTER TABLE rooms ADD COLUMN managed INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE rooms ADD COLUMN creator_id TEXT NOT NULL DEFAULT '';
+   ALTER TABLE rooms ADD COLUMN private INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE rooms ADD COLUMN user_limit INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE rooms ADD COLUMN role_id TEXT;
+   ALTER TABLE rooms ADD COLUMN last_activity_at INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE rooms ADD COLUMN closing_at INTEGER;
+   ALTER TABLE rooms ADD COLUMN ending INTEGER NOT NULL DEFAULT 0;
+   CREATE TABLE room_members (channel_id TEXT NOT NULL, user_id TEXT NOT NULL, joined_at INTEGER NOT NULL, PRIMARY KEY (channel_id, user_id));
+   CREATE TABLE room_creations (user_id TEXT NOT NULL, at INTEGER NOT NULL);
+   CREATE INDEX room_creations_user ON room_creations (user_id, at);
+   CREATE TABLE idempotency (key TEXT PRIMARY KEY, request_hash TEXT NOT NULL, response TEXT, created_at INTEGER NOT NULL);
+   CREATE TABLE discord_cleanup (kind TEXT NOT NULL, id TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL, PRIMARY KEY (kind, id));`,
+];
+
+function migrate(sql: SqlStorage): void {
+  const hasMeta = sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'meta'").toArray().length > 0;
+  const applied = hasMeta ? Number(sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'schema'").toArray()[0]?.value ?? 1) : 0;
+  for (let v = applied; v < MIGRATIONS.length; v++) sql.exec(MIGRATIONS[v]!);
+  if (applied < MIGRATIONS.length) sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?)", String(MIGRATIONS.length));
+}
 
 export class HubStore {
   readonly epoch: string;
   #seq: number;
   /** userId -> channelId, mirrored in memory because every event and auth reads it. */
   readonly #presence = new Map<string, string>();
+  /** channelId -> userIds, the same data indexed the other way (rooms ask "who is in here?"). */
+  readonly #byChannel = new Map<string, Set<string>>();
 
-  constructor(private readonly sql: SqlStorage) {
-    sql.exec(SCHEMA);
+  constructor(readonly sql: SqlStorage) {
+    migrate(sql);
     this.epoch = this.#meta("epoch") ?? this.#setMeta("epoch", crypto.randomUUID());
     // The history always holds the newest event, so its MAX(seq) is the counter; meta keeps the
     // value for a guild whose history was trimmed to nothing (never, in practice).
     const newest = sql.exec<{ s: number | null }>("SELECT MAX(seq) AS s FROM events").one().s ?? 0;
     this.#seq = Math.max(newest, Number(this.#meta("seq") ?? 0));
     for (const row of sql.exec<{ user_id: string; channel_id: string }>("SELECT user_id, channel_id FROM presence")) {
-      this.#presence.set(row.user_id, row.channel_id);
+      this.#index(row.user_id, row.channel_id);
     }
   }
 
@@ -84,13 +108,35 @@ export class HubStore {
   }
 
   setVoice(userId: string, channelId: string): void {
-    this.#presence.set(userId, channelId);
+    this.#unindex(userId);
+    this.#index(userId, channelId);
     this.sql.exec("INSERT OR REPLACE INTO presence (user_id, channel_id) VALUES (?, ?)", userId, channelId);
   }
 
   clearVoice(userId: string): void {
-    this.#presence.delete(userId);
+    this.#unindex(userId);
     this.sql.exec("DELETE FROM presence WHERE user_id = ?", userId);
+  }
+
+  /** Users in one voice channel now. */
+  voiceIn(channelId: string): string[] {
+    return [...(this.#byChannel.get(channelId) ?? [])];
+  }
+
+  #index(userId: string, channelId: string): void {
+    this.#presence.set(userId, channelId);
+    let set = this.#byChannel.get(channelId);
+    if (!set) this.#byChannel.set(channelId, (set = new Set()));
+    set.add(userId);
+  }
+
+  #unindex(userId: string): void {
+    const channelId = this.#presence.get(userId);
+    if (channelId === undefined) return;
+    this.#presence.delete(userId);
+    const set = this.#byChannel.get(channelId);
+    set?.delete(userId);
+    if (set?.size === 0) this.#byChannel.delete(channelId);
   }
 
   voiceMembers(): VoiceMember[] {
@@ -100,18 +146,8 @@ export class HubStore {
   /** Presence grouped by channel, as clients receive it. */
   presenceByChannel(): Presence {
     const out: Presence = {};
-    for (const [userId, channelId] of this.#presence) (out[channelId] ??= []).push(userId);
+    for (const [channelId, users] of this.#byChannel) out[channelId] = [...users];
     return out;
-  }
-
-  /** True when the room was not known before. */
-  addRoom(channelId: string, name: string, now: number): boolean {
-    return this.sql.exec("INSERT OR IGNORE INTO rooms (channel_id, name, created_at) VALUES (?, ?, ?)", channelId, name, now).rowsWritten > 0;
-  }
-
-  /** True when the room was known. */
-  removeRoom(channelId: string): boolean {
-    return this.sql.exec("DELETE FROM rooms WHERE channel_id = ?", channelId).rowsWritten > 0;
   }
 
   #meta(key: string): string | null {

@@ -1,64 +1,118 @@
 /**
- * Rooms API (JWT): a room is a Discord voice channel in the primary guild. Creating or ending one
- * calls Discord through the shared REST client, then announces it through the guild's hub with
- * the same event id gateway-node uses for the matching CHANNEL_CREATE / CHANNEL_DELETE, so each
- * room change reaches clients once whichever path reports it first.
+ * Rooms API (JWT): game rooms in the primary guild. The routes authenticate, validate and check
+ * invites; the guild's GuildHub decides everything that must not race (seats, idempotency, who
+ * may end a room) and talks to Discord. Contract: common/src/rooms.ts.
  */
-import { Hono } from "hono";
-import { z } from "zod";
-import { Snowflake, type HubEvent } from "@spell-coven/common";
-import { ApiError } from "../errors.ts";
+import { Hono, type Context } from "hono";
+import { CreateRoomRequest, JoinRoomRequest, Snowflake, type Invite, type JoinRoomResult, type Room, type RoomsList } from "@spell-coven/common";
+import { ApiError, type ErrorCode } from "../errors.ts";
 import { jwtAuth } from "../middleware/jwt-auth.ts";
 import type { AppEnv } from "../middleware/context.ts";
-import { discordClient, toApiError } from "../discord.ts";
+import { signInvite, verifyInvite } from "../auth/invite-token.ts";
+import type { RoomOutcome } from "../hub/rooms.ts";
 import { readJson } from "./body.ts";
 import { zodDetails } from "./validation.ts";
 
-const CreateRoomBody = z.object({
-  name: z.string().trim().min(1).max(100).optional(),
-  parentId: Snowflake.optional(),
-  userLimit: z.number().int().min(0).max(99).optional(),
-});
+const MAX_BODY = 16 * 1024;
 
 export const rooms = new Hono<AppEnv>()
   .use("/api/create-room", jwtAuth)
   .use("/api/end-room/*", jwtAuth)
+  .use("/api/rooms", jwtAuth)
+  .use("/api/rooms/*", jwtAuth)
+
   .post("/api/create-room", async (c) => {
-    const parsed = CreateRoomBody.safeParse(await readJson(c.req.raw, 16 * 1024));
+    const parsed = CreateRoomRequest.safeParse(await readJson(c.req.raw, MAX_BODY));
     if (!parsed.success) throw new ApiError("VALIDATION_FAILED", "The room request is invalid.", zodDetails(parsed.error));
-    const { name = "Game Room", parentId, userLimit } = parsed.data;
-    const config = c.get("config");
+    const body = parsed.data;
     const player = c.get("player");
-    const guildId = config.PRIMARY_GUILD_ID[0]!;
+    if (body.private) requireDiscordAccount(player.userId);
+    const key = c.req.header("Idempotency-Key") ?? null;
+    if (key !== null && !/^[\x21-\x7e]{1,255}$/.test(key)) throw new ApiError("VALIDATION_FAILED", "Idempotency-Key must be 1-255 visible ASCII characters.");
 
-    const channel = await discordClient(c)
-      .createVoiceChannel(guildId, name, { parentId, userLimit, reason: `Room created by player ${player.userId}` })
-      .catch((err: unknown) => {
-        throw toApiError(err, "create the room's voice channel");
-      });
-
-    const room = { channelId: channel.id, name: channel.name ?? name, guildId };
-    await announce(c.env, { id: `room.created:${room.channelId}`, guildId, event: "room.created", payload: room });
-    c.get("log").info("room created", { channelId: room.channelId, userId: player.userId });
-    return c.json(room, 201);
+    const result = unwrap(await hub(c).createRoom(guildOf(c), player.userId, body, key, await hashOf(body)));
+    if (result.replayed) c.header("Idempotent-Replayed", "true");
+    return c.json(result.room satisfies Room, 201);
   })
-  .delete("/api/end-room/:channelId", async (c) => {
-    const channelId = c.req.param("channelId");
-    if (!Snowflake.safeParse(channelId).success) throw new ApiError("VALIDATION_FAILED", "channelId must be a Discord snowflake.");
+
+  .get("/api/rooms", async (c) => {
+    return c.json({ rooms: await hub(c).listRooms(guildOf(c)) } satisfies RoomsList);
+  })
+
+  .post("/api/rooms/:channelId/invites", async (c) => {
+    const channelId = channelParam(c);
     const player = c.get("player");
-    const guildId = c.get("config").PRIMARY_GUILD_ID[0]!;
+    const room = unwrap(await hub(c).getRoom(guildOf(c), channelId));
+    if (room.private && room.creatorId !== player.userId && !room.members.includes(player.userId)) {
+      throw new ApiError("NOT_ROOM_MEMBER", "Only players in this private room can invite others to it.");
+    }
+    const { token, expiresAt } = await signInvite(hubSecret(c), { guildId: room.guildId, channelId, invitedBy: player.userId });
+    const url = new URL(c.get("config").allowedOrigins[0] ?? new URL(c.req.url).origin);
+    url.searchParams.set("room", channelId);
+    url.searchParams.set("invite", token);
+    return c.json({ token, expiresAt, url: url.toString() } satisfies Invite, 201);
+  })
 
-    await discordClient(c)
-      .deleteChannel(channelId, { reason: `Room ended by player ${player.userId}` })
-      .catch((err: unknown) => {
-        throw toApiError(err, `delete channel ${channelId}`);
-      });
+  .post("/api/rooms/:channelId/join", async (c) => {
+    const channelId = channelParam(c);
+    const parsed = JoinRoomRequest.safeParse(await readJson(c.req.raw, MAX_BODY));
+    if (!parsed.success) throw new ApiError("VALIDATION_FAILED", "The join request is invalid.", zodDetails(parsed.error));
+    const player = c.get("player");
+    const guildId = guildOf(c);
+    const room = unwrap(await hub(c).getRoom(guildId, channelId));
+    if (parsed.data.invite) {
+      const check = await verifyInvite(hubSecret(c), parsed.data.invite, { guildId, channelId });
+      if (!check.ok) throw new ApiError(check.code, check.message);
+    } else if (room.private && !room.members.includes(player.userId)) {
+      throw new ApiError("INVITE_REQUIRED", "This room is private: open the invite link you were sent.");
+    }
+    if (room.private) requireDiscordAccount(player.userId);
+    const joined = unwrap(await hub(c).joinRoom(guildId, channelId, player.userId));
+    return c.json({ room: joined.room, alreadyMember: joined.alreadyMember } satisfies JoinRoomResult);
+  })
 
-    await announce(c.env, { id: `room.deleted:${channelId}`, guildId, event: "room.deleted", payload: { channelId, guildId } });
-    c.get("log").info("room ended", { channelId, userId: player.userId });
+  .delete("/api/end-room/:channelId", async (c) => {
+    const channelId = channelParam(c);
+    const player = c.get("player");
+    const roles = player.claims.roles;
+    const isAdmin = Array.isArray(roles) && roles.includes(c.get("config").ROOM_ADMIN_ROLE);
+    const guildId = guildOf(c);
+    unwrap(await hub(c).endRoom(guildId, channelId, player.userId, isAdmin));
+    c.get("log").info("room ended", { channelId, userId: player.userId, admin: isAdmin });
     return c.json({ channelId, guildId, deleted: true });
   });
 
-function announce(env: AppEnv["Bindings"], event: HubEvent) {
-  return env.GUILD_HUB.getByName(event.guildId).ingest([event]);
+const guildOf = (c: Context<AppEnv>) => c.get("config").PRIMARY_GUILD_ID[0]!;
+const hub = (c: Context<AppEnv>) => c.env.GUILD_HUB.getByName(guildOf(c));
+
+function channelParam(c: Context<AppEnv>): string {
+  const channelId = c.req.param("channelId") ?? "";
+  if (!Snowflake.safeParse(channelId).success) throw new ApiError("VALIDATION_FAILED", "channelId must be a Discord snowflake.");
+  return channelId;
+}
+
+function hubSecret(c: Context<AppEnv>): string {
+  const secret = c.get("config").HUB_SECRET;
+  if (!secret) throw new ApiError("NOT_CONFIGURED", "HUB_SECRET is not set on the Worker; invites cannot be signed.");
+  return secret;
+}
+
+/** Private rooms work through Discord roles, so the player's token must name their Discord user. */
+function requireDiscordAccount(userId: string): void {
+  if (!Snowflake.safeParse(userId).success) {
+    throw new ApiError("DISCORD_ACCOUNT_REQUIRED", "Private rooms need a Discord account linked to your sign-in (your token's subject is not a Discord user id).");
+  }
+}
+
+function unwrap<T>(outcome: RoomOutcome<T>): T {
+  if (outcome.ok) return outcome.value;
+  const retryAfter = outcome.retryAfterMs === undefined ? undefined : Math.max(1, Math.ceil(outcome.retryAfterMs / 1000));
+  throw new ApiError(outcome.code as ErrorCode, outcome.message, outcome.details, outcome.status as 400, retryAfter);
+}
+
+/** Fingerprint of a create request, so an Idempotency-Key cannot be reused for a different room. */
+async function hashOf(body: CreateRoomRequest): Promise<string> {
+  const canonical = JSON.stringify(Object.fromEntries(Object.entries(body).sort(([a], [b]) => a.localeCompare(b))));
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonical));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
