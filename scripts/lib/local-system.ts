@@ -62,6 +62,7 @@ export async function startLocalSystem(opts: LocalSystemOptions): Promise<LocalS
       JWT_PUBLIC_JWK_URL: simulator.jwksUrl,
       VITE_BASE_URL: workerUrl,
       LOG_LEVEL: opts.logLevel ?? "INFO",
+      DEV_IDENTITY_URL: simulator.url,
     };
   }
 

@@ -34,6 +34,8 @@ export interface Env {
   ROOM_ADMIN_ROLE?: string;
   /** The bot's Discord user id, granted access to private rooms; derived from the token when unset. */
   DISCORD_BOT_USER_ID?: string;
+  /** Local runs only: the simulator's URL, so the lobby can offer "sign in as a simulated user". */
+  DEV_IDENTITY_URL?: string;
 }
 
 type WorkerEnv = Env;
@@ -67,6 +69,7 @@ const ConfigSchema = z.object({
   ROOM_CREATE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(600),
   ROOM_ADMIN_ROLE: z.string().min(1).default("admin"),
   DISCORD_BOT_USER_ID: Snowflake.optional(),
+  DEV_IDENTITY_URL: z.url().optional(),
 });
 
 export type Config = z.infer<typeof ConfigSchema> & { allowedOrigins: string[] };

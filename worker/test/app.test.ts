@@ -12,6 +12,16 @@ describe("GET /health", () => {
   });
 });
 
+describe("GET /api/session-config", () => {
+  it("gives a browser the public settings it needs, and nothing secret", async () => {
+    const res = await request("/api/session-config");
+    expect(res.status).toBe(200);
+    const body = await res.json<any>();
+    expect(body).toEqual({ guildId: expect.stringMatching(/^\d+$/), maxReconnectAttempts: 5, devIdentityUrl: null });
+    expect(JSON.stringify(body)).not.toMatch(/secret|token/i);
+  });
+});
+
 describe("errors", () => {
   it("answers unknown routes with a JSON error carrying the request id", async () => {
     const res = await request("/api/nope", { headers: { "X-Request-Id": "trace-123" } });
