@@ -14,6 +14,7 @@ import { skipUpgrades } from "./middleware/skip-upgrades.ts";
 import { health } from "./routes/health.ts";
 import { internalEvents } from "./routes/internal-events.ts";
 import { rooms } from "./routes/rooms.ts";
+import { sessionConfig } from "./routes/session-config.ts";
 import { ws } from "./routes/ws.ts";
 
 export const app = new Hono<AppEnv>();
@@ -40,6 +41,7 @@ app.use(
 );
 
 app.route("/", health);
+app.route("/", sessionConfig);
 app.route("/", ws);
 app.route("/", internalEvents);
 app.route("/", rooms);

@@ -2,17 +2,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "../middleware/context.ts";
 
 /** Liveness plus whether the Worker is fully configured; no secret values, only their presence. */
-export const health = new Hono<AppEnv>()
-  /** What a browser needs to start: public settings only. */
-  .get("/api/session-config", (c) => {
-    const config = c.get("config");
-    return c.json({
-      guildId: config.PRIMARY_GUILD_ID[0],
-      maxReconnectAttempts: config.MAX_WS_RECONNECT_ATTEMPTS,
-      devIdentityUrl: config.DEV_IDENTITY_URL ?? null,
-    });
-  })
-  .get("/health", (c) => {
+export const health = new Hono<AppEnv>().get("/health", (c) => {
   const config = c.get("config");
   return c.json({
     status: "ok",
