@@ -84,7 +84,9 @@ export class ConfigError extends Error {
 export function getConfig(env: Env): Config {
   let config = cache.get(env);
   if (config) return config;
-  const parsed = ConfigSchema.safeParse(env);
+  // An empty value (`NAME=` in .dev.vars) means "not set", not "set to nothing".
+  const raw = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ""));
+  const parsed = ConfigSchema.safeParse(raw);
   if (!parsed.success) {
     const detail = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
     throw new ConfigError(`Worker configuration is invalid: ${detail}`);
