@@ -1,0 +1,405 @@
+/**
+ * One player's WebSocket to `/api/ws`, kept alive: authenticates with the first message (token
+ * from the app's `getToken`), resumes from the last processed `seq`, pings, acknowledges, and
+ * reconnects with backoff and jitter until `maxReconnectAttempts` fail in a row. Every server
+ * message is validated with common's schemas; a bad one is reported, never thrown.
+ *
+ * What the events mean (presence, gaps) is not decided here: the handlers are.
+ */
+import {
+  AuthOk,
+  CloseCodes,
+  ErrorAck,
+  EventEnvelope,
+  PING,
+  PONG,
+  type ClientMessage,
+} from "@spell-coven/common/envelope";
+import { ClientError, type ConnectionState, type StateChange } from "./events.ts";
+import { ReconnectScheduler, DEFAULT_MAX_RECONNECT_ATTEMPTS, type BackoffOptions } from "./reconnect.ts";
+
+/** Supplies the player's JWT. `refresh: true` after the server said the last one expired. */
+export type TokenProvider = (opts: { refresh: boolean }) => Promise<string> | string;
+
+export interface ConnectionOptions {
+  /** The Worker's base URL (http(s) or ws(s)); `/api/ws` is appended. */
+  url: string;
+  /** Guild to follow; default the Worker's primary guild. */
+  guildId?: string;
+  getToken: TokenProvider;
+  /** Automatic attempts after a drop before giving up (state `disconnected`). Default 5. */
+  maxReconnectAttempts?: number;
+  backoff?: BackoffOptions;
+  /** Keep-alive ping period. Default 25 s (the hub drops sockets silent for 90 s). */
+  pingIntervalMs?: number;
+  /** A ping not answered within this is a dead connection. Default 10 s. */
+  pongTimeoutMs?: number;
+  /** Ack after at most this many events... Default 50. */
+  ackEvery?: number;
+  /** ...or this long after an unacknowledged event. Default 1 s. */
+  ackIntervalMs?: number;
+  /** From starting an attempt to auth.ok. Default 15 s. */
+  connectTimeoutMs?: number;
+  /** WebSocket implementation; default the global one (browsers, Node 22+). */
+  WebSocket?: typeof WebSocket;
+}
+
+export interface ConnectionHandlers {
+  /** The resume point to send, if any. */
+  resumeFrom(): { seq: number; epoch: string } | undefined;
+  onAuthOk(ok: AuthOk): void;
+  /** Returns false when the event was not processed (a gap); it is then not acknowledged. */
+  onEvent(envelope: EventEnvelope): boolean;
+  /** An event that failed validation but carried a seq: it is skipped, not waited for. */
+  onInvalidEvent(seq: number): void;
+  onState(change: StateChange): void;
+  onError(error: ClientError): void;
+}
+
+/** Close codes after which retrying as is cannot help: the app must act (sign in, fix config). */
+const FATAL: Record<number, string> = {
+  [CloseCodes.ProtocolError]: "The server rejected a message from this client (protocol error).",
+  [CloseCodes.AuthFailed]: "The server rejected the sign-in token; sign in again.",
+  [CloseCodes.UnknownGuild]: "This guild is not served by the server.",
+};
+/** Code the client uses when it abandons a socket itself (dead, timed out, gap). */
+const CLIENT_CLOSE = 4000;
+
+export class Connection {
+  readonly #opts: Required<Omit<ConnectionOptions, "guildId" | "backoff" | "WebSocket">> & Pick<ConnectionOptions, "guildId">;
+  readonly #WS: typeof WebSocket;
+  readonly #h: ConnectionHandlers;
+  readonly #scheduler: ReconnectScheduler;
+
+  #ws: WebSocket | null = null;
+  /** Bumped whenever the current socket is abandoned, so its late callbacks are ignored. */
+  #generation = 0;
+  #stopped = true;
+  #authed = false;
+  #refreshToken = false;
+  #state: StateChange;
+
+  #pingTimer: ReturnType<typeof setInterval> | null = null;
+  #pongTimer: ReturnType<typeof setTimeout> | null = null;
+  #connectTimer: ReturnType<typeof setTimeout> | null = null;
+  #ackTimer: ReturnType<typeof setTimeout> | null = null;
+  #unacked = 0;
+  #lastSeq = 0;
+
+  constructor(opts: ConnectionOptions, handlers: ConnectionHandlers) {
+    const WS = opts.WebSocket ?? (globalThis as { WebSocket?: typeof WebSocket }).WebSocket;
+    if (!WS) throw new Error("No WebSocket implementation: use Node 22+ or pass options.WebSocket.");
+    this.#WS = WS;
+    this.#h = handlers;
+    const maxAttempts = opts.maxReconnectAttempts ?? DEFAULT_MAX_RECONNECT_ATTEMPTS;
+    this.#opts = {
+      url: opts.url,
+      guildId: opts.guildId,
+      getToken: opts.getToken,
+      maxReconnectAttempts: maxAttempts,
+      pingIntervalMs: opts.pingIntervalMs ?? 25_000,
+      pongTimeoutMs: opts.pongTimeoutMs ?? 10_000,
+      ackEvery: opts.ackEvery ?? 50,
+      ackIntervalMs: opts.ackIntervalMs ?? 1000,
+      connectTimeoutMs: opts.connectTimeoutMs ?? 15_000,
+    };
+    this.#scheduler = new ReconnectScheduler(maxAttempts, opts.backoff);
+    this.#state = { state: "disconnected", attempt: 0, maxAttempts, nextAttemptAt: null, lastClose: null, error: null };
+  }
+
+  get state(): StateChange {
+    return this.#state;
+  }
+
+  /** The `/api/ws` URL this connection uses. */
+  get wsUrl(): string {
+    const u = new URL("/api/ws", this.#opts.url);
+    u.protocol = u.protocol === "https:" || u.protocol === "wss:" ? "wss:" : "ws:";
+    if (this.#opts.guildId) u.searchParams.set("guildId", this.#opts.guildId);
+    return u.toString();
+  }
+
+  /** Starts connecting (no-op while already running). */
+  connect(): void {
+    if (!this.#stopped) return;
+    this.#stopped = false;
+    this.#scheduler.reset();
+    this.#setState("connecting", { error: null });
+    void this.#attempt();
+  }
+
+  /** Connects now, whatever the state: after giving up, or to retry a wait early. Resumes when it can. */
+  reconnect(): void {
+    this.#stopped = false;
+    this.#scheduler.reset();
+    this.#abandon();
+    this.#setState("connecting", { error: null, nextAttemptAt: null });
+    void this.#attempt();
+  }
+
+  /** Drops the current socket and connects again at once, resuming (used when events were missed). */
+  forceReconnect(reason: string): void {
+    if (this.#stopped) return;
+    this.#abandon();
+    this.#down({ code: CLIENT_CLOSE, reason }, { immediate: true });
+  }
+
+  /** Closes for good (until connect()/reconnect()). */
+  close(): void {
+    this.#stopped = true;
+    this.#scheduler.cancel();
+    this.#abandon(1000, "client closed");
+    this.#setState("disconnected", { nextAttemptAt: null, error: null });
+  }
+
+  // ---- internals ------------------------------------------------------------------------------
+
+  async #attempt(): Promise<void> {
+    const gen = ++this.#generation;
+    this.#clearTimers();
+    if (this.#state.state === "reconnecting") this.#setState("reconnecting", { nextAttemptAt: null });
+    // The whole attempt (token, open, auth.ok) must finish in time.
+    this.#connectTimer = setTimeout(() => {
+      if (gen !== this.#generation) return;
+      this.#abandon();
+      this.#down({ code: CLIENT_CLOSE, reason: "Timed out connecting." });
+    }, this.#opts.connectTimeoutMs);
+
+    let token: string;
+    try {
+      token = await this.#opts.getToken({ refresh: this.#refreshToken });
+    } catch (cause) {
+      if (gen !== this.#generation) return;
+      this.#h.onError(new ClientError("token", `getToken() failed: ${errorText(cause)}`, { cause }));
+      this.#abandon();
+      this.#down({ code: CLIENT_CLOSE, reason: "Could not get a sign-in token." });
+      return;
+    }
+    if (gen !== this.#generation) return;
+    this.#refreshToken = false;
+
+    let ws: WebSocket;
+    try {
+      ws = new this.#WS(this.wsUrl);
+    } catch (cause) {
+      this.#h.onError(new ClientError("fatal_close", `Cannot open ${this.wsUrl}: ${errorText(cause)}`, { cause }));
+      this.#stopped = true;
+      this.#clearTimers();
+      this.#setState("disconnected", { error: new ClientError("fatal_close", `Cannot open ${this.wsUrl}.`, { cause }) });
+      return;
+    }
+    this.#ws = ws;
+    this.#authed = false;
+    let opened = false;
+    ws.addEventListener("open", () => {
+      opened = true;
+      if (gen !== this.#generation) return;
+      const resume = this.#h.resumeFrom();
+      this.#send({ type: "auth", token, ...(resume ? { resume } : {}) });
+    });
+    ws.addEventListener("message", (e) => {
+      if (gen === this.#generation) this.#onMessage(ws, e.data);
+    });
+    ws.addEventListener("close", (e) => {
+      if (gen !== this.#generation) return;
+      this.#ws = null;
+      this.#generation++;
+      this.#down({ code: e.code, reason: e.reason });
+    });
+    ws.addEventListener("error", () => {
+      if (gen !== this.#generation) return;
+      if (!opened) {
+        // A failed handshake: some implementations (Node's undici) never fire close for it.
+        this.#abandon();
+        this.#down({ code: 1006, reason: "Could not connect." });
+        return;
+      }
+      // Close normally follows an error; if it does not, give up on the socket.
+      setTimeout(() => {
+        if (gen !== this.#generation) return;
+        this.#abandon();
+        this.#down({ code: 1006, reason: "Connection error." });
+      }, 2000);
+    });
+  }
+
+  #onMessage(ws: WebSocket, data: unknown): void {
+    if (typeof data !== "string") {
+      this.#h.onError(new ClientError("invalid_message", "Received a binary message; the protocol is JSON text.", { raw: data }));
+      return;
+    }
+    if (data === PONG) {
+      if (this.#pongTimer !== null) clearTimeout(this.#pongTimer);
+      this.#pongTimer = null;
+      return;
+    }
+    let json: any;
+    try {
+      json = JSON.parse(data);
+    } catch {
+      this.#h.onError(new ClientError("invalid_message", "Received a message that is not JSON; skipped.", { raw: data.slice(0, 200) }));
+      return;
+    }
+
+    if (json?.type === "event") {
+      const parsed = EventEnvelope.safeParse(json);
+      const seq = json.seq;
+      if (!parsed.success) {
+        this.#h.onError(new ClientError("invalid_message", `Skipped an invalid event (${String(json.event)} seq ${String(seq)}): ${issueText(parsed.error)}`, { raw: json }));
+        if (this.#authed && Number.isInteger(seq) && seq > 0) {
+          this.#h.onInvalidEvent(seq);
+          this.#noteProcessed(seq);
+        }
+        return;
+      }
+      if (!this.#authed) {
+        this.#h.onError(new ClientError("invalid_message", "Received an event before auth.ok; skipped.", { raw: json }));
+        return;
+      }
+      const envelope = parsed.data as EventEnvelope;
+      if (this.#h.onEvent(envelope)) this.#noteProcessed(envelope.seq);
+      return;
+    }
+
+    if (json?.type === "ack" && json.event === "auth.ok") {
+      const parsed = AuthOk.safeParse(json);
+      if (!parsed.success) {
+        this.#h.onError(new ClientError("invalid_message", `Invalid auth.ok: ${issueText(parsed.error)}`, { raw: json }));
+        this.#abandon();
+        this.#down({ code: CLIENT_CLOSE, reason: "Invalid auth answer." });
+        return;
+      }
+      this.#onAuthOk(ws, parsed.data);
+      return;
+    }
+
+    if (json?.type === "ack" && json.event === "error") {
+      const parsed = ErrorAck.safeParse(json);
+      if (parsed.success) {
+        const { code, message } = parsed.data.payload;
+        this.#h.onError(new ClientError("server_error", `Server: ${message}`, { code, raw: json }));
+      } else {
+        this.#h.onError(new ClientError("invalid_message", `Invalid error ack: ${issueText(parsed.error)}`, { raw: json }));
+      }
+      return;
+    }
+
+    this.#h.onError(new ClientError("invalid_message", "Received a message of an unknown kind; skipped.", { raw: json }));
+  }
+
+  #onAuthOk(ws: WebSocket, ok: AuthOk): void {
+    this.#authed = true;
+    if (this.#connectTimer !== null) clearTimeout(this.#connectTimer);
+    this.#connectTimer = null;
+    this.#scheduler.reset();
+    this.#lastSeq = ok.seq;
+    this.#unacked = 0;
+    this.#pingTimer = setInterval(() => this.#ping(ws), this.#opts.pingIntervalMs);
+    this.#h.onAuthOk(ok);
+    this.#setState("open", { lastClose: null, error: null, nextAttemptAt: null });
+  }
+
+  #ping(ws: WebSocket): void {
+    if (ws !== this.#ws || ws.readyState !== this.#WS.OPEN) return;
+    ws.send(PING);
+    if (this.#pongTimer !== null) return;
+    const gen = this.#generation;
+    this.#pongTimer = setTimeout(() => {
+      this.#pongTimer = null;
+      if (gen !== this.#generation) return;
+      this.#abandon();
+      this.#down({ code: CLIENT_CLOSE, reason: "No answer to ping: connection lost." });
+    }, this.#opts.pongTimeoutMs);
+  }
+
+  #noteProcessed(seq: number): void {
+    this.#lastSeq = Math.max(this.#lastSeq, seq);
+    if (++this.#unacked >= this.#opts.ackEvery) return this.#sendAck();
+    if (this.#ackTimer === null) this.#ackTimer = setTimeout(() => this.#sendAck(), this.#opts.ackIntervalMs);
+  }
+
+  #sendAck(): void {
+    if (this.#ackTimer !== null) clearTimeout(this.#ackTimer);
+    this.#ackTimer = null;
+    if (this.#unacked === 0) return;
+    this.#unacked = 0;
+    this.#send({ type: "ack", seq: this.#lastSeq });
+  }
+
+  #send(msg: ClientMessage): void {
+    const ws = this.#ws;
+    if (ws && ws.readyState === this.#WS.OPEN) ws.send(JSON.stringify(msg));
+  }
+
+  /** The socket is gone (or given up on): decide whether and when to try again. */
+  #down(close: { code: number; reason: string }, opts: { immediate?: boolean } = {}): void {
+    this.#clearTimers();
+    this.#authed = false;
+    if (this.#stopped) {
+      this.#setState("disconnected", { lastClose: close, nextAttemptAt: null });
+      return;
+    }
+    const fatal = FATAL[close.code];
+    if (fatal) {
+      this.#stopped = true;
+      const error = new ClientError("fatal_close", `${fatal}${close.reason ? ` (${close.reason})` : ""}`, { code: close.code });
+      this.#setState("disconnected", { lastClose: close, nextAttemptAt: null, error });
+      this.#h.onError(error);
+      return;
+    }
+    let immediate = opts.immediate ?? false;
+    if (close.code === CloseCodes.TokenExpired) {
+      this.#refreshToken = true;
+      immediate = true;
+    }
+    const next = this.#scheduler.schedule(() => void this.#attempt(), { immediate });
+    if (!next) {
+      this.#stopped = true;
+      const n = this.#scheduler.maxAttempts;
+      const error = new ClientError("gave_up", `Could not reconnect after ${n} attempt${n === 1 ? "" : "s"}; call reconnect() to try again.`, { code: close.code });
+      this.#setState("disconnected", { lastClose: close, nextAttemptAt: null, error });
+      this.#h.onError(error);
+      return;
+    }
+    this.#setState("reconnecting", { lastClose: close, nextAttemptAt: next.at, attempt: next.attempt });
+  }
+
+  /** Detaches from the current socket (its callbacks become no-ops) and closes it. */
+  #abandon(code = CLIENT_CLOSE, reason = "abandoned by client"): void {
+    this.#generation++;
+    this.#clearTimers();
+    this.#authed = false;
+    const ws = this.#ws;
+    this.#ws = null;
+    if (!ws) return;
+    try {
+      if (ws.readyState === this.#WS.CONNECTING || ws.readyState === this.#WS.OPEN) ws.close(code, reason);
+    } catch {
+      // already closing
+    }
+  }
+
+  #clearTimers(): void {
+    if (this.#pingTimer !== null) clearInterval(this.#pingTimer);
+    if (this.#pongTimer !== null) clearTimeout(this.#pongTimer);
+    if (this.#connectTimer !== null) clearTimeout(this.#connectTimer);
+    if (this.#ackTimer !== null) clearTimeout(this.#ackTimer);
+    this.#pingTimer = this.#pongTimer = this.#connectTimer = this.#ackTimer = null;
+    this.#unacked = 0;
+  }
+
+  #setState(state: ConnectionState, patch: Partial<Omit<StateChange, "state">> = {}): void {
+    const attempt = state === "open" || state === "connecting" ? 0 : (patch.attempt ?? this.#scheduler.attempts);
+    this.#state = { ...this.#state, ...patch, state, attempt };
+    this.#h.onState(this.#state);
+  }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function issueText(error: { issues: { path: PropertyKey[]; message: string }[] }): string {
+  const i = error.issues[0];
+  return i ? `${i.path.map(String).join(".") || "message"}: ${i.message}` : "invalid";
+}

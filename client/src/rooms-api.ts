@@ -1,0 +1,146 @@
+/**
+ * Typed calls to the rooms API (contract: common/src/rooms.ts). Answers are validated with the
+ * shared schemas; every failure is a RoomsApiError with the server's stable code and request id.
+ */
+import {
+  CreateRoomRequest,
+  Invite,
+  JoinRoomResult,
+  Room,
+  RoomsList,
+  type RoomErrorCode,
+} from "@spell-coven/common/rooms";
+import type { Invite as InviteT, JoinRoomResult as JoinRoomResultT, Room as RoomT } from "@spell-coven/common/rooms";
+import type { TokenProvider } from "./connection.ts";
+
+export class RoomsApiError extends Error {
+  override name = "RoomsApiError";
+  constructor(
+    /** HTTP status; 0 when the request never got an answer. */
+    readonly status: number,
+    /** The server's machine code (ROOM_FULL, INVITE_EXPIRED...), or NETWORK_ERROR / INVALID_RESPONSE. */
+    readonly code: RoomErrorCode | (string & {}),
+    message: string,
+    readonly requestId: string | null = null,
+    readonly details?: unknown,
+    /** Seconds, from Retry-After (429 and in-progress answers). */
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface RoomsApiOptions {
+  /** The Worker's base URL. */
+  baseUrl: string;
+  getToken: TokenProvider;
+  fetch?: typeof fetch;
+}
+
+/** What the client needs of a zod schema (keeps zod itself out of this package's imports). */
+interface Schema<T> {
+  safeParse(value: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } };
+}
+
+export interface EndRoomResult {
+  channelId: string;
+  guildId: string;
+  deleted: true;
+}
+
+export class RoomsApi {
+  readonly #base: string;
+  readonly #getToken: TokenProvider;
+  readonly #fetch: typeof fetch;
+
+  constructor(opts: RoomsApiOptions) {
+    this.#base = opts.baseUrl.replace(/\/+$/, "");
+    this.#getToken = opts.getToken;
+    this.#fetch = opts.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  }
+
+  /**
+   * Creates a room (201). An Idempotency-Key is always sent (a fresh one unless given), so the
+   * same call retried after a lost answer cannot create a second room.
+   */
+  createRoom(req: CreateRoomRequest = {}, opts: { idempotencyKey?: string } = {}): Promise<RoomT> {
+    const body = CreateRoomRequest.safeParse(req);
+    if (!body.success) return Promise.reject(new RoomsApiError(0, "VALIDATION_FAILED", body.error.issues.map((i) => `${i.path.map(String).join(".")}: ${i.message}`).join("; ")));
+    const key = opts.idempotencyKey ?? globalThis.crypto.randomUUID();
+    return this.#call<RoomT>("POST", "/api/create-room", Room, body.data, { "Idempotency-Key": key });
+  }
+
+  async listRooms(): Promise<RoomT[]> {
+    return (await this.#call<RoomsList>("GET", "/api/rooms", RoomsList)).rooms;
+  }
+
+  createInvite(channelId: string): Promise<InviteT> {
+    return this.#call<InviteT>("POST", `/api/rooms/${encodeURIComponent(channelId)}/invites`, Invite, {});
+  }
+
+  joinRoom(channelId: string, opts: { invite?: string } = {}): Promise<JoinRoomResultT> {
+    return this.#call<JoinRoomResultT>("POST", `/api/rooms/${encodeURIComponent(channelId)}/join`, JoinRoomResult, opts.invite ? { invite: opts.invite } : {});
+  }
+
+  endRoom(channelId: string): Promise<EndRoomResult> {
+    return this.#call<EndRoomResult>("DELETE", `/api/end-room/${encodeURIComponent(channelId)}`, null);
+  }
+
+  async #call<T>(method: string, path: string, schema: Schema<T> | null, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+    let res = await this.#send(method, path, await this.#getToken({ refresh: false }), body, headers);
+    if (res.status === 401) {
+      // An expired token: ask the app for a fresh one, once.
+      const first = await readError(res);
+      if (first.code !== "TOKEN_EXPIRED") throw first;
+      res = await this.#send(method, path, await this.#getToken({ refresh: true }), body, headers);
+    }
+    if (!res.ok) throw await readError(res);
+    const requestId = res.headers.get("X-Request-Id");
+    let json: unknown;
+    try {
+      json = await res.json();
+    } catch {
+      throw new RoomsApiError(res.status, "INVALID_RESPONSE", `${method} ${path} answered ${res.status} without JSON.`, requestId);
+    }
+    if (!schema) return json as T;
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new RoomsApiError(res.status, "INVALID_RESPONSE", `${method} ${path}: unexpected answer (${issue?.path.map(String).join(".") || "body"}: ${issue?.message}).`, requestId);
+    }
+    return parsed.data;
+  }
+
+  async #send(method: string, path: string, token: string, body: unknown, headers: Record<string, string>): Promise<Response> {
+    try {
+      return await this.#fetch(`${this.#base}${path}`, {
+        method,
+        headers: {
+          Authorization: `Bearer ${token}`,
+          ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+          ...headers,
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    } catch (cause) {
+      throw new RoomsApiError(0, "NETWORK_ERROR", `Could not reach the server (${cause instanceof Error ? cause.message : String(cause)}).`);
+    }
+  }
+}
+
+async function readError(res: Response): Promise<RoomsApiError> {
+  const headerId = res.headers.get("X-Request-Id");
+  const retry = res.headers.get("Retry-After");
+  const retryAfter = retry !== null && /^\d+$/.test(retry) ? Number(retry) : undefined;
+  let body: any = null;
+  try {
+    body = await res.json();
+  } catch {
+    // not JSON
+  }
+  const e = body?.error;
+  if (e && typeof e.code === "string" && typeof e.message === "string") {
+    return new RoomsApiError(res.status, e.code, e.message, typeof e.requestId === "string" ? e.requestId : headerId, e.details, retryAfter);
+  }
+  return new RoomsApiError(res.status, `HTTP_${res.status}`, `The server answered ${res.status} ${res.statusText}.`, headerId, undefined, retryAfter);
+}
