@@ -3,7 +3,7 @@
  * message naming the variable to fix; the token is never echoed back.
  */
 import { z } from "zod";
-import { parseLogLevel, type LogLevel } from "@spell-coven/common";
+import { parseLogLevel, type LogLevel } from "@spell-coven/common/log";
 
 const SNOWFLAKE = /^\d{1,20}$/;
 

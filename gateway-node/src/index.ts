@@ -2,13 +2,15 @@
  * gateway-node in-process: `startGatewayNode(config)` wires shards -> translation -> outbox ->
  * Worker, serves /health and /metrics, and returns a handle. main.ts is the process entry.
  */
-import { createLogger, type HubEvent, type Logger } from "@spell-coven/common";
+import { createLogger, type Logger } from "@spell-coven/common/log";
+import { type HubEvent } from "@spell-coven/common/internal";
 import type { GatewayNodeConfig } from "./config.ts";
 import { ShardManager, shardForGuild } from "./gateway/manager.ts";
 import { HealthServer, healthReport, type HealthReport, type HealthSources } from "./health.ts";
 import { HubClient, type HubPoster } from "./hub/client.ts";
 import { Outbox } from "./hub/outbox.ts";
 import { Metrics } from "./metrics.ts";
+import type { HttpRequest } from "./http.ts";
 import { Translator } from "./translate.ts";
 
 export { loadConfig, ConfigError, DEFAULT_TUNING, type GatewayNodeConfig, type Tuning } from "./config.ts";
@@ -21,8 +23,8 @@ export { ShardManager, intentsFor, shardForGuild } from "./gateway/manager.ts";
 export { closeAction, GatewayFatalError } from "./gateway/close-codes.ts";
 
 export interface GatewayNodeDeps {
-  /** Used for GET /gateway/bot and hub posts (default: global fetch). */
-  fetch?: typeof fetch;
+  /** HTTP client for GET /gateway/bot and hub posts (default: node:http/https). */
+  request?: HttpRequest;
   log?: Logger;
   /** Replace the hub link (tests, benchmark). */
   poster?: HubPoster;
@@ -70,7 +72,7 @@ export async function startGatewayNode(config: GatewayNodeConfig, deps: GatewayN
   let outbox!: Outbox;
   const translator = new Translator(config.guildIds, (ev: HubEvent) => outbox.enqueue(ev));
   outbox = new Outbox({
-    poster: deps.poster ?? new HubClient({ endpoint: config.hubEndpoint, secret: config.hubSecret, timeoutMs: config.tuning.hubTimeoutMs, ...(deps.fetch ? { fetch: deps.fetch } : {}) }),
+    poster: deps.poster ?? new HubClient({ endpoint: config.hubEndpoint, secret: config.hubSecret, timeoutMs: config.tuning.hubTimeoutMs, ...(deps.request ? { request: deps.request } : {}) }),
     log: log.child({ component: "outbox" }),
     metrics,
     buildSnapshot: (guildId) => translator.buildSnapshot(guildId),
@@ -98,7 +100,7 @@ export async function startGatewayNode(config: GatewayNodeConfig, deps: GatewayN
       }
     },
     onFatal: (err) => fatal(err),
-    ...(deps.fetch ? { fetch: deps.fetch } : {}),
+    ...(deps.request ? { request: deps.request } : {}),
     ...(deps.compress !== undefined ? { compress: deps.compress } : {}),
     ...(deps.random ? { random: deps.random } : {}),
   });
@@ -129,7 +131,8 @@ export async function startGatewayNode(config: GatewayNodeConfig, deps: GatewayN
   function fatal(err: Error): void {
     if (fatalReason || stopping) return;
     fatalReason = err.message;
-    log.error(`fatal: ${err.message} Operator action is needed; exiting with a non-zero code.`, { err: { name: err.name, message: err.message } });
+    const action = err.message.includes("Operator action") ? "" : " Operator action is needed.";
+    log.error(`fatal: ${err.message}${action} Exiting with a non-zero code so the restart policy takes over.`, { err: { name: err.name, message: err.message } });
     stopping = shutdown(1, err.message, config.tuning.shutdownFlushMs);
     void stopping.then(resolveFinished);
   }

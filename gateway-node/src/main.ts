@@ -3,7 +3,7 @@
  * flush the outbox, exit 0) and fatal errors (exit 1 so the restart policy takes over).
  * Exit codes: 0 stopped on request, 1 fatal (see the ERROR log line), 2 bad configuration.
  */
-import { createLogger } from "@spell-coven/common";
+import { createLogger } from "@spell-coven/common/log";
 import { ConfigError, loadConfig } from "./config.ts";
 import { startGatewayNode } from "./index.ts";
 

@@ -2,7 +2,7 @@
  * What to do for each Gateway close code (Discord "Gateway Close Event Codes"): an explicit case
  * per GatewayCloseCodes member, so a new member added to discord-api-types shows up here.
  */
-import { GatewayCloseCodes } from "discord-api-types/v10";
+import { GatewayCloseCodes } from "discord-api-types/gateway/v10";
 
 export type CloseAction =
   | { kind: "resume"; why: string }

@@ -3,9 +3,11 @@
  * and session_start_limit; refuses to start when the limit cannot cover the shards; spawns one
  * Shard per id (several per process) sharing one identify throttle.
  */
-import { backoffDelay, sleep, type Logger } from "@spell-coven/common";
+import { backoffDelay, sleep } from "@spell-coven/common/backoff";
+import { type Logger } from "@spell-coven/common/log";
 import type { GatewayNodeConfig } from "../config.ts";
 import type { Metrics } from "../metrics.ts";
+import { httpRequest, type HttpRequest } from "../http.ts";
 import { GatewayFatalError } from "./close-codes.ts";
 import { IdentifyThrottle, SessionStartLimitError, type SessionStartLimit } from "./identify-throttle.ts";
 import { Shard, type DispatchHandler, type ShardInfo } from "./shard.ts";
@@ -37,7 +39,7 @@ export interface ShardManagerOptions {
   onDispatch: DispatchHandler;
   onReady?: (d: { session_id: string; guilds: { id: string }[] }, shardId: number, shardCount: number) => void;
   onFatal: (err: Error) => void;
-  fetch?: typeof fetch;
+  request?: HttpRequest;
   compress?: boolean;
   random?: () => number;
 }
@@ -46,11 +48,11 @@ export class ShardManager {
   private shards: Shard[] = [];
   private stopped = false;
   private readonly abort = new AbortController();
-  private readonly fetchImpl: typeof fetch;
+  private readonly request: HttpRequest;
   shardCount = 0;
 
   constructor(private readonly opts: ShardManagerOptions) {
-    this.fetchImpl = opts.fetch ?? fetch;
+    this.request = opts.request ?? httpRequest;
   }
 
   info(): ShardInfo[] {
@@ -65,9 +67,10 @@ export class ShardManager {
     for (let attempt = 0; attempt < max; attempt++) {
       if (attempt > 0) await sleep(backoffDelay(attempt - 1, config.tuning.reconnectBaseMs, config.tuning.reconnectMaxMs), this.abort.signal);
       try {
-        const res = await this.fetchImpl(`${config.apiBase}/gateway/bot`, {
+        const res = await this.request(`${config.apiBase}/gateway/bot`, {
           headers: { authorization: `Bot ${config.token}`, "user-agent": "DiscordBot (https://github.com/spell-coven, 0.1.0) gateway-node" },
-          signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(15_000)]),
+          signal: this.abort.signal,
+          timeoutMs: 15_000,
         });
         if (res.status === 401) {
           throw new GatewayFatalError(
@@ -76,12 +79,12 @@ export class ShardManager {
             "Set DISCORD_BOT_TOKEN to the bot's current token (Developer Portal > your application > Bot > Reset Token).",
           );
         }
-        if (!res.ok) {
+        if (res.status < 200 || res.status >= 300) {
           lastError = `HTTP ${res.status}`;
           log.warn("GET /gateway/bot failed; retrying", { status: res.status, attempt: attempt + 1 });
           continue;
         }
-        const body = (await res.json()) as GatewayBotInfo;
+        const body = JSON.parse(res.text) as GatewayBotInfo;
         if (typeof body?.url !== "string" || !body.session_start_limit) throw new Error("unexpected GET /gateway/bot body");
         return body;
       } catch (err) {

@@ -3,7 +3,8 @@
  * knows whether to retry (5xx, network, timeout, 429, 404...), isolate a poison event (400, 413,
  * 422), or keep retrying while telling the operator to fix HUB_SECRET or the clock (401, 403).
  */
-import { signHubRequest } from "@spell-coven/common";
+import { signHubRequest } from "@spell-coven/common/hmac";
+import { HttpTimeoutError, httpRequest, type HttpRequest, type HttpResponse } from "../http.ts";
 
 export type PostOutcome =
   | { kind: "ok"; status: number; accepted: number; duplicates: number; requestId?: string }
@@ -19,37 +20,32 @@ export interface HubClientOptions {
   endpoint: string;
   secret: string;
   timeoutMs: number;
-  fetch?: typeof fetch;
+  request?: HttpRequest;
 }
 
 export class HubClient implements HubPoster {
-  private readonly fetchImpl: typeof fetch;
+  private readonly request: HttpRequest;
   constructor(private readonly opts: HubClientOptions) {
-    this.fetchImpl = opts.fetch ?? fetch;
+    this.request = opts.request ?? httpRequest;
   }
 
   async post(body: string, signal?: AbortSignal): Promise<PostOutcome> {
     const headers = await signHubRequest(this.opts.secret, body);
-    const timeout = AbortSignal.timeout(this.opts.timeoutMs);
-    let res: Response;
+    let res: HttpResponse;
     try {
-      res = await this.fetchImpl(this.opts.endpoint, {
+      res = await this.request(this.opts.endpoint, {
         method: "POST",
         headers: { "content-type": "application/json", ...headers },
         body,
-        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+        timeoutMs: this.opts.timeoutMs,
+        ...(signal ? { signal } : {}),
       });
     } catch (err) {
-      const e = err as Error & { cause?: { code?: string } };
-      const reason = timeout.aborted ? `timeout after ${this.opts.timeoutMs} ms` : `network: ${e.cause?.code ?? e.message}`;
+      const e = err as Error & { code?: string };
+      const reason = e instanceof HttpTimeoutError ? `timeout after ${this.opts.timeoutMs} ms` : `network: ${e.code ?? e.message}`;
       return { kind: "retry", reason };
     }
-    let text = "";
-    try {
-      text = await res.text();
-    } catch {
-      // body lost: the status still decides
-    }
+    const text = res.text;
     let json: any = null;
     try {
       json = text ? JSON.parse(text) : null;
@@ -67,11 +63,11 @@ export class HubClient implements HubPoster {
       };
     }
     const code: string | undefined = json?.error?.code;
-    const message: string = json?.error?.message ?? text.slice(0, 200) ?? res.statusText;
+    const message: string = json?.error?.message ?? (text.slice(0, 200) || `HTTP ${status}`);
     const requestId: string | undefined = json?.error?.requestId;
     if (status === 400 || status === 413 || status === 422) return { kind: "rejected", status, code, message, requestId };
     if (status === 401 || status === 403) return { kind: "unauthorized", status, code, message, requestId };
-    const retryAfter = Number(res.headers.get("retry-after"));
+    const retryAfter = Number(res.headers["retry-after"]);
     return {
       kind: "retry",
       status,
