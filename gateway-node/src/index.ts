@@ -6,6 +6,7 @@ import { createLogger, type Logger } from "@spell-coven/common/log";
 import { type HubEvent } from "@spell-coven/common/internal";
 import type { GatewayNodeConfig } from "./config.ts";
 import { ShardManager, shardForGuild } from "./gateway/manager.ts";
+import { GatewayFatalError } from "./gateway/close-codes.ts";
 import { HealthServer, healthReport, type HealthReport, type HealthSources } from "./health.ts";
 import { HubClient, type HubPoster } from "./hub/client.ts";
 import { Outbox } from "./hub/outbox.ts";
@@ -56,7 +57,8 @@ export interface GatewayNodeHandle {
    */
   stop(opts?: { flushMs?: number }): Promise<StopResult>;
   /**
-   * Resolves when the node has stopped by itself after a fatal error (exit code 1; the health
+   * Resolves when the node has stopped by itself after a fatal error (exit code 1 transient,
+   * 3 configuration rejected by Discord; the health
    * server keeps answering "unhealthy" until stop() is called), or after stop() (exit code 0).
    */
   readonly finished: Promise<StopResult>;
@@ -133,7 +135,8 @@ export async function startGatewayNode(config: GatewayNodeConfig, deps: GatewayN
     fatalReason = err.message;
     const action = err.message.includes("Operator action") ? "" : " Operator action is needed.";
     log.error(`fatal: ${err.message}${action} Exiting with a non-zero code so the restart policy takes over.`, { err: { name: err.name, message: err.message } });
-    stopping = shutdown(1, err.message, config.tuning.shutdownFlushMs);
+    const exitCode = err instanceof GatewayFatalError ? err.exitCode : 1;
+    stopping = shutdown(exitCode, err.message, config.tuning.shutdownFlushMs);
     void stopping.then(resolveFinished);
   }
 

@@ -1,7 +1,9 @@
 /**
  * Process entry: reads the environment, starts gateway-node, handles SIGTERM/SIGINT (stop shards,
  * flush the outbox, exit 0) and fatal errors (exit 1 so the restart policy takes over).
- * Exit codes: 0 stopped on request, 1 fatal (see the ERROR log line), 2 bad configuration.
+ * Exit codes: 0 stopped on request; 1 gave up on a transient problem (5 failed reconnects, Discord
+ * unreachable): restart me; 2 bad environment; 3 Discord rejected the configuration (4004 bad
+ * token, 4010-4014 shards/intents): fix it before restarting (the ERROR log says what to fix).
  */
 import { createLogger } from "@spell-coven/common/log";
 import { ConfigError, loadConfig } from "./config.ts";

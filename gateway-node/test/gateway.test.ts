@@ -137,13 +137,13 @@ describe("gateway session against the simulator", () => {
     await h.hub.waitFor(() => h!.hub.ofType("presence.snapshot").length === 3);
   });
 
-  it("fatal 4004: stops without retrying, exits 1, /health unhealthy with the fix", async () => {
+  it("fatal 4004: stops without retrying, exits 3, /health unhealthy with the fix", async () => {
     h = await startHarness();
     await ready(h);
     const connections = counts().connections;
     h.sim.closeWith(4004);
     const result = await h.node.finished;
-    expect(result.exitCode).toBe(1);
+    expect(result.exitCode).toBe(3);
     expect(result.reason).toMatch(/DISCORD_BOT_TOKEN/);
     await sleepMs(300);
     expect(counts().connections).toBe(connections); // no retry
@@ -158,16 +158,16 @@ describe("gateway session against the simulator", () => {
   it("fatal 4014: the error says which intent to enable in the Developer Portal", async () => {
     h = await startHarness({ sim: { allowedIntents: 1 | 128 | 512 }, config: { enableMessageEvents: true } });
     const result = await h.node.finished;
-    expect(result.exitCode).toBe(1);
+    expect(result.exitCode).toBe(3);
     expect(result.reason).toMatch(/4014/);
     expect(result.reason).toMatch(/Message Content intent in the Developer Portal/);
     expect(counts().identifies).toBe(0);
   });
 
-  it("bad token: GET /gateway/bot 401 -> exit 1 telling to fix DISCORD_BOT_TOKEN, no identify", async () => {
+  it("bad token: GET /gateway/bot 401 -> exit 3 telling to fix DISCORD_BOT_TOKEN, no identify", async () => {
     h = await startHarness({ config: { token: "not-the-token" } });
     const result = await h.node.finished;
-    expect(result.exitCode).toBe(1);
+    expect(result.exitCode).toBe(3);
     expect(result.reason).toMatch(/DISCORD_BOT_TOKEN/);
     expect(counts().connections).toBe(0);
     expect(h.logs.join("\n")).not.toContain("not-the-token");

@@ -134,9 +134,10 @@ describe("gateway-node in-process", () => {
   it("stop with the hub unreachable: gives up at the deadline and reports what is left", async () => {
     h = await startHarness();
     await ready(h);
+    expect(await h.node.outbox.flush(2000)).toBe(0);
     await h.hub.down();
     h.sim.joinVoice(G, alice, DEMO_CHANNELS.lobby);
-    await until(() => h!.node.outbox.depth() === 1, 3000, "queued");
+    await until(() => h!.node.metrics.eventsTranslated.value({ event: "voice.joined" }) === 1 && h!.node.outbox.depth() === 1, 3000, "queued");
     const t0 = Date.now();
     const result = await h.node.stop({ flushMs: 300 });
     expect(Date.now() - t0).toBeLessThan(2000);

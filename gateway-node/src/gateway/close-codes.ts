@@ -74,11 +74,16 @@ export function closeAction(code: number, opts: { shardId?: number; shardCount?:
   }
 }
 
+/** Process exit codes: 1 = gave up on something transient (restart me); 3 = Discord rejected our configuration (fix it first). */
+export const EXIT_TRANSIENT = 1;
+export const EXIT_CONFIG_REJECTED = 3;
+
 export class GatewayFatalError extends Error {
   constructor(
     readonly code: number | string,
     why: string,
     readonly fix: string,
+    readonly exitCode: number = EXIT_TRANSIENT,
   ) {
     super(`${why}. ${fix}`);
     this.name = "GatewayFatalError";

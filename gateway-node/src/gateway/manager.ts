@@ -8,7 +8,7 @@ import { type Logger } from "@spell-coven/common/log";
 import type { GatewayNodeConfig } from "../config.ts";
 import type { Metrics } from "../metrics.ts";
 import { httpRequest, type HttpRequest } from "../http.ts";
-import { GatewayFatalError } from "./close-codes.ts";
+import { EXIT_CONFIG_REJECTED, GatewayFatalError } from "./close-codes.ts";
 import { IdentifyThrottle, SessionStartLimitError, type SessionStartLimit } from "./identify-throttle.ts";
 import { Shard, type DispatchHandler, type ShardInfo } from "./shard.ts";
 
@@ -77,6 +77,7 @@ export class ShardManager {
             401,
             "GET /gateway/bot answered 401 Unauthorized: Discord rejected DISCORD_BOT_TOKEN",
             "Set DISCORD_BOT_TOKEN to the bot's current token (Developer Portal > your application > Bot > Reset Token).",
+            EXIT_CONFIG_REJECTED,
           );
         }
         if (res.status < 200 || res.status >= 300) {

@@ -14,7 +14,7 @@ import { type Logger } from "@spell-coven/common/log";
 import type { Tuning } from "../config.ts";
 import type { Metrics, Series } from "../metrics.ts";
 import { createZlibStreamDecoder, type GatewayDecoder } from "./compression.ts";
-import { CLIENT_CLOSE_NEW_SESSION, CLIENT_CLOSE_RESUME, GatewayFatalError, closeAction } from "./close-codes.ts";
+import { CLIENT_CLOSE_NEW_SESSION, CLIENT_CLOSE_RESUME, EXIT_CONFIG_REJECTED, GatewayFatalError, closeAction } from "./close-codes.ts";
 import { SessionStartLimitError, type IdentifyThrottle } from "./identify-throttle.ts";
 import { SendQueue } from "./send-queue.ts";
 
@@ -299,7 +299,7 @@ export class Shard {
     if (conn !== this.conn) return;
     switch (action.kind) {
       case "fatal": {
-        this.fail(new GatewayFatalError(code, action.why, action.fix));
+        this.fail(new GatewayFatalError(code, action.why, action.fix, EXIT_CONFIG_REJECTED));
         return;
       }
       case "identify":
