@@ -157,6 +157,44 @@ describe("outbox", () => {
     expect(logs.some((l) => l.includes("outbox full"))).toBe(true);
   });
 
+  it("overflow on a single join or on a move: later events are never swallowed", async () => {
+    hub = await new FakeHub().start();
+    const { outbox, translator, vsu, metrics } = setup(hub, { max: 10 });
+    translator.handleDispatch("GUILD_CREATE", { id: G1, voice_states: [] }, "sess", 1);
+    await hub.waitFor(() => hub.events.length === 1);
+    await hub.down();
+    let seq = 2;
+    while (outbox.depth() < 10) vsu(G1, String(seq), "10", seq++); // fill the queue with joins
+    const overflows = () => metrics.outboxOverflows.total();
+    vsu(G1, "99", "10", seq++); // overflow on a plain join
+    expect(overflows()).toBe(1);
+    vsu(G1, "2", "11", seq++); // a move after it: both halves must survive
+    const afterMove = outbox.depth();
+    vsu(G1, "3", null, seq++);
+    expect(outbox.depth()).toBe(afterMove + 1);
+    let u = 200;
+    while (outbox.depth() < 10) vsu(G1, String(u++), "10", seq++);
+    const moveSeq = seq++;
+    vsu(G1, "4", "12", moveSeq); // overflow on a move: the left half triggers, the joined half is absorbed
+    expect(overflows()).toBe(2);
+    const lastSeq = seq++;
+    vsu(G1, "5", null, lastSeq); // must NOT be absorbed
+    await hub.up();
+    expect(await outbox.flush(3000)).toBe(0);
+    const ids = hub.events.map((e) => e.id);
+    expect(ids).toContain(`v:sess:${lastSeq}`);
+    expect(ids).not.toContain(`v:sess:${moveSeq}:1`);
+    const state = new Map<string, string>();
+    for (const e of hub.events) {
+      if (e.event === "presence.snapshot") {
+        state.clear();
+        for (const v of e.payload.voiceStates) state.set(v.userId, v.channelId);
+      } else if (e.event === "voice.joined") state.set(e.payload.userId, e.payload.channelId);
+      else if (e.event === "voice.left") state.delete(e.payload.userId);
+    }
+    expect([...state].sort()).toEqual([...translator.voiceOf(G1)!].sort());
+  });
+
   it("flush waits for delivery; close stops", async () => {
     hub = await new FakeHub().start();
     const { outbox, vsu } = setup(hub);

@@ -99,8 +99,9 @@ export class Outbox {
     }
     const isVoice = ev.event === "voice.joined" || ev.event === "voice.left";
     if (q.absorbPrefix !== null) {
-      if (isVoice && ev.id.startsWith(q.absorbPrefix)) return;
+      const absorbed = isVoice && ev.id === q.absorbPrefix + "1";
       q.absorbPrefix = null;
+      if (absorbed) return;
     }
     if (q.length >= this.maxPerGuild && this.compact(q, ev)) return;
     q.items.push({ ev, json: null, bytes: 0 });
@@ -140,10 +141,10 @@ export class Outbox {
       this.opts.metrics.eventsTranslated.inc({ event: incoming.event });
     } else {
       replaced++;
-      if (incoming.event !== "presence.snapshot") {
-        const m = /^(v:.*:[^:]+):\d+$/.exec(incoming.id);
-        q.absorbPrefix = m ? m[1] + ":" : null;
-      }
+      // A move is left (`v:<session>:<seq>:0`) then joined (`...:1`); the snapshot already holds
+      // the joined half, so that one is absorbed too. Nothing else is.
+      const parts = incoming.id.split(":");
+      q.absorbPrefix = parts.length === 4 && parts[0] === "v" && parts[3] === "0" ? `${parts[0]}:${parts[1]}:${parts[2]}:` : null;
     }
     const snap = this.opts.buildSnapshot(q.guildId);
     kept.push({ ev: snap, json: null, bytes: 0 });
