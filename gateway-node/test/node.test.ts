@@ -30,7 +30,8 @@ describe("gateway-node in-process", () => {
     const other = guildOnShard(1 - shardForGuild(G, 2), 2, 1070000000000000001n);
     const ignored = guildOnShard(0, 2, 1080000000000000001n);
     h = await startHarness({
-      sim: { recommendedShards: 2 },
+      sim: { recommendedShards: 2, identifyWindowMs: 150 },
+      tuning: { identifyIntervalMs: 160 },
       guildIds: [G, other],
       beforeStart: (sim) => {
         sim.addGuild({ id: other, name: "Second" });
@@ -44,6 +45,8 @@ describe("gateway-node in-process", () => {
     expect(shards.map((s) => s.id)).toEqual([0, 1]);
     expect(new Set(shards.map((s) => s.sessionId)).size).toBe(2);
     expect(h.sim.gatewayStats().identifies).toBe(2);
+    // The identify throttle kept the two shards of bucket 0 apart: no op 9 for identifying too fast.
+    expect(h.node.metrics.invalidSessions.total()).toBe(0);
     h.sim.joinVoice(G, alice, DEMO_CHANNELS.lobby);
     h.sim.joinVoice(other, bob, "1070000000000000300");
     h.sim.joinVoice(ignored, carol, "1080000000000000300");
