@@ -4,7 +4,7 @@
  * button, the closing warning and the voice dropout notice. Built on @spell-coven/client.
  */
 import { SpellCovenClient, type ClientSnapshot, type DropoutInfo, type Room } from "../src/index.ts";
-import { byId, copyText, h } from "./dom.ts";
+import { byId, copyText, h, icon } from "./dom.ts";
 import { bannerFor, roomErrorText } from "./messages.ts";
 import { RoomListView, closingText, type CardUi } from "./rooms-view.ts";
 import { listSimUsers, loadSession, mintSimToken, peekJwt, resolveConfig, saveSession, type LobbyConfig, type Session, type SimUser } from "./session.ts";
@@ -30,6 +30,10 @@ async function main(): Promise<void> {
   byId("token-form").addEventListener("submit", onTokenSubmit);
   byId("create-form").addEventListener("submit", onCreate);
   setInterval(tick, 1000);
+  // Seats taken through the API have no event of their own: refresh the list now and then.
+  setInterval(() => {
+    if (client?.state === "open" && document.visibilityState === "visible") client.refreshRooms().catch(() => {});
+  }, 30_000);
 
   config = await resolveConfig();
   simUrl = config.simUrl;
@@ -308,7 +312,7 @@ function renderElsewhere(snap: ClientSnapshot): void {
         h(
           "li",
           { attrs: { "data-channel-id": id } },
-          h("span", { class: "channel" }, `🔊 ${channelNames.get(id) ?? `Voice channel ${shortId(id)}`}`),
+          h("span", { class: "channel" }, icon("speaker"), channelNames.get(id) ?? `Voice channel ${shortId(id)}`),
           h("span", { class: "muted" }, users.map((u) => nameOf(u) + (u === snap.userId ? " (you)" : "")).join(", ")),
         ),
       ),

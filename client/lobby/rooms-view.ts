@@ -3,7 +3,7 @@
  * the buttons of the other cards while voice events stream in).
  */
 import type { Room } from "../src/index.ts";
-import { countdown, h } from "./dom.ts";
+import { countdown, duration, h, icon } from "./dom.ts";
 
 export interface CardUi {
   /** The invite link being shown, if any. */
@@ -102,13 +102,12 @@ function roomCard(room: Room, c: CardContext): HTMLElement {
   if (c.ui.invite) {
     const inputId = `invite-${room.channelId}`;
     const input = h("input", { class: "invite-url", attrs: { id: inputId, type: "text", readonly: true, value: c.ui.invite.url, "data-testid": "invite-url" }, on: { focus: (e) => (e.target as HTMLInputElement).select() } });
-    const minutes = Math.max(1, Math.round((c.ui.invite.expiresAt - Date.now()) / 60_000));
     invite = h(
       "div",
       { class: "invite" },
       h("label", { attrs: { for: inputId } }, "Invite link"),
       h("div", { class: "invite-row" }, input, h("button", { class: "btn", attrs: { type: "button", "data-action": "copy" }, on: { click: () => c.onCopy(room, input) } }, c.ui.copied ? "Copied!" : "Copy link")),
-      h("p", { class: "muted small" }, `Anyone with this link can join for the next ${minutes} minute${minutes === 1 ? "" : "s"}.`),
+      h("p", { class: "muted small" }, `Anyone with this link can join during the next ${duration(c.ui.invite.expiresAt - Date.now())}.`),
     );
   }
 
@@ -124,7 +123,7 @@ function roomCard(room: Room, c: CardContext): HTMLElement {
       "header",
       { class: "room-head" },
       h("h3", { attrs: { id: headingId } }, room.name),
-      room.private ? h("span", { class: "badge", attrs: { title: "Only invited players can join" } }, "🔒 Private") : null,
+      room.private ? h("span", { class: "badge", attrs: { title: "Only invited players can join" } }, icon("lock"), "Private") : null,
       h("span", { class: "seats", attrs: { "aria-label": `${room.members.length} of ${room.userLimit} seats taken` } }, `${room.members.length}/${room.userLimit} seats`),
     ),
     closing,

@@ -10,12 +10,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { WebSocket as WsClient, WebSocketServer, type RawData } from "ws";
 import { DEMO_GUILD_ID } from "@spell-coven/simulator";
-import { startLocalSystem, type LocalSystem } from "../../scripts/lib/local-system.ts";
+import { startLocalSystem, type LocalSystem, type LocalSystemOptions } from "../../scripts/lib/local-system.ts";
 import { freePort } from "../../scripts/lib/free-port.ts";
 
-export async function startSystem(): Promise<LocalSystem & { cleanup(): Promise<void> }> {
+/**
+ * Starts the local system on free ports. `workerVars` (extra Worker settings such as short room
+ * idle times) needs startLocalSystem's `workerVars` option (requested from the lead).
+ */
+export async function startSystem(opts: { workerVars?: Record<string, string> } = {}): Promise<LocalSystem & { cleanup(): Promise<void> }> {
   const stateDir = mkdtempSync(join(tmpdir(), "client-test-"));
-  const system = await startLocalSystem({ workerPort: await freePort(), gatewayHealthPort: await freePort(), simulatorPort: 0, stateDir, quiet: true, logLevel: "WARN" });
+  const options = { workerPort: await freePort(), gatewayHealthPort: await freePort(), simulatorPort: 0, stateDir, quiet: true, logLevel: "WARN", ...opts } as LocalSystemOptions;
+  const system = await startLocalSystem(options);
   try {
     await system.startWorker();
     await system.startGateway();

@@ -7,17 +7,17 @@
  * Browser-side code is passed to page.evaluate as strings: this file is typechecked without the
  * DOM library.
  */
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import { extname, join } from "node:path";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { DEMO_CHANNELS, DEMO_GUILD_ID, DEMO_USERS } from "@spell-coven/simulator";
 import { buildLobby } from "../../scripts/build-lobby.ts";
 import { startSystem, truth } from "../../client/test/helpers.ts";
+import { launchChromium, playerContext, workerServesLobby } from "./browser.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const PUBLIC = join(ROOT, "worker/public");
 const SHOTS = join(ROOT, "test-artifacts/screenshots");
 const G = DEMO_GUILD_ID;
 const { alice, bob, carol } = DEMO_USERS;
@@ -33,25 +33,9 @@ let workerServesAssets = false;
 let roomId = "";
 let inviteUrl = "";
 
-const MIME: Record<string, string> = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".map": "application/json" };
-
 async function newPlayer(viewport = { width: 1280, height: 860 }): Promise<Page> {
-  const context = await browser.newContext({ viewport, colorScheme: "dark", reducedMotion: "reduce" });
+  const context = await playerContext(browser, system.workerUrl, { viewport, serveLobby: !workerServesAssets });
   contexts.push(context);
-  // local-network-access: a page fulfilled by the test (below) has no address space of its own,
-  // so Chromium would treat its fetches to the loopback simulator as public -> local.
-  await context.grantPermissions(["clipboard-read", "clipboard-write", "local-network-access"], { origin: system.workerUrl });
-  if (!workerServesAssets) {
-    // Until wrangler.toml has [assets], serve worker/public for the Worker's origin (API and
-    // WebSockets still go to the real Worker).
-    await context.route(`${system.workerUrl}/**`, async (route) => {
-      const path = new URL(route.request().url()).pathname;
-      if (path.startsWith("/api/") || path === "/health") return route.fallback();
-      const file = join(PUBLIC, path === "/" ? "index.html" : path.slice(1));
-      if (!file.startsWith(PUBLIC) || !existsSync(file)) return route.fulfill({ status: 404, body: "not found" });
-      return route.fulfill({ status: 200, body: readFileSync(file), headers: { "Content-Type": MIME[extname(file)] ?? "application/octet-stream" } });
-    });
-  }
   const page = await context.newPage();
   page.on("pageerror", (err) => pageErrors.push(err.message));
   return page;
@@ -84,13 +68,8 @@ beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   const [sys] = await Promise.all([startSystem(), buildLobby()]);
   system = sys;
-  const res = await fetch(`${system.workerUrl}/`);
-  workerServesAssets = res.ok && (res.headers.get("content-type") ?? "").includes("text/html");
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"],
-  });
+  workerServesAssets = await workerServesLobby(system.workerUrl);
+  browser = await launchChromium();
   alicePage = await newPlayer();
   bobPage = await newPlayer({ width: 390, height: 844 }); // bob plays from his phone
 }, 120_000);
@@ -124,7 +103,7 @@ describe("the lobby page", () => {
     expect(roomId).toMatch(/^\d+$/);
     // user text is text, never markup
     await expect(created.locator("h3").textContent()).resolves.toBe("Friday <Commander> & friends");
-    await expect(created.getByText("🔒 Private").count()).resolves.toBe(1);
+    await expect(created.locator(".badge", { hasText: "Private" }).count()).resolves.toBe(1);
     await expect(created.getByText("You're seated").count()).resolves.toBe(1);
 
     await created.getByRole("button", { name: "Invite" }).click();

@@ -1,0 +1,70 @@
+/**
+ * The room-closing warning in a real browser: a table nobody is in voice at gets `room.closing`
+ * with a countdown, a voice join cancels it, and when the countdown runs out the table goes.
+ *
+ * Needs short idle settings for the Worker, passed through `startLocalSystem({ workerVars })`;
+ * skipped until scripts/lib/local-system.ts accepts that option.
+ */
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Browser, Page } from "playwright-core";
+import { DEMO_GUILD_ID, DEMO_USERS } from "@spell-coven/simulator";
+import { buildLobby } from "../../scripts/build-lobby.ts";
+import { startSystem } from "../../client/test/helpers.ts";
+import { launchChromium, playerContext, workerServesLobby } from "./browser.ts";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const SHOTS = join(ROOT, "test-artifacts/screenshots");
+const supported = readFileSync(join(ROOT, "scripts/lib/local-system.ts"), "utf8").includes("workerVars");
+const IDLE_SECONDS = 2;
+const WARNING_SECONDS = 8;
+
+let system: Awaited<ReturnType<typeof startSystem>>;
+let browser: Browser;
+let page: Page;
+
+describe.skipIf(!supported)("the room-closing warning", () => {
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    const [sys] = await Promise.all([
+      startSystem({ workerVars: { ROOM_IDLE_SECONDS: String(IDLE_SECONDS), ROOM_CLOSING_WARNING_SECONDS: String(WARNING_SECONDS) } }),
+      buildLobby(),
+    ]);
+    system = sys;
+    browser = await launchChromium();
+    const context = await playerContext(browser, system.workerUrl, { viewport: { width: 1100, height: 760 }, serveLobby: !(await workerServesLobby(system.workerUrl)) });
+    page = await context.newPage();
+    await page.goto(`${system.workerUrl}/`);
+    await page.getByRole("button", { name: "Sign in as alice" }).click();
+    await page.locator("#live[data-state=open]").waitFor({ timeout: 15_000 });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await system?.cleanup();
+  });
+
+  it("warns with a countdown, a voice join cancels it, and the table goes when it runs out", async () => {
+    const sim = system.simulator!;
+    await page.getByLabel("Table name").fill("Quiet table");
+    await page.getByRole("button", { name: "Create table" }).click();
+    const room = page.locator("[data-testid=room]", { hasText: "Quiet table" });
+    await room.waitFor();
+    const channelId = (await room.getAttribute("data-channel-id"))!;
+
+    const warning = page.getByTestId("closing-warning");
+    await warning.waitFor({ timeout: (IDLE_SECONDS + 10) * 1000 });
+    await expect(room.getByTestId("closing").textContent()).resolves.toMatch(/Closing in 0:0\d/);
+    await page.screenshot({ path: join(SHOTS, "13-room-closing-warning.png") });
+
+    sim.joinVoice(DEMO_GUILD_ID, DEMO_USERS.alice, channelId);
+    await warning.waitFor({ state: "detached", timeout: 5000 });
+    await room.getByTestId("closing").waitFor({ state: "detached" });
+
+    sim.leaveVoice(DEMO_GUILD_ID, DEMO_USERS.alice);
+    await warning.waitFor({ timeout: (IDLE_SECONDS + 10) * 1000 });
+    await room.waitFor({ state: "detached", timeout: (WARNING_SECONDS + 10) * 1000 });
+  }, 60_000);
+});
