@@ -23,6 +23,8 @@ export interface LocalSystemOptions {
   logLevel?: string;
   /** Prefix child output with [worker] / [gateway-node]; off in tests. */
   quiet?: boolean;
+  /** Extra Worker settings (tests shorten room timers this way). */
+  workerVars?: Record<string, string>;
 }
 
 export interface LocalSystem {
@@ -65,6 +67,7 @@ export async function startLocalSystem(opts: LocalSystemOptions): Promise<LocalS
       DEV_IDENTITY_URL: simulator.url,
     };
   }
+  Object.assign(vars, opts.workerVars);
 
   // Secrets reach wrangler through a private env file, never argv or logs.
   mkdirSync(opts.stateDir, { recursive: true });
