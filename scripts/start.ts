@@ -42,14 +42,15 @@ async function main() {
 
   console.log(`
   Spell Coven Gateway is running.
-    Worker (edge API, /api/ws)   ${system.workerUrl}
+    Lobby (players open this)    ${system.workerUrl}/
+    Worker API, /api/ws          ${system.workerUrl}/api
     gateway-node health          ${system.gatewayHealthUrl}/health${system.simulator ? `
     Discord simulator control    ${system.simulator.url}/` : ""}
 
-  Next: in another terminal run \`npm run watch\` to see live events as a player would,
-  then ${system.simulator ? "open the simulator control page and make a user join a voice channel" : "join a voice channel in your Discord guild"}.
-  \`npm run dev-token -- <user>\` prints a development JWT; \`npm run post-event\` posts a signed test event.
-  Ctrl-C stops everything.
+  Next: open the lobby and ${system.simulator ? "sign in as a simulated player (alice, bob...), create a table," : "sign in,"}
+  then ${system.simulator ? "on the simulator control page make a user join its voice channel: the lobby shows it live" : "join its voice channel in Discord"}.
+  In a terminal: \`npm run watch\` prints every event a player receives; \`npm run dev-token -- bob\`
+  prints a development JWT; \`npm run post-event\` posts a signed test event. Ctrl-C stops everything.
 `);
 
   const exit = await system.unexpectedExit;
