@@ -72,7 +72,7 @@ describe("@discordjs/ws recovery", () => {
     sim.joinVoice(DEMO_GUILD_ID, DEMO_USERS.carol, DEMO_CHANNELS.table2);
     await waitFor(() => events(gw!, GatewayDispatchEvents.Resumed).length === 1, 5000, "RESUMED");
     expect(events(gw, GatewayDispatchEvents.VoiceStateUpdate)).toHaveLength(1);
-    expect(sim.gatewayStats()).toMatchObject({ identifies: 1, resumes: 1 });
+    expect(sim.gatewayStats()).toMatchObject({ connections: 2, resumeUrlConnections: 1, identifies: 1, resumes: 1 });
   });
 
   it("identifies a new session after op 9 Invalid Session (d: false)", async () => {

@@ -58,6 +58,9 @@ async function act(name, body) {
   await refresh();
 }
 
+// Chosen "move to" channels survive the once-a-second re-render.
+const moveChoice = {};
+
 function renderVoice(state) {
   const tbody = $("voice"); tbody.replaceChildren();
   for (const guild of state.guilds) {
@@ -68,7 +71,10 @@ function renderVoice(state) {
       const row = el("tr");
       row.append(el("td", user.username), el("td", current ? guild.name + " / " + names[current.channel_id] : "-"));
       const select = el("select");
+      const key = guild.id + ":" + user.id;
       for (const c of voiceChannels) select.append(opt(c.id, c.name));
+      if (moveChoice[key]) select.value = moveChoice[key];
+      select.onchange = () => { moveChoice[key] = select.value; };
       const join = el("button", current ? "Move" : "Join");
       join.onclick = () => act("joinVoice", { guildId: guild.id, userId: user.id, channelId: select.value });
       const leave = el("button", "Leave");

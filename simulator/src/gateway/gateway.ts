@@ -35,6 +35,8 @@ export interface GatewayStats {
   resumes: number;
   heartbeats: number;
   dispatches: number;
+  /** Connections opened on resume_gateway_url (Discord asks clients to resume there). */
+  resumeUrlConnections: number;
   /** Connections open right now. */
   openConnections: number;
   /** Sessions that exist (connected or resumable). */
@@ -59,7 +61,7 @@ export class Gateway implements ConnectionHandler {
   private readonly connections = new Set<GatewayConnection>();
   private readonly sessions: SessionStore;
   private readonly lastIdentifyAt = new Map<number, number>();
-  private readonly counters = { connections: 0, identifies: 0, resumes: 0, heartbeats: 0, dispatches: 0 };
+  private readonly counters = { connections: 0, resumeUrlConnections: 0, identifies: 0, resumes: 0, heartbeats: 0, dispatches: 0 };
   private sessionStartsUsed = 0;
   private down = false;
 
@@ -85,6 +87,7 @@ export class Gateway implements ConnectionHandler {
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       this.counters.connections++;
+      if (url.pathname === RESUME_PATH) this.counters.resumeUrlConnections++;
       const v = url.searchParams.get("v");
       const encoding = url.searchParams.get("encoding") ?? "json";
       const compress = url.searchParams.get("compress");

@@ -79,7 +79,7 @@ export class RestApi {
       at,
       bucket: null,
     };
-    const reply = this.route(req, method, path.slice(API_PREFIX.length), raw, record);
+    const reply = this.route(req, method, path.slice(API_PREFIX.length), raw);
     record.status = reply.status;
     record.bucket = reply.bucket?.bucket ?? null;
     this.recorded.push(record);
@@ -87,7 +87,7 @@ export class RestApi {
     send(res, reply);
   }
 
-  private route(req: IncomingMessage, method: string, path: string, raw: Buffer | null, record: RecordedRequest): Reply {
+  private route(req: IncomingMessage, method: string, path: string, raw: Buffer | null): Reply {
     if (this.down) return httpError(503);
     const lookup = this.router.match(method, path);
     if (!lookup.found) return httpError(lookup.pathExists ? 405 : 404);
