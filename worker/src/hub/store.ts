@@ -41,6 +41,7 @@ function migrate(sql: SqlStorage): void {
 export class HubStore {
   readonly epoch: string;
   #seq: number;
+  #guildId: string | null = null;
   /** userId -> channelId, mirrored in memory because every event and auth reads it. */
   readonly #presence = new Map<string, string>();
   /** channelId -> userIds, the same data indexed the other way (rooms ask "who is in here?"). */
@@ -63,11 +64,11 @@ export class HubStore {
   }
 
   get guildId(): string | null {
-    return this.#meta("guild_id");
+    return (this.#guildId ??= this.#meta("guild_id"));
   }
 
   set guildId(id: string) {
-    if (this.#meta("guild_id") !== id) this.#setMeta("guild_id", id);
+    if (this.guildId !== id) this.#guildId = this.#setMeta("guild_id", id);
   }
 
   /** Oldest seq still held for resume (seq + 1 when nothing is held). */
