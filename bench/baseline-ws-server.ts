@@ -11,7 +11,8 @@ import { InternalEventsBody, SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyHubReques
 
 const { PORT = "0", HUB_SECRET = "", JWKS_URL = "", ISSUER = "", AUDIENCE = "" } = process.env;
 const jwks = createRemoteJWKSet(new URL(JWKS_URL));
-const authed = new Set<WebSocket>();
+/** Authenticated sockets, and whether each asked for batch frames (the same protocol as the hub). */
+const authed = new Map<WebSocket, boolean>();
 let seq = 0;
 
 const server = createServer(async (req, res) => {
@@ -23,9 +24,11 @@ const server = createServer(async (req, res) => {
   if (!check.ok) return void res.writeHead(401).end();
   const parsed = InternalEventsBody.safeParse(JSON.parse(raw.toString()));
   if (!parsed.success) return void res.writeHead(400).end();
-  for (const e of parsed.data.events) {
-    const data = JSON.stringify({ v: 1, type: "event", event: e.event, payload: e.payload, ts: Date.now(), seq: ++seq });
-    for (const ws of authed) ws.send(data);
+  const frames = parsed.data.events.map((e) => JSON.stringify({ v: 1, type: "event", event: e.event, payload: e.payload, ts: Date.now(), seq: ++seq }));
+  const batch = frames.length > 1 ? `{"v":1,"type":"batch","events":[${frames.join(",")}]}` : null;
+  for (const [ws, wantsBatch] of authed) {
+    if (batch && wantsBatch) ws.send(batch);
+    else for (const data of frames) ws.send(data);
   }
   res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ accepted: parsed.data.events.length }));
 });
@@ -36,7 +39,7 @@ wss.on("connection", (ws) => {
     try {
       const msg = JSON.parse(String(data));
       const { payload } = await jwtVerify(msg.token, jwks, { issuer: ISSUER, audience: AUDIENCE, algorithms: ["RS256"] });
-      authed.add(ws);
+      authed.set(ws, msg.batch === true);
       ws.send(JSON.stringify({ v: 1, type: "ack", event: "auth.ok", userId: payload.sub, seq, presence: {} }));
     } catch {
       ws.close(4003, "auth failed");

@@ -29,6 +29,8 @@ const THROUGHPUT_CLIENTS = Number(process.env.BENCH_TP_CLIENTS ?? 100);
 const THROUGHPUT_SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const BATCH = Number(process.env.BENCH_BATCH ?? 50);
 const HUB_SECRET = randomBytes(32).toString("hex");
+/** Clients ask for batch frames (as the client library does); BENCH_BATCH_FRAMES=0 measures one message per event. */
+const BATCH_FRAMES = process.env.BENCH_BATCH_FRAMES !== "0";
 
 interface Target {
   name: string;
@@ -112,17 +114,18 @@ async function connectClients(target: Target, count: number, mint: Mint): Promis
           const client: Client = { ws, onEvent: () => {} };
           const timer = setTimeout(() => reject(new Error("auth timeout")), 20_000);
           let lastAck = 0;
-          ws.on("open", () => ws.send(JSON.stringify({ type: "auth", token })));
+          ws.on("open", () => ws.send(JSON.stringify({ type: "auth", token, batch: BATCH_FRAMES })));
           ws.on("message", (raw) => {
             const msg = JSON.parse(String(raw));
             if (msg.event === "auth.ok") {
               clearTimeout(timer);
               resolve(client);
-            } else if (msg.type === "event") {
-              client.onEvent(msg.seq, msg);
-              if (msg.seq - lastAck >= 50) {
-                lastAck = msg.seq;
-                ws.send(JSON.stringify({ type: "ack", seq: msg.seq }));
+            } else if (msg.type === "event" || msg.type === "batch") {
+              for (const e of msg.type === "batch" ? msg.events : [msg]) client.onEvent(e.seq, e);
+              const last = msg.type === "batch" ? msg.events[msg.events.length - 1].seq : msg.seq;
+              if (last - lastAck >= 50) {
+                lastAck = last;
+                ws.send(JSON.stringify({ type: "ack", seq: last }));
               }
             }
           });
@@ -218,7 +221,7 @@ async function measure(target: Target, mint: Mint) {
   console.log(`latency, ${CLIENTS} clients, ${LATENCY_EVENTS} events: every receipt p50 ${ms(lat.all.p50)}  p99 ${ms(lat.all.p99)}  max ${ms(lat.all.max)}; last client p50 ${ms(lat.last.p50)}  p99 ${ms(lat.last.p99)}`);
   console.log(`memory: ${(lat.perClientBytes / 1024).toFixed(1)} KiB per connected client (RSS of the server processes, ${(lat.rssAfter / 2 ** 20).toFixed(0)} MiB with ${CLIENTS} clients)`);
   const tp = await throughput(target, mint);
-  console.log(`throughput, ${THROUGHPUT_CLIENTS} clients: ${tp.eventsPerSecond.toFixed(0)} events/s sustained (${tp.sent} events in batches of ${BATCH}, all delivered: ${tp.complete})`);
+  console.log(`throughput, ${THROUGHPUT_CLIENTS} clients: ${tp.eventsPerSecond.toFixed(0)} events/s sustained (${tp.sent} events in posts of ${BATCH}, ${BATCH_FRAMES ? "batch frames" : "one message per event"}, all delivered: ${tp.complete})`);
   return { lat, tp };
 }
 

@@ -10,6 +10,7 @@ import {
   AuthOk,
   CloseCodes,
   ErrorAck,
+  BatchFrame,
   EventEnvelope,
   PING,
   PONG,
@@ -195,7 +196,7 @@ export class Connection {
       opened = true;
       if (gen !== this.#generation) return;
       const resume = this.#h.resumeFrom();
-      this.#send({ type: "auth", token, ...(resume ? { resume } : {}) });
+      this.#send({ type: "auth", token, batch: true, ...(resume ? { resume } : {}) });
     });
     ws.addEventListener("message", (e) => {
       if (gen === this.#generation) this.#onMessage(ws, e.data);
@@ -241,25 +242,17 @@ export class Connection {
       return;
     }
 
-    if (json?.type === "event") {
-      const parsed = EventEnvelope.safeParse(json);
-      const seq = json.seq;
+    if (json?.type === "batch") {
+      const parsed = BatchFrame.safeParse(json);
       if (!parsed.success) {
-        this.#h.onError(new ClientError("invalid_message", `Skipped an invalid event (${String(json.event)} seq ${String(seq)}): ${issueText(parsed.error)}`, { raw: json }));
-        if (this.#authed && Number.isInteger(seq) && seq > 0) {
-          this.#h.onInvalidEvent(seq);
-          this.#noteProcessed(seq);
-        }
+        this.#h.onError(new ClientError("invalid_message", `Skipped an invalid batch frame: ${issueText(parsed.error)}`, { raw: json }));
         return;
       }
-      if (!this.#authed) {
-        this.#h.onError(new ClientError("invalid_message", "Received an event before auth.ok; skipped.", { raw: json }));
-        return;
-      }
-      const envelope = parsed.data as EventEnvelope;
-      if (this.#h.onEvent(envelope)) this.#noteProcessed(envelope.seq);
+      for (const event of parsed.data.events) this.#onEventJson(event);
       return;
     }
+
+    if (json?.type === "event") return this.#onEventJson(json);
 
     if (json?.type === "ack" && json.event === "auth.ok") {
       const parsed = AuthOk.safeParse(json);
@@ -285,6 +278,26 @@ export class Connection {
     }
 
     this.#h.onError(new ClientError("invalid_message", "Received a message of an unknown kind; skipped.", { raw: json }));
+  }
+
+  /** One event, on its own or out of a batch frame: validated, applied, acknowledged. */
+  #onEventJson(json: any): void {
+    const parsed = EventEnvelope.safeParse(json);
+    const seq = json?.seq;
+    if (!parsed.success) {
+      this.#h.onError(new ClientError("invalid_message", `Skipped an invalid event (${String(json?.event)} seq ${String(seq)}): ${issueText(parsed.error)}`, { raw: json }));
+      if (this.#authed && Number.isInteger(seq) && seq > 0) {
+        this.#h.onInvalidEvent(seq);
+        this.#noteProcessed(seq);
+      }
+      return;
+    }
+    if (!this.#authed) {
+      this.#h.onError(new ClientError("invalid_message", "Received an event before auth.ok; skipped.", { raw: json }));
+      return;
+    }
+    const envelope = parsed.data as EventEnvelope;
+    if (this.#h.onEvent(envelope)) this.#noteProcessed(envelope.seq);
   }
 
   #onAuthOk(ws: WebSocket, ok: AuthOk): void {

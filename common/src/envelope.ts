@@ -12,6 +12,11 @@ export const ClientAuth = z.object({
   token: z.string().min(1).max(8192),
   /** Resume point from a previous connection: the last `seq` seen and the hub `epoch` it belonged to. */
   resume: z.object({ seq: z.number().int().nonnegative(), epoch: z.string().max(64).optional() }).optional(),
+  /**
+   * The client also understands batch frames (BatchFrame): events posted together then arrive in
+   * one WebSocket message instead of one each, which costs the hub one send per batch.
+   */
+  batch: z.boolean().optional(),
 });
 /** Tells the hub the client has processed every event up to `seq` (the slow-consumer check reads it). */
 export const ClientAck = z.object({ type: z.literal("ack"), seq: z.number().int().nonnegative() });
@@ -55,6 +60,12 @@ export const EventEnvelope = z.discriminatedUnion(
     }),
   ) as unknown as [z.ZodObject<any>, ...z.ZodObject<any>[]],
 );
+
+/** Several consecutive events in one message, for clients that asked for batches at auth. */
+export const BatchFrame = z.object({ v: z.literal(1), type: z.literal("batch"), events: z.array(z.unknown()).min(1) });
+export type BatchFrame = { v: 1; type: "batch"; events: EventEnvelope[] };
+/** Most events the hub puts in one batch frame. */
+export const MAX_BATCH_EVENTS = 500;
 
 export const AuthOk = z.object({
   v: z.literal(1),

@@ -130,9 +130,9 @@ export async function openSocket(opts: { guildId?: string; origin?: string } = {
 }
 
 /** Opens a socket and authenticates it; returns it with its auth.ok. */
-export async function connect(opts: { userId?: string; resume?: { seq: number; epoch?: string }; guildId?: string; token?: string } = {}) {
+export async function connect(opts: { userId?: string; resume?: { seq: number; epoch?: string }; guildId?: string; token?: string; batch?: boolean } = {}) {
   const sock = await openSocket(opts);
-  sock.send({ type: "auth", token: opts.token ?? (await mintToken(opts.userId)), ...(opts.resume ? { resume: opts.resume } : {}) });
+  sock.send({ type: "auth", token: opts.token ?? (await mintToken(opts.userId)), ...(opts.resume ? { resume: opts.resume } : {}), ...(opts.batch ? { batch: true } : {}) });
   const ok = await sock.next((m) => m.event === "auth.ok" || m.event === "error");
   return { ...sock, ok };
 }

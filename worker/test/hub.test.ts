@@ -127,6 +127,32 @@ describe("broadcast and presence", () => {
   });
 });
 
+describe("batch frames", () => {
+  it("sends a client that asked for batches one frame per post, and others one message per event", async () => {
+    const batched = await connect({ batch: true });
+    const single = await connect();
+    await postEvents([voiceJoined(user(80), ch(1)), voiceJoined(user(81), ch(1)), voiceJoined(user(82), ch(1))]);
+    const frame = await batched.next((m) => m.type === "batch");
+    expect(frame.events.map((e: any) => e.seq)).toEqual([batched.ok.seq + 1, batched.ok.seq + 2, batched.ok.seq + 3]);
+    expect(frame.events.map((e: any) => e.payload.userId)).toEqual([user(80), user(81), user(82)]);
+    await single.next((m) => m.payload?.userId === user(82));
+    expect(events(single).map((m) => m.payload.userId)).toEqual([user(80), user(81), user(82)]);
+    expect(batched.messages.filter((m) => m.type === "batch")).toHaveLength(1);
+    expect(batched.messages.filter((m) => m.type === "event")).toHaveLength(0);
+  });
+
+  it("replays a resume as batch frames for a batching client", async () => {
+    const first = await connect({ batch: true });
+    first.ws.close(1000);
+    await first.closed;
+    await postEvents([voiceJoined(user(83), ch(2))]);
+    await postEvents([voiceLeft(user(83), ch(2))]);
+    const again = await connect({ batch: true, resume: { seq: first.ok.seq, epoch: first.ok.epoch } });
+    const frame = await again.next((m) => m.type === "batch");
+    expect(frame.events.map((e: any) => `${e.seq}:${e.event}`)).toEqual([`${first.ok.seq + 1}:voice.joined`, `${first.ok.seq + 2}:voice.left`]);
+  });
+});
+
 describe("closing", () => {
   it("completes the closing handshake when a client leaves (the client sees 1000, not 1006)", async () => {
     const c = await connect();

@@ -11,6 +11,7 @@ import { DurableObject } from "cloudflare:workers";
 import {
   ClientMessage,
   CloseCodes,
+  MAX_BATCH_EVENTS,
   createLogger,
   PING,
   PONG,
@@ -97,9 +98,9 @@ export class GuildHub extends DurableObject<Env> {
     // Clients are judged on what they had been sent before this batch: they cannot ack events
     // of a batch that is still being broadcast.
     const sentBefore = this.#store.seq;
+    const out: string[] = [];
     let accepted = 0;
     let duplicates = 0;
-    let broadcast = 0;
     for (const e of events) {
       this.#store.guildId = e.guildId;
       if (!this.#store.markSeen(e.id, now)) {
@@ -107,11 +108,10 @@ export class GuildHub extends DurableObject<Env> {
         continue;
       }
       accepted++;
-      for (const pub of applyEvent(this.#state, e, now)) {
-        this.#broadcast(pub.event, pub.payload, e.ts ?? now, sentBefore);
-        broadcast++;
-      }
+      for (const pub of applyEvent(this.#state, e, now)) out.push(this.#sequence(pub, e.ts ?? now));
     }
+    const broadcast = out.length;
+    this.#send(out, sentBefore);
     this.#log.debug("ingested", { accepted, duplicates, broadcast, seq: this.#store.seq });
     // Voice changes move room idle deadlines; a deleted channel may have left a role to clean up.
     await this.#scheduleAlarm();
@@ -231,7 +231,7 @@ export class GuildHub extends DurableObject<Env> {
         this.#sockets.close(ws, CloseCodes.Idle, `No ping for ${IDLE_TIMEOUT_MS / 1000} s; reconnect.`);
       }
     }
-    await this.#state.rooms.sweep(now, (e) => this.#broadcast(e.event, e.payload, now, this.#store.seq));
+    await this.#state.rooms.sweep(now, (e) => this.#send([this.#sequence(e, now)], this.#store.seq));
     if (now - this.#lastPrune > 60 * 60_000) {
       this.#store.pruneSeen(now);
       this.#lastPrune = now;
@@ -259,7 +259,7 @@ export class GuildHub extends DurableObject<Env> {
     const msg = parsed.data;
     if (msg.type === "auth") {
       if (state.userId) return this.#sendError(ws, "ALREADY_AUTHENTICATED", "This connection is already authenticated.");
-      return this.#authenticate(ws, state, msg.token, msg.resume);
+      return this.#authenticate(ws, state, msg.token, msg.resume, msg.batch);
     }
     if (!state.userId) return this.#protocolViolation(ws, state, 'The first message must be {"type":"auth","token":"..."}.');
     if (msg.seq > state.ackedSeq && msg.seq <= this.#store.seq) {
@@ -273,7 +273,7 @@ export class GuildHub extends DurableObject<Env> {
     else this.#sockets.close(ws, CloseCodes.ProtocolError, message);
   }
 
-  async #authenticate(ws: WebSocket, state: SocketState, token: string, resume?: { seq: number; epoch?: string | undefined }): Promise<void> {
+  async #authenticate(ws: WebSocket, state: SocketState, token: string, resume?: { seq: number; epoch?: string | undefined }, batch?: boolean): Promise<void> {
     const config = getConfig(this.env);
     let player;
     try {
@@ -295,7 +295,7 @@ export class GuildHub extends DurableObject<Env> {
       resume.seq <= seq &&
       resume.seq >= this.#store.oldestHeldSeq() - 1;
     const now = Date.now();
-    this.#sockets.save(ws, { ...current, userId: player.userId, expiresAt: player.expiresAt, ackedSeq: canResume ? resume.seq : seq, lastMessageAt: now });
+    this.#sockets.save(ws, { ...current, userId: player.userId, expiresAt: player.expiresAt, ackedSeq: canResume ? resume.seq : seq, lastMessageAt: now, batch: batch === true });
 
     const ok: AuthOk = {
       v: 1,
@@ -312,27 +312,47 @@ export class GuildHub extends DurableObject<Env> {
       ts: now,
     };
     ws.send(JSON.stringify(ok));
-    if (canResume) for (const data of this.#store.eventsAfter(resume.seq)) ws.send(data);
+    if (canResume) {
+      const missed = this.#store.eventsAfter(resume.seq);
+      if (batch) for (let i = 0; i < missed.length; i += MAX_BATCH_EVENTS) ws.send(batchFrame(missed.slice(i, i + MAX_BATCH_EVENTS)));
+      else for (const data of missed) ws.send(data);
+    }
     this.#log.info("ws authenticated", { socket: state.id, userId: player.userId, resumed: canResume, fromSeq: resume?.seq });
     await this.#scheduleAlarm(player.expiresAt);
   }
 
   #publishOnce(id: string, e: PublicEvent): void {
     const now = Date.now();
-    if (this.#store.markSeen(id, now)) this.#broadcast(e.event, e.payload, now, this.#store.seq);
+    if (this.#store.markSeen(id, now)) this.#send([this.#sequence(e, now)], this.#store.seq);
   }
 
-  #broadcast(event: string, payload: unknown, ts: number, sentBefore: number): void {
-    const { seq, data } = this.#store.append((seq) => JSON.stringify({ v: 1, type: "event", event, payload, ts, seq }));
+  /** Gives the event the next seq, stores it for resume, and returns it serialized (once). */
+  #sequence(e: PublicEvent, ts: number): string {
+    return this.#store.append((seq) => JSON.stringify({ v: 1, type: "event", event: e.event, payload: e.payload, ts, seq })).data;
+  }
+
+  /**
+   * Sends serialized events to every authenticated socket: one message per event, or for clients
+   * that asked for batches one frame holding them all (built once, the same string for each).
+   * `sentBefore` is the seq the clients had been sent before these events (slow-consumer check).
+   */
+  #send(events: string[], sentBefore: number): void {
+    if (events.length === 0) return;
+    let frames: string[] | undefined;
     for (const [ws, s] of this.#sockets.entries()) {
       if (!s.userId) continue;
       if (sentBefore - s.ackedSeq > MAX_CLIENT_LAG) {
-        this.#log.warn("closing slow consumer", { socket: s.id, userId: s.userId, ackedSeq: s.ackedSeq, seq });
+        this.#log.warn("closing slow consumer", { socket: s.id, userId: s.userId, ackedSeq: s.ackedSeq, sentBefore });
         this.#sockets.close(ws, CloseCodes.SlowConsumer, `Fell more than ${MAX_CLIENT_LAG} events behind; reconnect with resume.`);
         continue;
       }
       try {
-        ws.send(data);
+        if (s.batch && events.length > 1) {
+          frames ??= chunk(events, MAX_BATCH_EVENTS).map(batchFrame);
+          for (const frame of frames) ws.send(frame);
+        } else {
+          for (const data of events) ws.send(data);
+        }
       } catch (err) {
         this.#log.info("send failed; dropping socket", { socket: s.id, err });
         this.#sockets.close(ws, 1011, "Send failed.");
@@ -361,4 +381,13 @@ export class GuildHub extends DurableObject<Env> {
     const existing = await this.ctx.storage.getAlarm();
     if (existing === null || existing > next || existing < now) await this.ctx.storage.setAlarm(Math.max(next, now + 1));
   }
+}
+
+/** A batch frame from already-serialized events, without parsing them again. */
+const batchFrame = (events: string[]) => `{"v":1,"type":"batch","events":[${events.join(",")}]}`;
+
+function chunk<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
 }

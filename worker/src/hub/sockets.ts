@@ -16,6 +16,8 @@ export interface SocketState {
   ackedSeq: number;
   /** Last message from the client (pings answered by the runtime are tracked separately). */
   lastMessageAt: number;
+  /** The client asked for batch frames at auth. */
+  batch?: boolean;
 }
 
 export class SocketRegistry {
