@@ -24,7 +24,8 @@ function importKey(secret: string): Promise<CryptoKey> {
   return key;
 }
 
-function toHex(bytes: ArrayBuffer): string {
+/** Lowercase hex of some bytes (signatures, digests). */
+export function toHex(bytes: ArrayBuffer): string {
   return Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 

@@ -4,7 +4,7 @@
  * may end a room) and talks to Discord. Contract: common/src/rooms.ts.
  */
 import { Hono, type Context } from "hono";
-import { CreateRoomRequest, JoinRoomRequest, Snowflake, type Invite, type JoinRoomResult, type Room, type RoomsList } from "@spell-coven/common";
+import { CreateRoomRequest, JoinRoomRequest, Snowflake, toHex, type Invite, type JoinRoomResult, type Room, type RoomsList } from "@spell-coven/common";
 import { ApiError, type ErrorCode } from "../errors.ts";
 import { jwtAuth } from "../middleware/jwt-auth.ts";
 import type { AppEnv } from "../middleware/context.ts";
@@ -113,6 +113,5 @@ function unwrap<T>(outcome: RoomOutcome<T>): T {
 /** Fingerprint of a create request, so an Idempotency-Key cannot be reused for a different room. */
 async function hashOf(body: CreateRoomRequest): Promise<string> {
   const canonical = JSON.stringify(Object.fromEntries(Object.entries(body).sort(([a], [b]) => a.localeCompare(b))));
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonical));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+  return toHex(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonical)));
 }
