@@ -114,6 +114,8 @@ async function connectClients(target: Target, count: number, mint: Mint): Promis
           const client: Client = { ws, onEvent: () => {} };
           const timer = setTimeout(() => reject(new Error("auth timeout")), 20_000);
           let lastAck = 0;
+          // Like the client library: ack every 50-99 events, at a random point per client.
+          let ackAfter = 50 + Math.floor(Math.random() * 50);
           ws.on("open", () => ws.send(JSON.stringify({ type: "auth", token, batch: BATCH_FRAMES })));
           ws.on("message", (raw) => {
             const msg = JSON.parse(String(raw));
@@ -123,8 +125,9 @@ async function connectClients(target: Target, count: number, mint: Mint): Promis
             } else if (msg.type === "event" || msg.type === "batch") {
               for (const e of msg.type === "batch" ? msg.events : [msg]) client.onEvent(e.seq, e);
               const last = msg.type === "batch" ? msg.events[msg.events.length - 1].seq : msg.seq;
-              if (last - lastAck >= 50) {
+              if (last - lastAck >= ackAfter) {
                 lastAck = last;
+                ackAfter = 50 + Math.floor(Math.random() * 50);
                 ws.send(JSON.stringify({ type: "ack", seq: last }));
               }
             }
@@ -190,6 +193,7 @@ async function latency(target: Target, mint: Mint) {
     await post(target, makeEvents(1));
     await done;
   }
+  if (process.env.BENCH_DEBUG) console.log("last-client latency per event:", lastReceipts.map((v) => v.toFixed(0)).join(" "));
   await closeClients(clients);
   return { all: summarize(receipts), last: summarize(lastReceipts), perClientBytes: (rssAfter - rssBefore) / CLIENTS, rssAfter };
 }

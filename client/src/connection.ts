@@ -35,7 +35,7 @@ export interface ConnectionOptions {
   pingIntervalMs?: number;
   /** A ping not answered within this is a dead connection. Default 10 s. */
   pongTimeoutMs?: number;
-  /** Ack after at most this many events... Default 50. */
+  /** Ack after this many events plus a random share of as many again (so at most 2x)... Default 50. */
   ackEvery?: number;
   /** ...or this long after an unacknowledged event. Default 1 s. */
   ackIntervalMs?: number;
@@ -85,6 +85,7 @@ export class Connection {
   #connectTimer: ReturnType<typeof setTimeout> | null = null;
   #ackTimer: ReturnType<typeof setTimeout> | null = null;
   #unacked = 0;
+  #ackAfter: number | null = null;
   #lastSeq = 0;
 
   constructor(opts: ConnectionOptions, handlers: ConnectionHandlers) {
@@ -327,7 +328,9 @@ export class Connection {
 
   #noteProcessed(seq: number): void {
     this.#lastSeq = Math.max(this.#lastSeq, seq);
-    if (++this.#unacked >= this.#opts.ackEvery) return this.#sendAck();
+    // A random share of one more interval: a thousand clients then do not all ack the same event.
+    this.#ackAfter ??= this.#opts.ackEvery + Math.floor(Math.random() * this.#opts.ackEvery);
+    if (++this.#unacked >= this.#ackAfter) return this.#sendAck();
     if (this.#ackTimer === null) this.#ackTimer = setTimeout(() => this.#sendAck(), this.#opts.ackIntervalMs);
   }
 
@@ -336,6 +339,7 @@ export class Connection {
     this.#ackTimer = null;
     if (this.#unacked === 0) return;
     this.#unacked = 0;
+    this.#ackAfter = null;
     this.#send({ type: "ack", seq: this.#lastSeq });
   }
 

@@ -245,6 +245,22 @@ describe("slow consumers", () => {
     expect(fast.ws.readyState).toBe(WebSocket.OPEN);
   });
 
+  it("does not take a client that kept up for a slow consumer after the object hibernated (acks live in memory)", async () => {
+    const c = await connect();
+    let sent = 0;
+    for (const n of [250, 250, 250]) {
+      await postEvents(churn(n, sent));
+      sent += n;
+      const last = await c.next((m) => m.type === "event" && m.seq === c.ok.seq + sent);
+      c.send({ type: "ack", seq: last.seq });
+    }
+    await c.next((m) => m.type === "event", 50).catch(() => {}); // let the last ack land
+    await evictDurableObject(env.GUILD_HUB.getByName(GUILD_ID), { webSockets: "hibernate" });
+    await postEvents([voiceJoined(user(1998), ch(2))]);
+    await c.next((m) => m.payload?.userId === user(1998));
+    expect(c.ws.readyState).toBe(WebSocket.OPEN);
+  });
+
   it("does not count a batch still being broadcast against a client: one full batch of 500 is fine", async () => {
     const c = await connect();
     await postEvents(churn(40, 0)); // received but not yet acknowledged: a normal client's state

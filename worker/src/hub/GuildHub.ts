@@ -66,7 +66,7 @@ export class GuildHub extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#store = new HubStore(ctx.storage.sql);
-    this.#sockets = new SocketRegistry(ctx.getWebSockets());
+    this.#sockets = new SocketRegistry(ctx.getWebSockets(), this.#store.seq);
     this.#log = createLogger(env.LOG_LEVEL, { service: "guild-hub", guildId: this.#store.guildId ?? undefined });
     const config = getConfig(env);
     const roomsStore = new RoomsStore(ctx.storage.sql);
@@ -242,6 +242,13 @@ export class GuildHub extends DurableObject<Env> {
   // ---- internals ------------------------------------------------------------------------------
 
   async #onMessage(ws: WebSocket, state: SocketState, message: string | ArrayBuffer): Promise<void> {
+    // Acks are most of what clients send: take the common exact form without a full parse.
+    const ack = state.userId && typeof message === "string" ? ACK_FAST.exec(message) : null;
+    if (ack) {
+      const seq = Number(ack[1]);
+      if (seq <= this.#store.seq) this.#sockets.ack(ws, seq, Date.now());
+      return;
+    }
     if (typeof message !== "string" || message.length > MAX_CLIENT_MESSAGE_BYTES) {
       return this.#protocolViolation(ws, state, "Messages must be JSON text under 16 KB.");
     }
@@ -262,9 +269,7 @@ export class GuildHub extends DurableObject<Env> {
       return this.#authenticate(ws, state, msg.token, msg.resume, msg.batch);
     }
     if (!state.userId) return this.#protocolViolation(ws, state, 'The first message must be {"type":"auth","token":"..."}.');
-    if (msg.seq > state.ackedSeq && msg.seq <= this.#store.seq) {
-      this.#sockets.save(ws, { ...state, ackedSeq: msg.seq, lastMessageAt: Date.now() });
-    }
+    if (msg.seq <= this.#store.seq) this.#sockets.ack(ws, msg.seq, Date.now());
   }
 
   /** Before auth a bad message closes the socket; after auth it is answered and ignored. */
@@ -382,6 +387,9 @@ export class GuildHub extends DurableObject<Env> {
     if (existing === null || existing > next || existing < now) await this.ctx.storage.setAlarm(Math.max(next, now + 1));
   }
 }
+
+/** `{"type":"ack","seq":N}` exactly as the client library sends it. */
+const ACK_FAST = /^\{"type":"ack","seq":(\d{1,15})\}$/;
 
 /** A batch frame from already-serialized events, without parsing them again. */
 const batchFrame = (events: string[]) => `{"v":1,"type":"batch","events":[${events.join(",")}]}`;

@@ -23,12 +23,17 @@ export interface SocketState {
 export class SocketRegistry {
   readonly #states = new Map<WebSocket, SocketState>();
 
-  /** Rebuilds the map after the object woke from hibernation. */
-  constructor(sockets: WebSocket[]) {
+  /**
+   * Rebuilds the map after the object woke from hibernation. Acks are kept in memory only (a
+   * storage write per ack would cost more than the broadcasts), so after a wake every client is
+   * taken to have processed everything up to `seq`: the object only hibernates once idle, and
+   * nothing was sent while it slept.
+   */
+  constructor(sockets: WebSocket[], seq: number) {
     for (const ws of sockets) {
       if (ws.readyState !== WebSocket.OPEN) continue;
       const state = ws.deserializeAttachment() as SocketState | null;
-      if (state) this.#states.set(ws, state);
+      if (state) this.#states.set(ws, state.userId ? { ...state, ackedSeq: Math.max(state.ackedSeq, seq) } : state);
     }
   }
 
@@ -48,6 +53,15 @@ export class SocketRegistry {
   save(ws: WebSocket, state: SocketState): void {
     this.#states.set(ws, state);
     ws.serializeAttachment(state);
+  }
+
+  /** Records an ack in memory only (see the constructor for why that is enough). */
+  ack(ws: WebSocket, seq: number, now: number): void {
+    const state = this.#states.get(ws);
+    if (state && seq > state.ackedSeq) {
+      state.ackedSeq = seq;
+      state.lastMessageAt = now;
+    }
   }
 
   delete(ws: WebSocket): void {
