@@ -252,6 +252,11 @@ export class SpellCovenClient extends TypedEmitter<ClientEvents> {
       case "room.closing.cancelled":
         this.#rooms.setClosing((env as EventEnvelope<"room.closing.cancelled">).payload.channelId, null);
         break;
+      case "room.seated": {
+        const p = (env as EventEnvelope<"room.seated">).payload;
+        this.#rooms.addMember(p.channelId, p.userId);
+        break;
+      }
     }
     this.#changed();
     (this.emit as (name: string, ...args: unknown[]) => void)(env.event, env.payload, env);

@@ -27,12 +27,16 @@ export const RoomClosingPayload = z.object({ guildId: Snowflake, channelId: Snow
 /** Someone joined during the warning: the room stays. */
 export const RoomClosingCancelledPayload = z.object({ guildId: Snowflake, channelId: Snowflake });
 
+/** A player took a seat in a game room (through the rooms API). */
+export const RoomSeatedPayload = z.object({ guildId: Snowflake, channelId: Snowflake, userId: z.string().min(1).max(200) });
+
 /** Payload schema of each public event, keyed by event name. */
 export const EventPayloads = {
   "room.created": RoomCreatedPayload,
   "room.deleted": RoomDeletedPayload,
   "room.closing": RoomClosingPayload,
   "room.closing.cancelled": RoomClosingCancelledPayload,
+  "room.seated": RoomSeatedPayload,
   "voice.joined": VoiceJoinedPayload,
   "voice.left": VoiceLeftPayload,
 } as const;

@@ -207,6 +207,7 @@ describe("invites and joining", () => {
 
   it("lets a player with a valid invite join: a seat and the room's role on Discord", async () => {
     const { room, inv } = await privateRoom();
+    const watcher = await connect();
     const bob = await newPlayer();
     const res = await join(bob, room.channelId, inv.token);
     expect(res.status).toBe(200);
@@ -214,6 +215,8 @@ describe("invites and joining", () => {
     expect(body.alreadyMember).toBe(false);
     expect(body.room.members).toContain(bob);
     expect((await discordRequests()).some((r) => r.method === "PUT" && r.path.includes(`/members/${bob}/roles/`) && r.status === 204)).toBe(true);
+    const seated = await watcher.next((m) => m.event === "room.seated" && m.payload.userId === bob);
+    expect(seated.payload).toEqual({ guildId: GUILD_ID, channelId: room.channelId, userId: bob });
     expect((await (await join(bob, room.channelId, inv.token)).json<any>()).alreadyMember).toBe(true);
   });
 

@@ -179,6 +179,8 @@ export class RoomsService {
         return fromError(err, "give you access to the room's voice channel");
       }
     }
+    // Unique id: a seat released after a failed role grant may be taken again later.
+    this.hub.publishOnce(`room.seated:${channelId}:${userId}:${now}`, { event: "room.seated", payload: { guildId: this.hub.guildId, channelId, userId } });
     return { ok: true, value: { room: this.view(this.rooms.get(channelId) ?? room), alreadyMember: false } };
   }
 
