@@ -112,8 +112,10 @@ export async function startLocalSystem(opts: LocalSystemOptions): Promise<LocalS
       await stopChild(worker);
     },
     async startGateway() {
+      const gatewayOnly = Object.fromEntries(Object.entries(vars).filter(([k]) => /^(SHARD_|ENABLE_MESSAGE_EVENTS|OUTBOX_)/.test(k)));
       gateway = run(opts.quiet ? null : "gateway-node", "tsx", ["gateway-node/src/main.ts"], {
         ...process.env,
+        ...gatewayOnly,
         DISCORD_BOT_TOKEN: vars.DISCORD_BOT_TOKEN,
         DISCORD_API_BASE: vars.DISCORD_API_BASE ?? "https://discord.com/api/v10",
         PRIMARY_GUILD_ID: vars.PRIMARY_GUILD_ID,
