@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import WebSocket from "ws";
 import { signHubRequest, type HubEvent } from "@spell-coven/common";
-import { AUDIENCE, ISSUER, startIdp } from "./lib/idp.ts";
+import { startDevIdp } from "../scripts/lib/dev-idp.ts";
 import { freePort } from "../scripts/lib/free-port.ts";
 import { ms, ratio, summarize, treeRss } from "./lib/stats.ts";
 
@@ -29,6 +29,8 @@ const THROUGHPUT_CLIENTS = Number(process.env.BENCH_TP_CLIENTS ?? 100);
 const THROUGHPUT_SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const BATCH = Number(process.env.BENCH_BATCH ?? 50);
 const HUB_SECRET = randomBytes(32).toString("hex");
+const ISSUER = "https://idp.bench";
+const AUDIENCE = "spell-coven-bench";
 /** Clients ask for batch frames (as the client library does); BENCH_BATCH_FRAMES=0 measures one message per event. */
 const BATCH_FRAMES = process.env.BENCH_BATCH_FRAMES !== "0";
 
@@ -229,7 +231,7 @@ async function measure(target: Target, mint: Mint) {
   return { lat, tp };
 }
 
-const idp = await startIdp();
+const idp = await startDevIdp({ kid: "bench", issuer: ISSUER, audience: AUDIENCE });
 const mint: Mint = idp.mint;
 try {
   const only = process.env.BENCH_ONLY; // "hub" or "baseline", for profiling one side

@@ -4,12 +4,10 @@
  * project's Discord simulator (as its own process, driven over its HTTP control API).
  */
 import { spawn } from "node:child_process";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { exportJWK, generateKeyPair } from "jose";
 import type { TestProject } from "vitest/node";
+import { startDevIdp } from "../../scripts/lib/dev-idp.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -24,18 +22,6 @@ declare module "vitest" {
   }
 }
 
-async function startIdp() {
-  const { privateKey, publicKey } = await generateKeyPair("RS256", { extractable: true });
-  const publicJwk = { ...(await exportJWK(publicKey)), kid: "test-key-1", alg: "RS256", use: "sig" };
-  const privateJwk = { ...(await exportJWK(privateKey)), kid: "test-key-1", alg: "RS256" };
-  const server = createServer((req, res) => {
-    if (req.url === "/.well-known/jwks.json") res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ keys: [publicJwk] }));
-    else res.writeHead(404).end();
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, publicJwk, privateJwk, close: () => new Promise((r) => server.close(r)) };
-}
-
 async function startSimulatorProcess() {
   const cli = fileURLToPath(new URL("../../simulator/src/cli.ts", import.meta.url));
   const child = spawn("tsx", [cli, "--port", "0"], { stdio: ["ignore", "pipe", "inherit"] });
@@ -48,7 +34,8 @@ async function startSimulatorProcess() {
 }
 
 export default async function setup(project: TestProject) {
-  const [idp, sim] = await Promise.all([startIdp(), startSimulatorProcess()]);
+  // Issuer and audience must match JWT_ISSUER / JWT_AUDIENCE in worker/vitest.config.ts.
+  const [idp, sim] = await Promise.all([startDevIdp({ kid: "test-key-1", issuer: "https://idp.test", audience: "spell-coven-test" }), startSimulatorProcess()]);
   const other = await fetch(`${sim.url}/control/addGuild`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ name: "Other Guild" }) });
   const otherGuild = ((await other.json()) as { result: { id: string } }).result;
 
