@@ -66,7 +66,7 @@ export class RoomsApi {
   createRoom(req: CreateRoomRequest = {}, opts: { idempotencyKey?: string } = {}): Promise<RoomT> {
     const body = CreateRoomRequest.safeParse(req);
     if (!body.success) return Promise.reject(new RoomsApiError(0, "VALIDATION_FAILED", body.error.issues.map((i) => `${i.path.map(String).join(".")}: ${i.message}`).join("; ")));
-    const key = opts.idempotencyKey ?? globalThis.crypto.randomUUID();
+    const key = opts.idempotencyKey ?? crypto.randomUUID();
     return this.#call<RoomT>("POST", "/api/create-room", Room, body.data, { "Idempotency-Key": key });
   }
 
