@@ -114,7 +114,7 @@ export class GuildHub extends DurableObject<Env> {
     this.#send(out, sentBefore);
     this.#log.debug("ingested", { accepted, duplicates, broadcast, seq: this.#store.seq });
     // Voice changes move room idle deadlines; a deleted channel may have left a role to clean up.
-    await this.#scheduleAlarm();
+    await this.#alarmBy(this.#state.rooms.nextDue());
     return { accepted, duplicates, broadcast, seq: this.#store.seq };
   }
 
@@ -123,7 +123,7 @@ export class GuildHub extends DurableObject<Env> {
   async createRoom(guildId: string, userId: string, body: CreateRoomRequest, idempotencyKey: string | null, requestHash: string) {
     this.#store.guildId = guildId;
     const out = await this.#state.rooms.create(userId, body, idempotencyKey, requestHash);
-    await this.#scheduleAlarm();
+    await this.#alarmBy(this.#state.rooms.nextDue());
     return out;
   }
 
@@ -185,7 +185,7 @@ export class GuildHub extends DurableObject<Env> {
       ackedSeq: 0,
       lastMessageAt: now,
     });
-    await this.#scheduleAlarm(authDeadline);
+    await this.#alarmBy(authDeadline);
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -236,7 +236,7 @@ export class GuildHub extends DurableObject<Env> {
       this.#store.pruneSeen(now);
       this.#lastPrune = now;
     }
-    await this.#scheduleAlarm();
+    await this.#alarmBy(this.#nextDeadline());
   }
 
   // ---- internals ------------------------------------------------------------------------------
@@ -323,7 +323,7 @@ export class GuildHub extends DurableObject<Env> {
       else for (const data of missed) ws.send(data);
     }
     this.#log.info("ws authenticated", { socket: state.id, userId: player.userId, resumed: canResume, fromSeq: resume?.seq });
-    await this.#scheduleAlarm(player.expiresAt);
+    await this.#alarmBy(player.expiresAt);
   }
 
   #publishOnce(id: string, e: PublicEvent): void {
@@ -374,18 +374,30 @@ export class GuildHub extends DurableObject<Env> {
     }
   }
 
-  /** Sets the alarm to the earliest pending deadline (or `hint`), never later than one already set. */
-  async #scheduleAlarm(hint?: number): Promise<void> {
+  /**
+   * Brings the alarm forward to `at` when it is set later or not at all. Each deadline is passed
+   * here when it is created (auth deadline, token expiry, room timers) and alarm() recomputes all
+   * of them after firing, so the alarm is never later than the earliest one and no scan over the
+   * sockets is needed on the hot paths (connects, posts).
+   */
+  async #alarmBy(at: number | null | undefined): Promise<void> {
+    if (at === null || at === undefined) return;
     const now = Date.now();
-    let next = Math.min(hint ?? Infinity, this.#state.rooms.nextDue() ?? Infinity);
+    const existing = await this.ctx.storage.getAlarm();
+    if (existing === null || existing > at || existing < now) await this.ctx.storage.setAlarm(Math.max(at, now + 1));
+  }
+
+  /** The earliest of every pending deadline, for re-arming after the alarm fired. */
+  #nextDeadline(): number | null {
+    const now = Date.now();
+    let next = this.#state.rooms.nextDue() ?? Infinity;
     for (const [, s] of this.#sockets.entries()) {
       next = Math.min(next, s.userId ? now + SWEEP_INTERVAL_MS : s.authDeadline);
       if (s.expiresAt !== null) next = Math.min(next, s.expiresAt);
     }
-    if (next === Infinity) return;
-    const existing = await this.ctx.storage.getAlarm();
-    if (existing === null || existing > next || existing < now) await this.ctx.storage.setAlarm(Math.max(next, now + 1));
+    return next === Infinity ? null : next;
   }
+
 }
 
 /** `{"type":"ack","seq":N}` exactly as the client library sends it. */
