@@ -313,6 +313,24 @@ describe("ending rooms", () => {
     expect((await listRooms(alice)).some((r) => r.channelId === room.channelId)).toBe(false);
   });
 
+  it("retries a role deletion Discord failed until it succeeds, driven by the alarm", async () => {
+    const alice = await newPlayer();
+    const room = await (await createRoom(alice, { name: "Stubborn Role", private: true })).json<any>();
+    await sim("failNext", { count: 3, status: 500, match: "/roles/\\d+$" });
+    expect((await endRoom(alice, room.channelId)).status).toBe(200);
+    const alarmAt = await runInDurableObject(hub(), (_inst, state) => state.storage.getAlarm());
+    expect(alarmAt).not.toBeNull();
+    expect(alarmAt!).toBeLessThanOrEqual(Date.now() + 6_000); // the retry is due in 5 s
+    await runInDurableObject(hub(), (_inst, state) => {
+      state.storage.sql.exec("UPDATE discord_cleanup SET next_at = ?", Date.now() - 1);
+    });
+    await sim("clearRequests");
+    await runDurableObjectAlarm(hub());
+    expect((await discordRequests()).some((r) => r.method === "DELETE" && /\/roles\/\d+$/.test(r.path) && r.status === 204)).toBe(true);
+    const left = await runInDurableObject(hub(), (_inst, state) => state.storage.sql.exec("SELECT COUNT(*) AS n FROM discord_cleanup").one().n);
+    expect(left).toBe(0);
+  });
+
   it("answers 404 for rooms it does not manage, 400 for malformed ids and 401 without a token", async () => {
     const res = await endRoom(await newPlayer(), "1234567890123456789");
     expect(res.status).toBe(404);

@@ -129,12 +129,18 @@ export class GuildHub extends DurableObject<Env> {
 
   async joinRoom(guildId: string, channelId: string, userId: string) {
     this.#store.guildId = guildId;
-    return this.#state.rooms.join(channelId, userId);
+    const out = await this.#state.rooms.join(channelId, userId);
+    await this.#alarmBy(this.#state.rooms.nextDue());
+    return out;
   }
 
   async endRoom(guildId: string, channelId: string, userId: string, isAdmin: boolean) {
     this.#store.guildId = guildId;
-    return this.#state.rooms.end(channelId, userId, isAdmin);
+    const out = await this.#state.rooms.end(channelId, userId, isAdmin);
+    // A role Discord would not delete is queued for retry: the alarm must come for it even when
+    // no socket or room timer would wake the object.
+    await this.#alarmBy(this.#state.rooms.nextDue());
+    return out;
   }
 
   async listRooms(guildId: string): Promise<Room[]> {
