@@ -13,9 +13,8 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { DEMO_CHANNELS, DEMO_GUILD_ID, DEMO_USERS } from "@spell-coven/simulator";
-import { buildLobby } from "../../scripts/build-lobby.ts";
 import { startSystem, truth } from "../../client/test/helpers.ts";
-import { launchChromium, playerContext, workerServesLobby } from "./browser.ts";
+import { launchChromium, playerContext } from "./browser.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const SHOTS = join(ROOT, "test-artifacts/screenshots");
@@ -28,13 +27,11 @@ let alicePage: Page;
 let bobPage: Page;
 const contexts: BrowserContext[] = [];
 const pageErrors: string[] = [];
-/** Whether the Worker serves worker/public itself (wrangler.toml [assets]); otherwise the test does. */
-let workerServesAssets = false;
 let roomId = "";
 let inviteUrl = "";
 
 async function newPlayer(viewport = { width: 1280, height: 860 }): Promise<Page> {
-  const context = await playerContext(browser, system.workerUrl, { viewport, serveLobby: !workerServesAssets });
+  const context = await playerContext(browser, system.workerUrl, { viewport });
   contexts.push(context);
   const page = await context.newPage();
   page.on("pageerror", (err) => pageErrors.push(err.message));
@@ -66,9 +63,8 @@ function expectContiguous(seqs: number[]): void {
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
-  const [sys] = await Promise.all([startSystem(), buildLobby()]);
-  system = sys;
-  workerServesAssets = await workerServesLobby(system.workerUrl);
+  // wrangler dev builds the lobby itself (wrangler.toml [build]) before it serves.
+  system = await startSystem();
   browser = await launchChromium();
   alicePage = await newPlayer();
   bobPage = await newPlayer({ width: 390, height: 844 }); // bob plays from his phone

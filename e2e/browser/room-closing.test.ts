@@ -1,23 +1,19 @@
 /**
  * The room-closing warning in a real browser: a table nobody is in voice at gets `room.closing`
  * with a countdown, a voice join cancels it, and when the countdown runs out the table goes.
- *
- * Needs short idle settings for the Worker, passed through `startLocalSystem({ workerVars })`;
- * skipped until scripts/lib/local-system.ts accepts that option.
+ * The Worker runs with short idle settings (`startLocalSystem({ workerVars })`).
  */
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
 import { DEMO_GUILD_ID, DEMO_USERS } from "@spell-coven/simulator";
-import { buildLobby } from "../../scripts/build-lobby.ts";
 import { startSystem } from "../../client/test/helpers.ts";
-import { launchChromium, playerContext, workerServesLobby } from "./browser.ts";
+import { launchChromium, playerContext } from "./browser.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const SHOTS = join(ROOT, "test-artifacts/screenshots");
-const supported = readFileSync(join(ROOT, "scripts/lib/local-system.ts"), "utf8").includes("workerVars");
 const IDLE_SECONDS = 2;
 const WARNING_SECONDS = 8;
 
@@ -25,16 +21,13 @@ let system: Awaited<ReturnType<typeof startSystem>>;
 let browser: Browser;
 let page: Page;
 
-describe.skipIf(!supported)("the room-closing warning", () => {
+describe("the room-closing warning", () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    const [sys] = await Promise.all([
-      startSystem({ workerVars: { ROOM_IDLE_SECONDS: String(IDLE_SECONDS), ROOM_CLOSING_WARNING_SECONDS: String(WARNING_SECONDS) } }),
-      buildLobby(),
-    ]);
-    system = sys;
+    // wrangler dev builds the lobby itself (wrangler.toml [build]) before it serves.
+    system = await startSystem({ workerVars: { ROOM_IDLE_SECONDS: String(IDLE_SECONDS), ROOM_CLOSING_WARNING_SECONDS: String(WARNING_SECONDS) } });
     browser = await launchChromium();
-    const context = await playerContext(browser, system.workerUrl, { viewport: { width: 1100, height: 760 }, serveLobby: !(await workerServesLobby(system.workerUrl)) });
+    const context = await playerContext(browser, system.workerUrl, { viewport: { width: 1100, height: 760 } });
     page = await context.newPage();
     await page.goto(`${system.workerUrl}/`);
     await page.getByRole("button", { name: "Sign in as alice" }).click();
