@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
 import type { Simulator } from "@spell-coven/simulator";
-import { exited, run, waitForHttp } from "./processes.ts";
+import { exited, recentOutput, run, waitForHttp } from "./processes.ts";
 
 export interface LocalSystemOptions {
   host?: string;
@@ -106,7 +106,9 @@ export async function startLocalSystem(opts: LocalSystemOptions): Promise<LocalS
         CLOUDFLARE_CF_FETCH_ENABLED: "false",
       });
       watch("wrangler dev", worker);
-      await waitForHttp(`${workerUrl}/health`, 60_000, () => worker!.exitCode !== null);
+      await waitForHttp(`${workerUrl}/health`, 60_000, () => worker!.exitCode !== null).catch((err: Error) => {
+        throw new Error(`${err.message}; wrangler dev said:\n${recentOutput(worker!)}`);
+      });
     },
     async stopWorker() {
       await stopChild(worker);
@@ -126,7 +128,9 @@ export async function startLocalSystem(opts: LocalSystemOptions): Promise<LocalS
         LOG_LEVEL: vars.LOG_LEVEL ?? "INFO",
       });
       watch("gateway-node", gateway);
-      await waitForHttp(`${gatewayHealthUrl}/health`, 30_000, () => gateway!.exitCode !== null);
+      await waitForHttp(`${gatewayHealthUrl}/health`, 30_000, () => gateway!.exitCode !== null).catch((err: Error) => {
+        throw new Error(`${err.message}; gateway-node said:\n${recentOutput(gateway!)}`);
+      });
     },
     stopGateway: (signal) => stopChild(gateway, signal),
     async stop() {

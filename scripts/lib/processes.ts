@@ -2,9 +2,24 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 
-/** Spawns `command`; with a name its output is echoed line by line behind `[name]`, without one it is discarded. */
+const recent = new WeakMap<ChildProcess, string[]>();
+
+/** The last lines a child printed (kept even when its output is not echoed), for error messages. */
+export function recentOutput(child: ChildProcess): string {
+  return (recent.get(child) ?? []).join("\n");
+}
+
+/** Spawns `command`; with a name its output is echoed line by line behind `[name]`, without one it is only kept for recentOutput. */
 export function run(name: string | null, command: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(command, args, { env, stdio: ["ignore", name ? "pipe" : "ignore", name ? "pipe" : "ignore"] });
+  const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+  const lines: string[] = [];
+  recent.set(child, lines);
+  const keep = (chunk: Buffer) => {
+    lines.push(...chunk.toString().split("\n").filter(Boolean));
+    if (lines.length > 40) lines.splice(0, lines.length - 40);
+  };
+  child.stdout!.on("data", keep);
+  child.stderr!.on("data", keep);
   if (!name) return child;
   const prefix = (stream: NodeJS.ReadableStream, out: NodeJS.WriteStream) => {
     let buf = "";
