@@ -6,7 +6,13 @@
  *     each client's receipt (p50, p99, max over every receipt) and to the last client's receipt;
  *  2. throughput: 100 clients; batches of events posted back to back for a fixed time; events/s
  *     delivered to every client;
- *  3. memory: resident memory of the server processes before and after the 1,000 clients.
+ *  3. memory: resident memory of the server processes before and after the 1,000 clients;
+ *  4. CPU: time each server process and the clients' process spend per event in the latency
+ *     phase, which on a small machine is what the latency is made of.
+ *
+ * BENCH_HUB_DIRECT=1 also measures the hub with the clients connected straight to the workerd
+ * runtime that `wrangler dev` starts, bypassing wrangler's proxy process (which every request and
+ * WebSocket frame otherwise crosses), to show the proxy's share.
  *
  * Everything is on loopback and bounded: fixed client and event counts, and a deadline per phase.
  */
@@ -19,12 +25,15 @@ import WebSocket from "ws";
 import { signHubRequest, type HubEvent } from "@spell-coven/common";
 import { startDevIdp } from "../scripts/lib/dev-idp.ts";
 import { freePort } from "../scripts/lib/free-port.ts";
-import { ms, ratio, summarize, treeRss } from "./lib/stats.ts";
+import { ms, ratio, summarize } from "./lib/stats.ts";
+import { listeningPorts, processTree, treeRss } from "./lib/procs.ts";
 
 const GUILD = "1060000000000000001";
 const CHANNEL = "1060000000000000203";
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 1000);
-const LATENCY_EVENTS = Number(process.env.BENCH_EVENTS ?? 40);
+// A slow event (a GC pause) moves all its receipts into the tail: 100 events keep p99 from
+// being decided by one or two of them.
+const LATENCY_EVENTS = Number(process.env.BENCH_EVENTS ?? 100);
 const THROUGHPUT_CLIENTS = Number(process.env.BENCH_TP_CLIENTS ?? 100);
 const THROUGHPUT_SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const BATCH = Number(process.env.BENCH_BATCH ?? 50);
@@ -45,7 +54,7 @@ type Mint = (sub: string) => Promise<string>;
 
 // ---- servers -------------------------------------------------------------------------------
 
-async function startHub(jwksUrl: string): Promise<Target> {
+async function startHub(jwksUrl: string, direct = false): Promise<Target> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "hub-bench-"));
   const envFile = join(dir, "vars.env");
@@ -59,7 +68,11 @@ async function startHub(jwksUrl: string): Promise<Target> {
   });
   const baseUrl = `http://127.0.0.1:${port}`;
   await waitFor(`${baseUrl}/health`, child);
-  return { name: "GuildHub (wrangler dev)", baseUrl, pid: child.pid!, stop: () => stopChild(child).then(() => rmSync(dir, { recursive: true, force: true })) };
+  return {
+    name: direct ? "GuildHub (wrangler dev's runtime, bypassing its proxy)" : "GuildHub (wrangler dev)",
+    baseUrl: direct ? await runtimeUrl(child.pid!, port) : baseUrl,
+    pid: child.pid!,
+    stop: () => stopChild(child).then(() => rmSync(dir, { recursive: true, force: true })) };
 }
 
 async function startBaseline(jwksUrl: string): Promise<Target> {
@@ -86,6 +99,28 @@ async function waitFor(url: string, child: ChildProcess) {
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`${url} not ready in 60 s`);
+}
+
+/** The address of the workerd that runs the Worker (not wrangler's proxy in front of it). */
+async function runtimeUrl(wranglerPid: number, proxyPort: number): Promise<string> {
+  for (const p of processTree(wranglerPid).filter((p) => p.name === "workerd")) {
+    for (const port of listeningPorts(p.pid)) {
+      if (port === proxyPort) continue;
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}/health`);
+        if (res.ok && (await res.json() as { status?: string }).status === "ok") return `http://127.0.0.1:${port}`;
+      } catch {
+        // the inspector or another internal socket
+      }
+    }
+  }
+  throw new Error("could not find the address of wrangler dev's runtime");
+}
+
+/** A short label for a server process in the CPU figures. */
+function label(p: { name: string; cmdline: string }): string {
+  if (p.name !== "workerd") return p.name;
+  return p.cmdline.includes("--inspector-addr") ? "workerd runtime" : "workerd proxy";
 }
 
 function stopChild(child: ChildProcess): Promise<void> {
@@ -173,7 +208,10 @@ async function latency(target: Target, mint: Mint) {
   await new Promise((r) => setTimeout(r, 1000));
   const rssAfter = await treeRss(target.pid);
   const receipts: number[] = [];
+  const firstReceipts: number[] = [];
   const lastReceipts: number[] = [];
+  const cpuBefore = new Map(processTree(target.pid).map((p) => [p.pid, p.cpuMs]));
+  const selfBefore = process.cpuUsage();
   for (let e = 0; e < LATENCY_EVENTS + 3; e++) {
     let pending = clients.length;
     const t0 = performance.now();
@@ -184,6 +222,7 @@ async function latency(target: Target, mint: Mint) {
           c.onEvent = () => {};
           const dt = performance.now() - t0;
           if (e >= 3) receipts.push(dt); // the first events warm up the object and JIT
+          if (e >= 3 && pending === clients.length) firstReceipts.push(dt);
           if (--pending === 0) {
             clearTimeout(timer);
             if (e >= 3) lastReceipts.push(dt);
@@ -195,9 +234,15 @@ async function latency(target: Target, mint: Mint) {
     await post(target, makeEvents(1));
     await done;
   }
+  const events = LATENCY_EVENTS + 3;
+  const self = process.cpuUsage(selfBefore);
+  const cpu = processTree(target.pid)
+    .map((p) => ({ label: label(p), msPerEvent: (p.cpuMs - (cpuBefore.get(p.pid) ?? p.cpuMs)) / events }))
+    .filter((p) => p.msPerEvent >= 0.1);
+  const clientCpu = (self.user + self.system) / 1000 / events;
   if (process.env.BENCH_DEBUG) console.log("last-client latency per event:", lastReceipts.map((v) => v.toFixed(0)).join(" "));
   await closeClients(clients);
-  return { all: summarize(receipts), last: summarize(lastReceipts), perClientBytes: (rssAfter - rssBefore) / CLIENTS, rssAfter };
+  return { all: summarize(receipts), first: summarize(firstReceipts), last: summarize(lastReceipts), cpu, clientCpu, perClientBytes: (rssAfter - rssBefore) / CLIENTS, rssAfter };
 }
 
 async function throughput(target: Target, mint: Mint) {
@@ -224,7 +269,9 @@ async function measure(target: Target, mint: Mint) {
   console.log(`\n== ${target.name}`);
   eventCounter = 0; // the hub only broadcasts real changes: start every target on a join
   const lat = await latency(target, mint);
-  console.log(`latency, ${CLIENTS} clients, ${LATENCY_EVENTS} events: every receipt p50 ${ms(lat.all.p50)}  p99 ${ms(lat.all.p99)}  max ${ms(lat.all.max)}; last client p50 ${ms(lat.last.p50)}  p99 ${ms(lat.last.p99)}`);
+  console.log(`latency, ${CLIENTS} clients, ${LATENCY_EVENTS} events: every receipt p50 ${ms(lat.all.p50)}  p99 ${ms(lat.all.p99)}  max ${ms(lat.all.max)}; first client p50 ${ms(lat.first.p50)}; last client p50 ${ms(lat.last.p50)}  p99 ${ms(lat.last.p99)}`);
+  const serverCpu = lat.cpu.reduce((sum, p) => sum + p.msPerEvent, 0);
+  console.log(`CPU per event (${CLIENTS} sends): server ${serverCpu.toFixed(1)} ms (${lat.cpu.map((p) => `${p.label} ${p.msPerEvent.toFixed(1)}`).join(", ")}); the clients' process ${lat.clientCpu.toFixed(1)} ms`);
   console.log(`memory: ${(lat.perClientBytes / 1024).toFixed(1)} KiB per connected client (RSS of the server processes, ${(lat.rssAfter / 2 ** 20).toFixed(0)} MiB with ${CLIENTS} clients)`);
   const tp = await throughput(target, mint);
   console.log(`throughput, ${THROUGHPUT_CLIENTS} clients: ${tp.eventsPerSecond.toFixed(0)} events/s sustained (${tp.sent} events in posts of ${BATCH}, ${BATCH_FRAMES ? "batch frames" : "one message per event"}, all delivered: ${tp.complete})`);
@@ -240,11 +287,16 @@ try {
     return measure(target, mint).finally(() => target.stop());
   };
   const base = only === "hub" ? null : await run(startBaseline);
-  const ours = only === "baseline" ? null : await run(startHub);
+  const ours = only === "baseline" ? null : await run((jwks) => startHub(jwks));
+  const direct = only === "baseline" || !process.env.BENCH_HUB_DIRECT ? null : await run((jwks) => startHub(jwks, true));
   if (!base || !ours) process.exit(0);
   console.log(`\n== summary`);
   console.log(`p99 receipt latency at ${CLIENTS} clients: hub ${ms(ours.lat.all.p99)} vs baseline ${ms(base.lat.all.p99)} = ${ratio(ours.lat.all.p99, base.lat.all.p99)} (target <= 1.50x)`);
+  if (direct) console.log(`  the same without wrangler's proxy: hub ${ms(direct.lat.all.p99)} = ${ratio(direct.lat.all.p99, base.lat.all.p99)}`);
   console.log(`p50 receipt latency: hub ${ms(ours.lat.all.p50)} vs baseline ${ms(base.lat.all.p50)} = ${ratio(ours.lat.all.p50, base.lat.all.p50)}`);
+  if (direct) console.log(`  the same without wrangler's proxy: hub ${ms(direct.lat.all.p50)} = ${ratio(direct.lat.all.p50, base.lat.all.p50)}`);
+  const cpu = (r: typeof ours) => r.lat.cpu.reduce((sum, p) => sum + p.msPerEvent, 0);
+  console.log(`server CPU per event at ${CLIENTS} clients: hub ${cpu(ours).toFixed(1)} ms vs baseline ${cpu(base).toFixed(1)} ms = ${ratio(cpu(ours), cpu(base))}${direct ? ` (without the proxy ${cpu(direct).toFixed(1)} ms)` : ""}`);
   console.log(`throughput at ${THROUGHPUT_CLIENTS} clients: hub ${ours.tp.eventsPerSecond.toFixed(0)} events/s vs baseline ${base.tp.eventsPerSecond.toFixed(0)} events/s (target >= 500)`);
   console.log(`memory per client: hub ${(ours.lat.perClientBytes / 1024).toFixed(1)} KiB vs baseline ${(base.lat.perClientBytes / 1024).toFixed(1)} KiB`);
 } finally {

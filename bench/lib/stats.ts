@@ -12,32 +12,3 @@ export function summarize(values: number[]) {
 
 export const ms = (v: number) => `${v.toFixed(1)} ms`;
 export const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
-
-/** Resident memory (bytes) of a process and all its descendants, from /proc. */
-export async function treeRss(rootPid: number): Promise<number> {
-  const { readFileSync, readdirSync } = await import("node:fs");
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // process ended while listing
-    }
-  }
-  let total = 0;
-  const stack = [rootPid];
-  while (stack.length) {
-    const pid = stack.pop()!;
-    try {
-      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-      total += m ? Number(m[1]) * 1024 : 0;
-    } catch {
-      // gone
-    }
-    stack.push(...(children.get(pid) ?? []));
-  }
-  return total;
-}
