@@ -326,11 +326,12 @@ function renderNotices(): void {
   const items: HTMLElement[] = [];
   if (dropout && snap) {
     const room = snap.rooms?.find((r) => r.channelId === dropout!.channelId);
+    const movedTo = dropout.nowIn === null ? null : (snap.rooms?.find((r) => r.channelId === dropout!.nowIn)?.name ?? "another voice channel");
     items.push(
       h(
         "div",
         { class: "notice notice-warn", attrs: { "data-testid": "dropout" } },
-        h("p", null, h("strong", null, "You dropped out of voice. "), `You left the voice channel of ${room?.name ?? "your table"}. Rejoin it in Discord to keep playing.`),
+        h("p", null, h("strong", null, "You dropped out of voice. "), `You ${movedTo ? `moved from the voice channel of ${room?.name ?? "your table"} to ${movedTo}` : `left the voice channel of ${room?.name ?? "your table"}`}. Rejoin it in Discord to keep playing.`),
         h("button", { class: "btn btn-quiet", attrs: { type: "button" }, on: { click: () => ((dropout = null), renderNotices()) } }, "Dismiss"),
       ),
     );

@@ -63,6 +63,7 @@ export class SpellCovenClient extends TypedEmitter<ClientEvents> {
   #snapshot: ClientSnapshot | null = null;
   #auth: AuthOk | null = null;
   #roomsRequest = 0;
+  #dropoutCheckQueued = false;
   #roomsReload: ReturnType<typeof setTimeout> | null = null;
 
   constructor(opts: SpellCovenClientOptions) {
@@ -267,13 +268,19 @@ export class SpellCovenClient extends TypedEmitter<ClientEvents> {
 
   #presenceChanged(emitPresence: boolean): void {
     if (emitPresence) this.emit("presence", this.presence.toJSON());
-    const userId = this.userId;
-    const change = this.#dropout.update(userId ? this.presence.channelOf(userId) : null);
-    if (change) {
+    if (this.#dropoutCheckQueued) return;
+    // Judged once the whole frame is applied: a move arrives as voice.left then voice.joined in
+    // one batch frame, and the notice should say where the player went, not "out of voice".
+    this.#dropoutCheckQueued = true;
+    queueMicrotask(() => {
+      this.#dropoutCheckQueued = false;
+      const userId = this.userId;
+      const change = this.#dropout.update(userId ? this.presence.channelOf(userId) : null);
+      if (!change) return;
       this.#changed();
       if (change.kind === "dropout") this.emit("dropout", change.info);
       else this.emit("rejoined", { channelId: change.channelId });
-    }
+    });
   }
 
   #reloadRooms(delayMs: number): void {

@@ -55,6 +55,18 @@ describe("outbox", () => {
     expect(metrics.eventsForwarded.total()).toBe(produced);
   });
 
+  it("a move (left + joined from one dispatch) goes to the hub in one post", async () => {
+    hub = await new FakeHub().start();
+    const { outbox, vsu } = setup(hub);
+    vsu(G1, "1001", "10", 1);
+    await outbox.flush(1000);
+    const before = hub.posts;
+    vsu(G1, "1001", "11", 2); // moved from 10 to 11
+    await hub.waitFor(() => hub.events.length === 3);
+    expect(hub.posts - before).toBe(1);
+    expect(hub.events.slice(1).map((e) => `${e.event}:${(e.payload as { channelId: string }).channelId}`)).toEqual(["voice.left:10", "voice.joined:11"]);
+  });
+
   it("hub down for a while, then back: nothing lost, nothing duplicated, order kept", async () => {
     hub = await new FakeHub().start();
     const { outbox, vsu, metrics } = setup(hub);

@@ -107,7 +107,17 @@ export class Outbox {
     q.items.push({ ev, json: null, bytes: 0 });
     this.translatedCount(ev.event).value++;
     q.depthGauge.value = q.length;
-    if (!q.running) void this.run(q);
+    this.start(q);
+  }
+
+  /**
+   * Starts delivery on a microtask, so every event of one dispatch goes in the same post: a move
+   * (left + joined) then reaches players in one frame and is applied as one change.
+   */
+  private start(q: GuildQueue): void {
+    if (q.running) return;
+    q.running = true;
+    queueMicrotask(() => void this.run(q));
   }
 
   private readonly translatedSeries = new Map<string, Series>();
@@ -161,7 +171,7 @@ export class Outbox {
       snapshotId: snap.id,
       queued: q.length,
     });
-    if (!q.running) void this.run(q);
+    this.start(q);
     return true;
   }
 
