@@ -178,6 +178,10 @@ export class LocalDiscord implements Simulator {
     this.parts.rest.failNext(count, status, match, retryAfterSeconds);
   }
 
+  failAfterApplying(count: number, status: number, match?: RegExp): void {
+    this.parts.rest.failAfterApplying(count, status, match);
+  }
+
   requests(): RecordedRequest[] {
     return this.parts.rest.requests();
   }

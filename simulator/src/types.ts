@@ -111,6 +111,12 @@ export interface Simulator {
   setRateLimits(limits: Partial<RateLimitConfig>): void;
   /** Makes the next `count` REST calls (optionally matching a path regex) answer `status` (e.g. 500, 502, 429). */
   failNext(count: number, status: number, match?: RegExp, retryAfterSeconds?: number): void;
+  /**
+   * Applies the next `count` REST calls (optionally matching `METHOD /path`), then answers `status`
+   * instead of the result, or drops the connection unanswered when `status` is 0: a write that was
+   * made although the caller saw it fail.
+   */
+  failAfterApplying(count: number, status: number, match?: RegExp): void;
   /** Every REST request received, oldest first. */
   requests(): RecordedRequest[];
   clearRequests(): void;

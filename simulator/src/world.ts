@@ -323,6 +323,10 @@ export class World {
 
   // ---- roles ----
 
+  roles(guildId: string): APIRole[] {
+    return [...this.guild(guildId).roles.values()];
+  }
+
   createRole(guildId: string, input: { name?: string; permissions?: string; color?: number; hoist?: boolean; mentionable?: boolean }): APIRole {
     const guild = this.guild(guildId);
     const role = buildRole({ id: snowflake(), name: input.name ?? "new role", position: 1, ...input });

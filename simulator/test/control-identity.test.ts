@@ -57,6 +57,7 @@ describe("control API", () => {
     expect((await control("POST", "joinVoice", { guildId: DEMO_GUILD_ID, userId: DEMO_USERS.bob, channelId: DEMO_CHANNELS.lobby, extra: 1 })).status).toBe(400);
     expect((await control("POST", "closeWith", undefined, "{not json")).body.error.code).toBe("invalid_json");
     expect((await control("POST", "failNext", { count: 1, status: 500, match: "(" })).body.error.code).toBe("invalid_body");
+    expect((await control("POST", "failAfterApplying", { count: 1, status: 404 })).body.error.code).toBe("invalid_body"); // only 0 (dropped) or a 5xx
     expect((await control("POST", "closeWith", { code: 1006 })).body.error.code).toBe("invalid_argument");
     expect((await control("POST", "noSuchThing", {})).status).toBe(404);
   });

@@ -149,14 +149,27 @@ describe("Discord failures", () => {
   });
 
   it("retries 5xx with backoff and succeeds within MAX_API_RETRIES", async () => {
-    await sim("failNext", { count: 2, status: 502, match: "/channels$" });
+    await sim("failNext", { count: 2, status: 502, match: "^POST .*/channels$" });
     expect((await createRoom(await newPlayer(), { name: "After Outage" })).status).toBe(201);
     expect((await discordRequests()).filter((r) => r.method === "POST").map((r) => r.status)).toEqual([502, 502, 201]);
   });
 
+  it("a channel Discord made although its answer was lost becomes the room; no second channel", async () => {
+    const client = await connect();
+    await sim("failAfterApplying", { count: 1, status: 0, match: "^POST .*/channels$" });
+    const res = await createRoom(await newPlayer(), { name: "Answer Lost" });
+    expect(res.status).toBe(201);
+    const room = await res.json<any>();
+    const reqs = await discordRequests();
+    expect(reqs.filter((r) => r.method === "POST" && r.path.endsWith("/channels")).map((r) => r.status)).toEqual([0]);
+    const state = await (await fetch(`${control}/state`)).json<any>();
+    expect(JSON.stringify(state).split('"Answer Lost"').length - 1).toBe(1);
+    await client.next((m) => m.event === "room.created" && m.payload.channelId === room.channelId);
+  });
+
   it("gives up after MAX_API_RETRIES with a clear 502 and announces nothing", async () => {
     const client = await connect();
-    await sim("failNext", { count: 3, status: 500, match: "/channels$" }); // exactly 1 + MAX_API_RETRIES
+    await sim("failNext", { count: 3, status: 500, match: "^POST .*/channels$" }); // exactly 1 + MAX_API_RETRIES
     const res = await createRoom(await newPlayer(), { name: "Never Made" });
     expect(res.status).toBe(502);
     expect(await errorOf(res)).toMatchObject({ code: "DISCORD_UNAVAILABLE", message: expect.stringMatching(/try again/i), requestId: expect.any(String) });

@@ -6,6 +6,7 @@
 import type {
   RESTDeleteAPIChannelResult,
   RESTGetAPIGuildChannelsResult,
+  RESTGetAPIGuildRolesResult,
   RESTPostAPIChannelMessageJSONBody,
   RESTPostAPIChannelMessageResult,
   RESTPostAPIGuildChannelJSONBody,
@@ -169,13 +170,27 @@ export class DiscordRestClient {
       bitrate: v.opts.bitrate,
       permission_overwrites: v.opts.permissionOverwrites?.map((o) => compact({ id: o.id, type: o.type, allow: o.allow, deny: o.deny })),
     }) as RESTPostAPIGuildChannelJSONBody;
-    return this.send<RESTPostAPIGuildChannelResult>("POST", `/guilds/${v.guildId}/channels`, { body, reason: v.opts.reason });
+    return this.send<RESTPostAPIGuildChannelResult>("POST", `/guilds/${v.guildId}/channels`, {
+      body,
+      reason: v.opts.reason,
+      findApplied: async (since) =>
+        newestCreatedSince(
+          (await this.getChannels(v.guildId)).filter((c) => c.type === ChannelType.GuildVoice && c.name === v.name && (("parent_id" in c ? c.parent_id : null) ?? null) === (v.opts.parentId ?? null)),
+          since,
+        ) as RESTPostAPIGuildChannelResult | undefined,
+    });
   }
 
   /** DELETE /channels/{channel.id}. Returns the deleted channel. */
   async deleteChannel(channelId: string, opts: WriteOptions = {}): Promise<RESTDeleteAPIChannelResult> {
     const v = S.validate("deleteChannel", S.deleteChannelInput, { channelId, opts });
     return this.send<RESTDeleteAPIChannelResult>("DELETE", `/channels/${v.channelId}`, { reason: v.opts.reason });
+  }
+
+  /** GET /guilds/{guild.id}/roles */
+  async getRoles(guildId: string): Promise<RESTGetAPIGuildRolesResult> {
+    const v = S.validate("getRoles", S.guildIdInput, { guildId });
+    return this.send<RESTGetAPIGuildRolesResult>("GET", `/guilds/${v.guildId}/roles`, {});
   }
 
   /** GET /guilds/{guild.id}/channels */
@@ -226,7 +241,15 @@ export class DiscordRestClient {
       hoist: v.opts.hoist,
       mentionable: v.opts.mentionable,
     });
-    return this.send<RESTPostAPIGuildRoleResult>("POST", `/guilds/${v.guildId}/roles`, { body, reason: v.opts.reason });
+    return this.send<RESTPostAPIGuildRoleResult>("POST", `/guilds/${v.guildId}/roles`, {
+      body,
+      reason: v.opts.reason,
+      // An unnamed role is called "new role" by Discord: too common to be told apart.
+      findApplied:
+        v.opts.name === undefined
+          ? undefined
+          : async (since) => newestCreatedSince((await this.getRoles(v.guildId)).filter((r) => r.name === v.opts.name), since),
+    });
   }
 
   /** DELETE /guilds/{guild.id}/roles/{role.id} */
@@ -261,7 +284,13 @@ export class DiscordRestClient {
 
   // ---------------------------------------------------------------- machinery
 
-  private async send<T>(method: string, path: string, opts: { body?: unknown; reason?: string | undefined }): Promise<T> {
+  /**
+   * `findApplied` makes a create that Discord may have applied without our seeing the answer (a
+   * timeout, a dropped connection, a 5xx) safe to retry: before each retry, and before giving up,
+   * it looks for what the first attempt would have created (made since `since`, Unix ms) and
+   * returns that instead of creating a second one.
+   */
+  private async send<T>(method: string, path: string, opts: { body?: unknown; reason?: string | undefined; findApplied?: ((since: number) => Promise<T | undefined>) | undefined }): Promise<T> {
     const key = routeKey(method, path);
     const requestId = crypto.randomUUID();
     const ctx = { method: key.method, route: key.route, major: key.majorParameter, requestId };
@@ -277,6 +306,21 @@ export class DiscordRestClient {
     let attempts = 0;
     let failures = 0;
     let limited = 0;
+    const firstSentAt = Date.now();
+    /** After an answer we did not get: the object the write made, if it was made after all. */
+    const applied = async (failure: Error): Promise<T | undefined> => {
+      if (!opts.findApplied) return undefined;
+      let found: T | undefined;
+      try {
+        found = await opts.findApplied(firstSentAt);
+      } catch (err) {
+        // Unknown whether it was made: repeating it could make a duplicate, so stop here.
+        this.log.warn("discord write may have been applied; could not check, so not retrying", { ...ctx, attempts, error: failure.message, checkError: errorText(err) });
+        throw failure;
+      }
+      if (found !== undefined) this.log.info("discord write had been applied although its answer was lost; using it", { ...ctx, attempts });
+      return found;
+    };
     for (;;) {
       const coordinator = await this.waitForSlot(key, ctx, attempts);
       attempts++;
@@ -300,9 +344,13 @@ export class DiscordRestClient {
           this.stats.retries++;
           this.log.info("discord request failed, retrying", { ...ctx, attempt: attempts, error: timedOut ? `timeout after ${this.timeoutMs} ms` : errorText(err), retryInMs: delay });
           await sleep(delay);
+          const found = await applied(new DiscordNetworkError({ method: key.method, route: key.route, requestId, attempts, timedOut, timeoutMs: this.timeoutMs, cause: err }));
+          if (found !== undefined) return found;
           continue;
         }
         const error = new DiscordNetworkError({ method: key.method, route: key.route, requestId, attempts, timedOut, timeoutMs: this.timeoutMs, cause: err });
+        const found = await applied(error);
+        if (found !== undefined) return found;
         this.log.warn("discord request gave up", { ...ctx, attempts, error: error.message });
         throw error;
       } finally {
@@ -342,9 +390,15 @@ export class DiscordRestClient {
         this.stats.retries++;
         this.log.info("discord server error, retrying", { ...ctx, attempt: attempts, status: res.status, retryInMs: delay });
         await sleep(delay);
+        const found = await applied(new DiscordApiError({ method: key.method, route: key.route, requestId, attempts, status: res.status, body, discordRequestId }));
+        if (found !== undefined) return found;
         continue;
       }
       const error = new DiscordApiError({ method: key.method, route: key.route, requestId, attempts, status: res.status, body, discordRequestId });
+      if (res.status >= 500) {
+        const found = await applied(error);
+        if (found !== undefined) return found;
+      }
       this.log[res.status >= 500 ? "warn" : "debug"]("discord request failed", { ...ctx, attempts, status: res.status, code: error.code, error: error.message });
       throw error;
     }
@@ -516,4 +570,23 @@ function compact<T extends Record<string, unknown>>(o: T): T {
 
 function randomNonce(): string {
   return crypto.randomUUID().replace(/-/g, "").slice(0, 25);
+}
+
+/** Discord's epoch (2015-01-01): a snowflake's top bits are milliseconds since it. */
+const DISCORD_EPOCH_MS = 1_420_070_400_000n;
+/**
+ * Our clock and Discord's may disagree (both are NTP-synced); a created object is looked for this
+ * far before the request. Kept short: a same-named object another caller made just before would
+ * otherwise be taken for ours.
+ */
+const CLOCK_SKEW_MS = 5_000;
+
+/** The newest of `items` whose id says it was created since `since` (Unix ms), if any. */
+function newestCreatedSince<T extends { id: string }>(items: T[], since: number): T | undefined {
+  let newest: T | undefined;
+  for (const item of items) {
+    const createdAt = Number((BigInt(item.id) >> 22n) + DISCORD_EPOCH_MS);
+    if (createdAt >= since - CLOCK_SKEW_MS && (!newest || BigInt(item.id) > BigInt(newest.id))) newest = item;
+  }
+  return newest;
 }

@@ -8,6 +8,7 @@ import { createLogger } from "../../src/log.ts";
 import {
   DiscordApiError,
   DiscordInputError,
+  DiscordNetworkError,
   DiscordRestClient,
   MemoryCoordinator,
   type DiscordRestClientOptions,
@@ -108,11 +109,38 @@ describe("rate limits (zero 429s the headers could predict)", () => {
 });
 
 describe("failures", () => {
-  it("5xx twice then success", async () => {
-    sim.failNext(2, 502);
+  it("5xx twice then success; before each retry of a create it looks for what the last try made", async () => {
+    sim.failNext(2, 502, /^POST/);
     const ch = await client().createVoiceChannel(G, "Retry Room");
     expect(ch.name).toBe("Retry Room");
-    expect(statuses()).toEqual([502, 502, 201]);
+    expect(sim.requests().map((r) => `${r.method} ${r.status}`)).toEqual(["POST 502", "GET 200", "POST 502", "GET 200", "POST 201"]);
+    expect(sim.channels(G).filter((c) => c.name === "Retry Room")).toHaveLength(1);
+  });
+
+  it("a channel made although the answer was lost (connection dropped) is found, not made twice", async () => {
+    sim.failAfterApplying(1, 0, /^POST .*\/channels$/);
+    const ch = await client().createVoiceChannel(G, "Lost Answer Room", { userLimit: 4 });
+    expect(ch).toMatchObject({ name: "Lost Answer Room", type: 2, user_limit: 4 });
+    expect(sim.channels(G).filter((c) => c.name === "Lost Answer Room").map((c) => c.id)).toEqual([ch.id]);
+    expect(sim.requests().map((r) => `${r.method} ${r.status}`)).toEqual(["POST 0", "GET 200"]);
+    expect(lines.some((l) => l.includes("answer was lost; using it"))).toBe(true);
+  });
+
+  it("a role made although Discord answered 502 is found, not made twice", async () => {
+    sim.failAfterApplying(1, 502, /^POST .*\/roles$/);
+    const role = await client().createRole(G, { name: "Lost Answer Role" });
+    const roles = await client().getRoles(G);
+    expect(roles.filter((r) => r.name === "Lost Answer Role").map((r) => r.id)).toEqual([role.id]);
+  });
+
+  it("when it cannot check whether the create was made, it stops instead of risking a duplicate", async () => {
+    sim.failAfterApplying(1, 0, /^POST .*\/channels$/);
+    sim.failNext(3, 503, /^GET/);
+    const err = await client({ maxRetries: 2 }).createVoiceChannel(G, "Unchecked Room").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DiscordNetworkError);
+    expect(sim.requests().map((r) => `${r.method} ${r.status}`)).toEqual(["POST 0", "GET 503", "GET 503", "GET 503"]);
+    expect(sim.channels(G).filter((c) => c.name === "Unchecked Room")).toHaveLength(1);
+    expect(lines.some((l) => l.includes('"level":"WARN"') && l.includes("could not check, so not retrying"))).toBe(true);
   });
 
   it("5xx five times: DiscordApiError after maxRetries, attempts counted", async () => {

@@ -78,6 +78,14 @@ const ACTIONS: Record<string, Action<z.ZodType>> = {
     }),
     (sim, a) => sim.failNext(a.count, a.status, a.match === undefined ? undefined : new RegExp(a.match), a.retryAfterSeconds),
   ),
+  failAfterApplying: action(
+    z.strictObject({
+      count: z.number().int().positive(),
+      status: z.union([z.literal(0), z.number().int().min(500).max(599)]),
+      match: z.string().refine(isRegExp, "must be a valid regular expression").optional(),
+    }),
+    (sim, a) => sim.failAfterApplying(a.count, a.status, a.match === undefined ? undefined : new RegExp(a.match)),
+  ),
   clearRequests: action(z.strictObject({}), (sim) => sim.clearRequests()),
   mintToken: action(mintArgs, (sim, { userId, ...opts }) => sim.mintToken(userId, opts)),
 };

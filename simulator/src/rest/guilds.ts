@@ -1,4 +1,4 @@
-/** Guild routes: channels (list, create), roles (create, delete), member roles (add, remove). */
+/** Guild routes: channels (list, create), roles (list, create, delete), member roles (add, remove). */
 import { ChannelType, OverwriteType } from "discord-api-types/v10";
 import { FormErrors } from "../errors.ts";
 import { isSnowflake } from "../snowflake.ts";
@@ -14,6 +14,10 @@ export function createChannel({ params, body, env }: RouteContext): RouteResult 
   env.world.channels(guildId); // Unknown Guild before any field error, as Discord answers
   const input = parseChannelInput(objectBody(body), (id) => env.world.isCategory(guildId, id));
   return ok(env.world.createChannel(guildId, input), 201);
+}
+
+export function listRoles({ params, env }: RouteContext): RouteResult {
+  return ok(env.world.roles(params.guild_id!));
 }
 
 export function createRole({ params, body, env }: RouteContext): RouteResult {

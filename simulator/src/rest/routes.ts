@@ -36,6 +36,7 @@ export function buildRouter(): Router<RestRoute> {
     .add("GET", "/users/@me", authed(({ env }) => ok(env.world.apiUser(env.world.bot.id))))
     .add("GET", "/guilds/:guild_id/channels", authed(guilds.listChannels))
     .add("POST", "/guilds/:guild_id/channels", authed(guilds.createChannel))
+    .add("GET", "/guilds/:guild_id/roles", authed(guilds.listRoles))
     .add("POST", "/guilds/:guild_id/roles", authed(guilds.createRole))
     .add("DELETE", "/guilds/:guild_id/roles/:role_id", authed(guilds.deleteRole))
     .add("PUT", "/guilds/:guild_id/members/:user_id/roles/:role_id", authed(guilds.addMemberRole))

@@ -33,6 +33,7 @@ export class RestApi {
   private readonly limiter: RateLimiter;
   private readonly recorded: RecordedRequest[] = [];
   private readonly failures: InjectedFailure[] = [];
+  private readonly lostAnswers: { remaining: number; status: number; match: RegExp | undefined }[] = [];
   down = false;
 
   constructor(
@@ -53,6 +54,11 @@ export class RestApi {
 
   failNext(count: number, status: number, match?: RegExp, retryAfterSeconds = 1): void {
     this.failures.push({ remaining: count, status, match, retryAfterSeconds });
+  }
+
+  /** The next `count` matching requests are applied, then answered `status` (0: the connection is dropped unanswered). */
+  failAfterApplying(count: number, status: number, match?: RegExp): void {
+    this.lostAnswers.push({ remaining: count, status, match });
   }
 
   requests(): RecordedRequest[] {
@@ -79,12 +85,19 @@ export class RestApi {
       at,
       bucket: null,
     };
-    const reply = this.route(req, method, path.slice(API_PREFIX.length), raw);
+    let reply = this.route(req, method, path.slice(API_PREFIX.length), raw);
+    // Discord's edge can fail after the API made the change: the caller cannot tell it happened.
+    const lost = reply.status < 300 ? this.lostAnswers.find((l) => !l.match || l.match.test(`${method} ${path.slice(API_PREFIX.length)}`)) : undefined;
+    if (lost) {
+      if (--lost.remaining <= 0) this.lostAnswers.splice(this.lostAnswers.indexOf(lost), 1);
+      reply = lost.status === 0 ? { status: 0 } : httpError(lost.status);
+    }
     record.status = reply.status;
     record.bucket = reply.bucket?.bucket ?? null;
     this.recorded.push(record);
     if (this.recorded.length > MAX_RECORDED) this.recorded.shift();
-    send(res, reply);
+    if (reply.status === 0) res.socket?.destroy();
+    else send(res, reply);
   }
 
   private route(req: IncomingMessage, method: string, path: string, raw: Buffer | null): Reply {
