@@ -153,6 +153,12 @@ describe("the lobby page", () => {
     await shot(bobPage, "07-phone-voice-dropout");
     sim.joinVoice(G, bob, roomId);
     await notice.waitFor({ state: "detached", timeout: 5000 });
+    // moving to another channel is a dropout too, and the notice says where he went
+    sim.joinVoice(G, bob, DEMO_CHANNELS.lobby);
+    await notice.waitFor({ timeout: 5000 });
+    await expect(notice.textContent()).resolves.toMatch(/moved from the voice channel of Friday <Commander> & friends to another voice channel/);
+    sim.joinVoice(G, bob, roomId);
+    await notice.waitFor({ state: "detached", timeout: 5000 });
   });
 
   it("when the Worker goes away both pages show the banner, then recover without missing an event", async () => {
