@@ -23,7 +23,7 @@ const seqs = (p: TestPlayer) => p.events.map((e) => e.seq);
 
 beforeAll(async () => {
   stateDir = mkdtempSync(join(tmpdir(), "e2e-"));
-  system = await startLocalSystem({ workerPort: await freePort(), gatewayHealthPort: await freePort(), simulatorPort: 0, stateDir, quiet: true, logLevel: "WARN" });
+  system = await startLocalSystem({ workerPort: await freePort(), gatewayHealthPort: 0, simulatorPort: 0, stateDir, quiet: true, logLevel: "WARN" });
   await system.startWorker();
   await system.startGateway();
   player = new TestPlayer(system.workerUrl, () => system.simulator!.mintToken(DEMO_USERS.alice));

@@ -13,13 +13,10 @@ import { DEMO_GUILD_ID } from "@spell-coven/simulator";
 import { startLocalSystem, type LocalSystem, type LocalSystemOptions } from "../../scripts/lib/local-system.ts";
 import { freePort } from "../../scripts/lib/free-port.ts";
 
-/**
- * Starts the local system on free ports. `workerVars` (extra Worker settings such as short room
- * idle times) needs startLocalSystem's `workerVars` option (requested from the lead).
- */
+/** Starts the local system on free ports; `workerVars` are Worker settings over the defaults (short room idle times, say). */
 export async function startSystem(opts: { workerVars?: Record<string, string> } = {}): Promise<LocalSystem & { cleanup(): Promise<void> }> {
   const stateDir = mkdtempSync(join(tmpdir(), "client-test-"));
-  const options = { workerPort: await freePort(), gatewayHealthPort: await freePort(), simulatorPort: 0, stateDir, quiet: true, logLevel: "WARN", ...opts } as LocalSystemOptions;
+  const options = { workerPort: await freePort(), gatewayHealthPort: 0, simulatorPort: 0, stateDir, quiet: true, logLevel: "WARN", ...opts } as LocalSystemOptions;
   const system = await startLocalSystem(options);
   try {
     await system.startWorker();

@@ -9,10 +9,15 @@ import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
 import type { Simulator } from "@spell-coven/simulator";
 import { exited, recentOutput, run, waitForHttp } from "./processes.ts";
+import { freePort } from "./free-port.ts";
 
 export interface LocalSystemOptions {
   host?: string;
   workerPort: number;
+  /**
+   * gateway-node's health port; 0 picks a free one when it first starts (late, so that the
+   * ports wrangler dev binds meanwhile cannot take it), then keeps it across restarts.
+   */
   gatewayHealthPort: number;
   /** Start the simulator on this port (0 = any). Omit `simulatorPort` and pass `discord` to use real Discord. */
   simulatorPort?: number;
@@ -45,7 +50,7 @@ export interface LocalSystem {
 export async function startLocalSystem(opts: LocalSystemOptions): Promise<LocalSystem> {
   const host = opts.host ?? "127.0.0.1";
   const workerUrl = `http://${host}:${opts.workerPort}`;
-  const gatewayHealthUrl = `http://${host}:${opts.gatewayHealthPort}`;
+  let gatewayPort = opts.gatewayHealthPort;
   let simulator: Simulator | null = null;
   let vars: Record<string, string>;
 
@@ -95,7 +100,9 @@ export async function startLocalSystem(opts: LocalSystemOptions): Promise<LocalS
 
   const system: LocalSystem = {
     workerUrl,
-    gatewayHealthUrl,
+    get gatewayHealthUrl() {
+      return `http://${host}:${gatewayPort}`;
+    },
     simulator,
     vars,
     unexpectedExit,
@@ -114,6 +121,8 @@ export async function startLocalSystem(opts: LocalSystemOptions): Promise<LocalS
       await stopChild(worker);
     },
     async startGateway() {
+      if (gatewayPort === 0) gatewayPort = await freePort();
+      const gatewayHealthUrl = `http://${host}:${gatewayPort}`;
       const gatewayOnly = Object.fromEntries(Object.entries(vars).filter(([k]) => /^(SHARD_|ENABLE_MESSAGE_EVENTS|OUTBOX_)/.test(k)));
       gateway = run(opts.quiet ? null : "gateway-node", "tsx", ["gateway-node/src/main.ts"], {
         ...process.env,
@@ -123,7 +132,7 @@ export async function startLocalSystem(opts: LocalSystemOptions): Promise<LocalS
         PRIMARY_GUILD_ID: vars.PRIMARY_GUILD_ID,
         HUB_ENDPOINT: `${workerUrl}/api/internal/events`,
         HUB_SECRET: vars.HUB_SECRET,
-        HEALTH_CHECK_PORT: String(opts.gatewayHealthPort),
+        HEALTH_CHECK_PORT: String(gatewayPort),
         HEALTH_CHECK_HOST: host,
         LOG_LEVEL: vars.LOG_LEVEL ?? "INFO",
       });
