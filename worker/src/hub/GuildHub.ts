@@ -325,8 +325,7 @@ export class GuildHub extends DurableObject<Env> {
     ws.send(JSON.stringify(ok));
     if (canResume) {
       const missed = this.#store.eventsAfter(resume.seq);
-      if (batch) for (let i = 0; i < missed.length; i += MAX_BATCH_EVENTS) ws.send(batchFrame(missed.slice(i, i + MAX_BATCH_EVENTS)));
-      else for (const data of missed) ws.send(data);
+      for (const data of batch ? batchFrames(missed) : missed) ws.send(data);
     }
     this.#log.info("ws authenticated", { socket: state.id, userId: player.userId, resumed: canResume, fromSeq: resume?.seq });
     await this.#alarmBy(player.expiresAt);
@@ -359,7 +358,7 @@ export class GuildHub extends DurableObject<Env> {
       }
       try {
         if (s.batch && events.length > 1) {
-          frames ??= chunk(events, MAX_BATCH_EVENTS).map(batchFrame);
+          frames ??= batchFrames(events);
           for (const frame of frames) ws.send(frame);
         } else {
           for (const data of events) ws.send(data);
@@ -403,17 +402,14 @@ export class GuildHub extends DurableObject<Env> {
     }
     return next === Infinity ? null : next;
   }
-
 }
 
 /** `{"type":"ack","seq":N}` exactly as the client library sends it. */
 const ACK_FAST = /^\{"type":"ack","seq":(\d{1,15})\}$/;
 
-/** A batch frame from already-serialized events, without parsing them again. */
-const batchFrame = (events: string[]) => `{"v":1,"type":"batch","events":[${events.join(",")}]}`;
-
-function chunk<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
+/** Batch frames of at most MAX_BATCH_EVENTS from already-serialized events, without parsing them again. */
+function batchFrames(events: string[]): string[] {
+  const frames: string[] = [];
+  for (let i = 0; i < events.length; i += MAX_BATCH_EVENTS) frames.push(`{"v":1,"type":"batch","events":[${events.slice(i, i + MAX_BATCH_EVENTS).join(",")}]}`);
+  return frames;
 }
