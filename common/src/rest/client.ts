@@ -321,6 +321,16 @@ export class DiscordRestClient {
       if (found !== undefined) this.log.info("discord write had been applied although its answer was lost; using it", { ...ctx, attempts });
       return found;
     };
+    /** After a timeout, a lost connection or a 5xx: waits out the backoff; false once the retries are used up. */
+    const backoff = async (message: string, fields: Record<string, unknown>): Promise<boolean> => {
+      if (failures >= this.maxRetries) return false;
+      const delay = backoffDelay(failures, this.retryBaseMs, this.retryMaxMs);
+      failures++;
+      this.stats.retries++;
+      this.log.info(message, { ...ctx, attempt: attempts, ...fields, retryInMs: delay });
+      await sleep(delay);
+      return true;
+    };
     for (;;) {
       const coordinator = await this.waitForSlot(key, ctx, attempts);
       attempts++;
@@ -338,19 +348,11 @@ export class DiscordRestClient {
       } catch (err) {
         const timedOut = controller.signal.aborted;
         await this.report(coordinator, key, NO_ANSWER, ctx);
-        if (failures < this.maxRetries) {
-          const delay = backoffDelay(failures, this.retryBaseMs, this.retryMaxMs);
-          failures++;
-          this.stats.retries++;
-          this.log.info("discord request failed, retrying", { ...ctx, attempt: attempts, error: timedOut ? `timeout after ${this.timeoutMs} ms` : errorText(err), retryInMs: delay });
-          await sleep(delay);
-          const found = await applied(new DiscordNetworkError({ method: key.method, route: key.route, requestId, attempts, timedOut, timeoutMs: this.timeoutMs, cause: err }));
-          if (found !== undefined) return found;
-          continue;
-        }
         const error = new DiscordNetworkError({ method: key.method, route: key.route, requestId, attempts, timedOut, timeoutMs: this.timeoutMs, cause: err });
+        const retry = await backoff("discord request failed, retrying", { error: timedOut ? `timeout after ${this.timeoutMs} ms` : errorText(err) });
         const found = await applied(error);
         if (found !== undefined) return found;
+        if (retry) continue;
         this.log.warn("discord request gave up", { ...ctx, attempts, error: error.message });
         throw error;
       } finally {
@@ -384,20 +386,12 @@ export class DiscordRestClient {
         }
         continue; // the coordinator now holds the wait; 429s do not use up retries
       }
-      if (res.status >= 500 && failures < this.maxRetries) {
-        const delay = backoffDelay(failures, this.retryBaseMs, this.retryMaxMs);
-        failures++;
-        this.stats.retries++;
-        this.log.info("discord server error, retrying", { ...ctx, attempt: attempts, status: res.status, retryInMs: delay });
-        await sleep(delay);
-        const found = await applied(new DiscordApiError({ method: key.method, route: key.route, requestId, attempts, status: res.status, body, discordRequestId }));
-        if (found !== undefined) return found;
-        continue;
-      }
       const error = new DiscordApiError({ method: key.method, route: key.route, requestId, attempts, status: res.status, body, discordRequestId });
       if (res.status >= 500) {
+        const retry = await backoff("discord server error, retrying", { status: res.status });
         const found = await applied(error);
         if (found !== undefined) return found;
+        if (retry) continue;
       }
       this.log[res.status >= 500 ? "warn" : "debug"]("discord request failed", { ...ctx, attempts, status: res.status, code: error.code, error: error.message });
       throw error;
