@@ -33,7 +33,7 @@ export class RestApi {
   private readonly limiter: RateLimiter;
   private readonly recorded: RecordedRequest[] = [];
   private readonly failures: InjectedFailure[] = [];
-  private readonly lostAnswers: { remaining: number; status: number; match: RegExp | undefined }[] = [];
+  private readonly lostAnswers: Omit<InjectedFailure, "retryAfterSeconds">[] = [];
   down = false;
 
   constructor(
@@ -85,13 +85,11 @@ export class RestApi {
       at,
       bucket: null,
     };
-    let reply = this.route(req, method, path.slice(API_PREFIX.length), raw);
+    const apiPath = path.slice(API_PREFIX.length);
+    let reply = this.route(req, method, apiPath, raw);
     // Discord's edge can fail after the API made the change: the caller cannot tell it happened.
-    const lost = reply.status < 300 ? this.lostAnswers.find((l) => !l.match || l.match.test(`${method} ${path.slice(API_PREFIX.length)}`)) : undefined;
-    if (lost) {
-      if (--lost.remaining <= 0) this.lostAnswers.splice(this.lostAnswers.indexOf(lost), 1);
-      reply = lost.status === 0 ? { status: 0 } : httpError(lost.status);
-    }
+    const lost = reply.status < 300 ? take(this.lostAnswers, `${method} ${apiPath}`) : undefined;
+    if (lost) reply = lost.status === 0 ? { status: 0 } : httpError(lost.status);
     record.status = reply.status;
     record.bucket = reply.bucket?.bucket ?? null;
     this.recorded.push(record);
@@ -112,7 +110,7 @@ export class RestApi {
       if (globalWaitMs !== null) return rateLimited(globalWaitMs, "global");
     }
 
-    const failure = this.takeFailure(`${method} ${path}`);
+    const failure = take(this.failures, `${method} ${path}`);
     if (failure) return injected(failure, key);
 
     const verdict = this.limiter.takeRoute(key, majorParameter);
@@ -139,13 +137,6 @@ export class RestApi {
       return { ...httpError(500), bucket: verdict.state };
     }
   }
-
-  private takeFailure(target: string): InjectedFailure | undefined {
-    const failure = this.failures.find((f) => !f.match || f.match.test(target));
-    if (!failure) return undefined;
-    if (--failure.remaining <= 0) this.failures.splice(this.failures.indexOf(failure), 1);
-    return failure;
-  }
 }
 
 /** Discord's generic HTTP errors: {"message": "401: Unauthorized", "code": 0}. */
@@ -168,6 +159,13 @@ function rateLimited(waitMs: number, scope: "global" | "user" | "shared"): Reply
 }
 
 /** failNext: a 429 is a `shared` resource limit (it does not count as the bot's fault); other statuses are generic errors. */
+/** The first queued fault matching `METHOD /path`, used up once its count runs out. */
+function take<T extends { remaining: number; match: RegExp | undefined }>(queue: T[], target: string): T | undefined {
+  const fault = queue.find((f) => !f.match || f.match.test(target));
+  if (fault && --fault.remaining <= 0) queue.splice(queue.indexOf(fault), 1);
+  return fault;
+}
+
 function injected(failure: InjectedFailure, routeKey: string): Reply {
   if (failure.status !== 429) return httpError(failure.status);
   const reply = rateLimited(failure.retryAfterSeconds * 1000, "shared");
