@@ -203,10 +203,10 @@ async function post(target: Target, events: HubEvent[]) {
 // ---- phases --------------------------------------------------------------------------------
 
 async function latency(target: Target, mint: Mint) {
-  const rssBefore = await treeRss(target.pid);
+  const rssBefore = treeRss(target.pid);
   const clients = await connectClients(target, CLIENTS, mint);
   await new Promise((r) => setTimeout(r, 1000));
-  const rssAfter = await treeRss(target.pid);
+  const rssAfter = treeRss(target.pid);
   const receipts: number[] = [];
   const firstReceipts: number[] = [];
   const lastReceipts: number[] = [];
@@ -240,9 +240,10 @@ async function latency(target: Target, mint: Mint) {
     .map((p) => ({ label: label(p), msPerEvent: (p.cpuMs - (cpuBefore.get(p.pid) ?? p.cpuMs)) / events }))
     .filter((p) => p.msPerEvent >= 0.1);
   const clientCpu = (self.user + self.system) / 1000 / events;
+  const serverCpu = cpu.reduce((sum, p) => sum + p.msPerEvent, 0);
   if (process.env.BENCH_DEBUG) console.log("last-client latency per event:", lastReceipts.map((v) => v.toFixed(0)).join(" "));
   await closeClients(clients);
-  return { all: summarize(receipts), first: summarize(firstReceipts), last: summarize(lastReceipts), cpu, clientCpu, perClientBytes: (rssAfter - rssBefore) / CLIENTS, rssAfter };
+  return { all: summarize(receipts), first: summarize(firstReceipts), last: summarize(lastReceipts), cpu, serverCpu, clientCpu, perClientBytes: (rssAfter - rssBefore) / CLIENTS, rssAfter };
 }
 
 async function throughput(target: Target, mint: Mint) {
@@ -270,8 +271,7 @@ async function measure(target: Target, mint: Mint) {
   eventCounter = 0; // the hub only broadcasts real changes: start every target on a join
   const lat = await latency(target, mint);
   console.log(`latency, ${CLIENTS} clients, ${LATENCY_EVENTS} events: every receipt p50 ${ms(lat.all.p50)}  p99 ${ms(lat.all.p99)}  max ${ms(lat.all.max)}; first client p50 ${ms(lat.first.p50)}; last client p50 ${ms(lat.last.p50)}  p99 ${ms(lat.last.p99)}`);
-  const serverCpu = lat.cpu.reduce((sum, p) => sum + p.msPerEvent, 0);
-  console.log(`CPU per event (${CLIENTS} sends): server ${serverCpu.toFixed(1)} ms (${lat.cpu.map((p) => `${p.label} ${p.msPerEvent.toFixed(1)}`).join(", ")}); the clients' process ${lat.clientCpu.toFixed(1)} ms`);
+  console.log(`CPU per event (${CLIENTS} sends): server ${lat.serverCpu.toFixed(1)} ms (${lat.cpu.map((p) => `${p.label} ${p.msPerEvent.toFixed(1)}`).join(", ")}); the clients' process ${lat.clientCpu.toFixed(1)} ms`);
   console.log(`memory: ${(lat.perClientBytes / 1024).toFixed(1)} KiB per connected client (RSS of the server processes, ${(lat.rssAfter / 2 ** 20).toFixed(0)} MiB with ${CLIENTS} clients)`);
   const tp = await throughput(target, mint);
   console.log(`throughput, ${THROUGHPUT_CLIENTS} clients: ${tp.eventsPerSecond.toFixed(0)} events/s sustained (${tp.sent} events in posts of ${BATCH}, ${BATCH_FRAMES ? "batch frames" : "one message per event"}, all delivered: ${tp.complete})`);
@@ -295,7 +295,7 @@ try {
   if (direct) console.log(`  the same without wrangler's proxy: hub ${ms(direct.lat.all.p99)} = ${ratio(direct.lat.all.p99, base.lat.all.p99)}`);
   console.log(`p50 receipt latency: hub ${ms(ours.lat.all.p50)} vs baseline ${ms(base.lat.all.p50)} = ${ratio(ours.lat.all.p50, base.lat.all.p50)}`);
   if (direct) console.log(`  the same without wrangler's proxy: hub ${ms(direct.lat.all.p50)} = ${ratio(direct.lat.all.p50, base.lat.all.p50)}`);
-  const cpu = (r: typeof ours) => r.lat.cpu.reduce((sum, p) => sum + p.msPerEvent, 0);
+  const cpu = (r: typeof ours) => r.lat.serverCpu;
   console.log(`server CPU per event at ${CLIENTS} clients: hub ${cpu(ours).toFixed(1)} ms vs baseline ${cpu(base).toFixed(1)} ms = ${ratio(cpu(ours), cpu(base))}${direct ? ` (without the proxy ${cpu(direct).toFixed(1)} ms)` : ""}`);
   // All the work of one event, spread perfectly over every core, is the least time the last
   // client can get it in: when that ratio is already over the target, no hub code can meet it.
