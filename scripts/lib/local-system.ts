@@ -122,7 +122,6 @@ export async function startLocalSystem(opts: LocalSystemOptions): Promise<LocalS
     },
     async startGateway() {
       if (gatewayPort === 0) gatewayPort = await freePort();
-      const gatewayHealthUrl = `http://${host}:${gatewayPort}`;
       const gatewayOnly = Object.fromEntries(Object.entries(vars).filter(([k]) => /^(SHARD_|ENABLE_MESSAGE_EVENTS|OUTBOX_)/.test(k)));
       gateway = run(opts.quiet ? null : "gateway-node", "tsx", ["gateway-node/src/main.ts"], {
         ...process.env,
@@ -137,7 +136,7 @@ export async function startLocalSystem(opts: LocalSystemOptions): Promise<LocalS
         LOG_LEVEL: vars.LOG_LEVEL ?? "INFO",
       });
       watch("gateway-node", gateway);
-      await waitForHttp(`${gatewayHealthUrl}/health`, 30_000, () => gateway!.exitCode !== null).catch((err: Error) => {
+      await waitForHttp(`${system.gatewayHealthUrl}/health`, 30_000, () => gateway!.exitCode !== null).catch((err: Error) => {
         throw new Error(`${err.message}; gateway-node said:\n${recentOutput(gateway!)}`);
       });
     },
