@@ -57,5 +57,12 @@ export type VoiceMember = z.infer<typeof VoiceMember>;
 export const PresenceSnapshotPayload = z.object({
   guildId: Snowflake,
   voiceStates: z.array(VoiceMember).max(250_000),
+  /**
+   * Every voice channel of the guild as gateway-node last saw it (GUILD_CREATE plus the channel
+   * dispatches since). When present, the hub also reconciles its rooms: channels it does not know
+   * become `room.created`, known channels missing here become `room.deleted` (through the rooms
+   * module's cleanup path). Optional so that an older gateway-node keeps working.
+   */
+  channels: z.array(z.object({ channelId: Snowflake, name: z.string().min(1).max(100) })).max(1_000).optional(),
 });
 export type PresenceSnapshotPayload = z.infer<typeof PresenceSnapshotPayload>;
