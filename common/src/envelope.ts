@@ -3,7 +3,8 @@
  * the close codes the hub uses. Shared by the GuildHub (producer) and the client library (consumer).
  */
 import { z } from "zod";
-import { EventPayloads, Snowflake, type EventName, type EventPayload } from "./events.ts";
+import { EventPayloads, type EventName, type EventPayload } from "./events.ts";
+import { Snowflake } from "./snowflake.ts";
 
 // ---- client -> server -------------------------------------------------------------------------
 

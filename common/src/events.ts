@@ -3,11 +3,7 @@
  * shared by every producer (gateway-node, the Worker's routes) and consumer (the GuildHub, clients).
  */
 import { z } from "zod";
-
-/** Discord snowflake: a decimal string of up to 20 digits (64-bit unsigned). */
-export const Snowflake = z
-  .string()
-  .regex(/^\d{1,20}$/, "must be a Discord snowflake (a string of digits)");
+import { Snowflake } from "./snowflake.ts";
 
 export const RoomCreatedPayload = z.object({
   channelId: Snowflake,

@@ -5,3 +5,4 @@ export * from "./hmac.ts";
 export * from "./log.ts";
 export * from "./backoff.ts";
 export * from "./rooms.ts";
+export * from "./snowflake.ts";

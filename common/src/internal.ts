@@ -7,10 +7,10 @@ import {
   PresenceSnapshotPayload,
   RoomCreatedPayload,
   RoomDeletedPayload,
-  Snowflake,
   VoiceJoinedPayload,
   VoiceLeftPayload,
 } from "./events.ts";
+import { Snowflake } from "./snowflake.ts";
 
 /** Largest accepted body. A 10,000-member presence snapshot is about 600 KB. */
 export const MAX_INTERNAL_BODY_BYTES = 2 * 1024 * 1024;

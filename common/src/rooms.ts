@@ -3,7 +3,7 @@
  * schemas, and the stable error codes a client can branch on.
  */
 import { z } from "zod";
-import { Snowflake } from "./events.ts";
+import { Snowflake } from "./snowflake.ts";
 
 /** Default seats: a Commander pod. */
 export const DEFAULT_ROOM_USER_LIMIT = 4;

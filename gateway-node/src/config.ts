@@ -3,7 +3,7 @@
  * message naming the variable to fix; the token is never echoed back.
  */
 import { z } from "zod";
-import { parseLogLevel, type LogLevel } from "@spell-coven/common/log";
+import { DEFAULT_DISCORD_API_BASE, parseLogLevel, type LogLevel } from "@spell-coven/common";
 
 const SNOWFLAKE = /^\d{1,20}$/;
 
@@ -148,7 +148,7 @@ const EnvSchema = z.object({
     .string()
     .trim()
     .optional()
-    .transform((v) => (v || "https://discord.com/api/v10").replace(/\/+$/, ""))
+    .transform((v) => (v || DEFAULT_DISCORD_API_BASE).replace(/\/+$/, ""))
     .refine((v) => URL.canParse(v), "must be a URL such as https://discord.com/api/v10"),
   SHARD_IDS: intList.optional(),
   SHARD_COUNT: z

@@ -1,22 +1,18 @@
 /**
- * Discord-style snowflakes: (ms since 2015-01-01) << 22 | worker << 17 | process << 12 | increment.
- * Real timestamps matter: shard routing uses (id >> 22) % shard_count, so ids minted at different
- * times spread across shards the way they do on Discord.
+ * Snowflakes minted by the simulator. Real timestamps matter: shard routing uses
+ * (id >> 22) % shard_count, so ids minted at different times spread across shards as on Discord.
+ * The arithmetic itself lives in common/src/snowflake.ts.
  */
-export const DISCORD_EPOCH = 1_420_070_400_000n;
+import { isSnowflake, shardIdFor, snowflakeAt } from "@spell-coven/common";
 
-let increment = 0n;
+let increment = 0;
 
 export function snowflake(now: number = Date.now()): string {
-  increment = (increment + 1n) & 0xfffn;
-  return (((BigInt(now) - DISCORD_EPOCH) << 22n) | (1n << 17n) | increment).toString();
+  increment = (increment + 1) & 0xfff;
+  return snowflakeAt(now, increment);
 }
 
-/** The shard a guild's events go to (Discord: shard_id = (guild_id >> 22) % num_shards). */
-export function shardOf(guildId: string, shardCount: number): number {
-  return Number((BigInt(guildId) >> 22n) % BigInt(shardCount));
-}
+/** The shard a guild's events go to. */
+export const shardOf = shardIdFor;
 
-export function isSnowflake(value: unknown): value is string {
-  return typeof value === "string" && /^\d{1,20}$/.test(value);
-}
+export { isSnowflake };

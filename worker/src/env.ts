@@ -3,7 +3,7 @@
  * per isolate into `Config`; a missing or malformed setting fails loudly with its name.
  */
 import { z } from "zod";
-import { Snowflake } from "@spell-coven/common";
+import { DEFAULT_DISCORD_API_BASE, Snowflake } from "@spell-coven/common";
 import type { GuildHub } from "./hub/GuildHub.ts";
 import type { DiscordRateLimiter } from "./ratelimit/DiscordRateLimiter.ts";
 
@@ -61,7 +61,7 @@ const ConfigSchema = z.object({
   LOG_LEVEL: z.string().optional(),
   MAX_API_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
   MAX_WS_RECONNECT_ATTEMPTS: z.coerce.number().int().min(0).max(100).default(5),
-  DISCORD_API_BASE: z.url().default("https://discord.com/api/v10"),
+  DISCORD_API_BASE: z.url().default(DEFAULT_DISCORD_API_BASE),
   WS_AUTH_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   ROOM_IDLE_SECONDS: z.coerce.number().int().min(1).default(3600),
   ROOM_CLOSING_WARNING_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),

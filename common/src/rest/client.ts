@@ -16,6 +16,7 @@ import type {
 } from "discord-api-types/v10";
 import { ChannelType } from "discord-api-types/v10";
 import { backoffDelay, sleep } from "../backoff.ts";
+import { DEFAULT_DISCORD_API_BASE, snowflakeTimestamp } from "../snowflake.ts";
 import { createLogger, type Logger } from "../log.ts";
 import { MemoryCoordinator, type RateLimitCoordinator } from "./coordinator.ts";
 import {
@@ -30,7 +31,7 @@ import { keyString, routeKey, type RouteKey } from "./routes.ts";
 import * as S from "./schemas.ts";
 import type { AcquireResult, RateLimitReport, RateLimitStateOptions, ReportResult } from "./state.ts";
 
-export const DEFAULT_API_BASE = "https://discord.com/api/v10";
+export const DEFAULT_API_BASE = DEFAULT_DISCORD_API_BASE;
 export const DEFAULT_USER_AGENT = "DiscordBot (https://github.com/spell-coven/gateway, 0.1.0)";
 
 export interface DiscordRestClientOptions {
@@ -567,7 +568,6 @@ function randomNonce(): string {
 }
 
 /** Discord's epoch (2015-01-01): a snowflake's top bits are milliseconds since it. */
-const DISCORD_EPOCH_MS = 1_420_070_400_000n;
 /**
  * Our clock and Discord's may disagree (both are NTP-synced); a created object is looked for this
  * far before the request. Kept short: a same-named object another caller made just before would
@@ -579,7 +579,7 @@ const CLOCK_SKEW_MS = 5_000;
 function newestCreatedSince<T extends { id: string }>(items: T[], since: number): T | undefined {
   let newest: T | undefined;
   for (const item of items) {
-    const createdAt = Number((BigInt(item.id) >> 22n) + DISCORD_EPOCH_MS);
+    const createdAt = snowflakeTimestamp(item.id);
     if (createdAt >= since - CLOCK_SKEW_MS && (!newest || BigInt(item.id) > BigInt(newest.id))) newest = item;
   }
   return newest;

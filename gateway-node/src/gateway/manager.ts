@@ -3,7 +3,7 @@
  * and session_start_limit; refuses to start when the limit cannot cover the shards; spawns one
  * Shard per id (several per process) sharing one identify throttle.
  */
-import { backoffDelay, sleep } from "@spell-coven/common/backoff";
+import { backoffDelay, sleep, shardIdFor } from "@spell-coven/common";
 import { type Logger } from "@spell-coven/common/log";
 import type { GatewayNodeConfig } from "../config.ts";
 import type { Metrics } from "../metrics.ts";
@@ -29,7 +29,7 @@ export function intentsFor(enableMessageEvents: boolean): number {
 
 /** Discord's routing: shard_id = (guild_id >> 22) % num_shards, computed on BigInt. */
 export function shardForGuild(guildId: string, shardCount: number): number {
-  return Number((BigInt(guildId) >> 22n) % BigInt(shardCount));
+  return shardIdFor(guildId, shardCount);
 }
 
 export interface ShardManagerOptions {
