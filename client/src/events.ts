@@ -3,9 +3,9 @@
  * public event of the wire contract (typed from common's EventPayloads), plus the client's own
  * events (connection state, presence changes, errors, the player's voice dropout).
  */
-import type { EventEnvelope } from "@spell-coven/common/envelope";
-import type { EventName, EventPayload } from "@spell-coven/common/events";
-import type { AuthOk } from "@spell-coven/common/envelope";
+import type { EventEnvelope } from "@spell-coven/common";
+import type { EventName, EventPayload } from "@spell-coven/common";
+import type { AuthOk } from "@spell-coven/common";
 
 export type ConnectionState = "connecting" | "open" | "reconnecting" | "disconnected";
 

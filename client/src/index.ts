@@ -8,8 +8,8 @@
  *   client.on("state", (s) => banner.show(s.state));
  *   client.connect();
  */
-import type { AuthOk, EventEnvelope } from "@spell-coven/common/envelope";
-import type { CreateRoomRequest, Invite, JoinRoomResult, Room } from "@spell-coven/common/rooms";
+import type { AuthOk, EventEnvelope } from "@spell-coven/common";
+import type { CreateRoomRequest, Invite, JoinRoomResult, Room } from "@spell-coven/common";
 import { Connection, type ConnectionOptions, type TokenProvider } from "./connection.ts";
 import { DropoutDetector, type DropoutStatus } from "./dropout.ts";
 import { ClientError, TypedEmitter, type ClientEvents, type ConnectionState, type Presence, type StateChange } from "./events.ts";
@@ -24,9 +24,9 @@ export { DropoutDetector, type DropoutStatus, type DropoutChange } from "./dropo
 export { TypedEmitter, ClientError, type ClientErrorKind, type ClientEvents, type ConnectionState, type StateChange, type Presence, type DropoutInfo } from "./events.ts";
 export { RoomsApi, RoomsApiError, type RoomsApiOptions, type EndRoomResult } from "./rooms-api.ts";
 export { RoomsState } from "./rooms-state.ts";
-export type { Room, Invite, JoinRoomResult, CreateRoomRequest } from "@spell-coven/common/rooms";
-export type { AuthOk, EventEnvelope } from "@spell-coven/common/envelope";
-export type { EventName, EventPayload } from "@spell-coven/common/events";
+export type { Room, Invite, JoinRoomResult, CreateRoomRequest } from "@spell-coven/common";
+export type { AuthOk, EventEnvelope } from "@spell-coven/common";
+export type { EventName, EventPayload } from "@spell-coven/common";
 
 export interface SpellCovenClientOptions extends Omit<ConnectionOptions, "url"> {
   /** The Worker's base URL; default the page's origin in a browser. */

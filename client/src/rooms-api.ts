@@ -1,5 +1,5 @@
 /**
- * Typed calls to the rooms API (contract: common/src/rooms.ts). Answers are validated with the
+ * Typed calls to the rooms API (contract: common/src/protocol/rooms-api.ts). Answers are validated with the
  * shared schemas; every failure is a RoomsApiError with the server's stable code and request id.
  */
 import {
@@ -9,8 +9,8 @@ import {
   Room,
   RoomsList,
   type RoomErrorCode,
-} from "@spell-coven/common/rooms";
-import type { Invite as InviteT, JoinRoomResult as JoinRoomResultT, Room as RoomT } from "@spell-coven/common/rooms";
+} from "@spell-coven/common";
+import type { Invite as InviteT, JoinRoomResult as JoinRoomResultT, Room as RoomT } from "@spell-coven/common";
 import type { TokenProvider } from "./connection.ts";
 
 export class RoomsApiError extends Error {

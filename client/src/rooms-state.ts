@@ -3,7 +3,7 @@
  * room.deleted / room.closing / room.closing.cancelled / room.seated; room.created needs a
  * fresh list (the facade reloads). `voice` is always taken from the live presence store.
  */
-import type { Room } from "@spell-coven/common/rooms";
+import type { Room } from "@spell-coven/common";
 import type { PresenceStore } from "./presence.ts";
 
 export class RoomsState {
