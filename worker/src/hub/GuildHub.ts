@@ -74,7 +74,7 @@ export class GuildHub extends DurableObject<Env> {
           botUserId(config),
           hub.log.child({ component: "rooms" }),
         );
-        return { modules: [presenceModule(presence), roomsModule(roomsStore, rooms)], presence: () => presence.byChannel() };
+        return { modules: [presenceModule(presence), roomsModule(roomsStore, rooms, hub.remember)], presence: () => presence.byChannel() };
       },
     );
     this.#rooms = rooms;

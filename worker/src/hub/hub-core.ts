@@ -42,6 +42,11 @@ export interface HubServices {
   fanout: Fanout;
   publish(event: PublicEvent): void;
   publishOnce(id: string, event: PublicEvent): void;
+  /**
+   * Marks an internal event id as applied, for a change a module learnt another way (a snapshot),
+   * so that the sidecar's own report of it, arriving later, is not applied again.
+   */
+  remember(id: string): void;
   log: Logger;
 }
 
@@ -90,6 +95,7 @@ export class HubCore {
       fanout: this.fanout,
       publish: (e) => this.publish(e),
       publishOnce: (id, e) => this.publishOnce(id, e),
+      remember: (id) => void this.inbox.markSeen(id, Date.now()),
       log,
     });
     this.sessions = new SessionService(platform.jwt, this.eventLog, presence, () => this.meta.guildId ?? "");

@@ -10,7 +10,11 @@ import type { HubModule, PublicEvent } from "../../hub-module.ts";
 import type { RoomsService } from "./rooms-service.ts";
 import type { RoomsStore } from "./rooms-store.ts";
 
-export function roomsModule(store: RoomsStore, rooms: RoomsService): HubModule {
+/**
+ * `remember(id)` marks gateway-node's own ids for a change (`room.created:<id>`,
+ * `room.deleted:<id>`) as applied when a snapshot told the hub first.
+ */
+export function roomsModule(store: RoomsStore, rooms: RoomsService, remember: (id: string) => void): HubModule {
   return {
     name: "rooms",
     internalEvents: {
@@ -21,7 +25,7 @@ export function roomsModule(store: RoomsStore, rooms: RoomsService): HubModule {
         // for clients, and duplicates are already filtered by event id.
         return [{ event: "room.deleted", payload: e.payload }];
       },
-      "presence.snapshot": (e, now) => reconcileChannels(store, rooms, e, now),
+      "presence.snapshot": (e, now) => reconcileChannels(store, rooms, remember, e, now),
     },
 
     onPublished(e, now) {
@@ -40,7 +44,7 @@ export function roomsModule(store: RoomsStore, rooms: RoomsService): HubModule {
  * no session, and go the way of a `room.deleted` (the role of a game room is cleaned up too).
  * A room noted after the snapshot was taken (made through the API meanwhile) is not judged by it.
  */
-function reconcileChannels(store: RoomsStore, rooms: RoomsService, e: InternalEvent<"presence.snapshot">, now: number): PublicEvent[] {
+function reconcileChannels(store: RoomsStore, rooms: RoomsService, remember: (id: string) => void, e: InternalEvent<"presence.snapshot">, now: number): PublicEvent[] {
   const channels = e.payload.channels;
   if (!channels) return []; // an older gateway-node: presence only
   const guildId = e.guildId;
@@ -50,10 +54,13 @@ function reconcileChannels(store: RoomsStore, rooms: RoomsService, e: InternalEv
   for (const known of store.knownChannels()) {
     if (listed.has(known.channelId) || known.ending || known.createdAt >= takenAt) continue;
     rooms.channelDeleted(known.channelId);
+    remember(`room.deleted:${known.channelId}`);
     out.push({ event: "room.deleted", payload: { channelId: known.channelId, guildId } });
   }
   for (const c of channels) {
-    if (store.noteChannel(c.channelId, c.name, now)) out.push({ event: "room.created", payload: { channelId: c.channelId, name: c.name, guildId } });
+    if (!store.noteChannel(c.channelId, c.name, now)) continue;
+    remember(`room.created:${c.channelId}`);
+    out.push({ event: "room.created", payload: { channelId: c.channelId, name: c.name, guildId } });
   }
   return out;
 }
