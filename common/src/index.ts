@@ -8,3 +8,4 @@ export * from "./snowflake.ts";
 export * from "./hmac.ts";
 export * from "./log.ts";
 export * from "./backoff.ts";
+export * from "./settings.ts";

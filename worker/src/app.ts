@@ -8,7 +8,7 @@ import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import { createLogger } from "@spell-coven/common";
 import { ApiError, errorBody } from "./errors.ts";
-import { ConfigError, getConfig } from "./env.ts";
+import { WorkerConfigError, getConfig } from "./env.ts";
 import { requestContext, type AppEnv } from "./middleware/context.ts";
 import { skipUpgrades } from "./middleware/skip-upgrades.ts";
 import { health } from "./routes/health.ts";
@@ -56,7 +56,7 @@ app.onError((err, c) => {
   }
   if (err instanceof HTTPException) return c.json(errorBody("BAD_REQUEST", err.message || "Bad request.", requestId), err.status as 400);
   const log = c.get("log") ?? createLogger(safeLevel(c.env), { service: "worker", requestId });
-  if (err instanceof ConfigError) {
+  if (err instanceof WorkerConfigError) {
     log.error("configuration error", { err });
     return c.json(errorBody("NOT_CONFIGURED", err.message, requestId), 500);
   }

@@ -3,7 +3,7 @@
  * per isolate into `Config`; a missing or malformed setting fails loudly with its name.
  */
 import { z } from "zod";
-import { DEFAULT_DISCORD_API_BASE, Snowflake } from "@spell-coven/common";
+import { DEFAULT_DISCORD_API_BASE, HubSecretSetting, Snowflake } from "@spell-coven/common";
 import type { GuildHub } from "./hub/GuildHub.ts";
 import type { DiscordRateLimiter } from "./ratelimit/DiscordRateLimiter.ts";
 
@@ -53,7 +53,7 @@ const csvSnowflakes = z
 const ConfigSchema = z.object({
   DISCORD_BOT_TOKEN: z.string().optional(),
   PRIMARY_GUILD_ID: csvSnowflakes,
-  HUB_SECRET: z.string().min(16, "must be at least 16 characters (32+ random bytes recommended)").optional(),
+  HUB_SECRET: HubSecretSetting.optional(),
   JWT_ISSUER: z.string().min(1),
   JWT_AUDIENCE: z.string().min(1),
   JWT_PUBLIC_JWK_URL: z.url(),
@@ -76,8 +76,9 @@ export type Config = z.infer<typeof ConfigSchema> & { allowedOrigins: string[] }
 
 const cache = new WeakMap<object, Config>();
 
-export class ConfigError extends Error {
-  override name = "ConfigError";
+/** The Worker's settings are missing or malformed (the message names each one). */
+export class WorkerConfigError extends Error {
+  override name = "WorkerConfigError";
 }
 
 /** Parses the environment once per isolate (env objects are stable per isolate). */
@@ -89,7 +90,7 @@ export function getConfig(env: Env): Config {
   const parsed = ConfigSchema.safeParse(raw);
   if (!parsed.success) {
     const detail = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-    throw new ConfigError(`Worker configuration is invalid: ${detail}`);
+    throw new WorkerConfigError(`Worker configuration is invalid: ${detail}`);
   }
   config = {
     ...parsed.data,

@@ -42,7 +42,7 @@ describe("applying voice reports", () => {
       { userId: "stays", channelId: "10" },
       { userId: "moves", channelId: "12" },
       { userId: "new", channelId: "12" },
-    ]).map((e) => `${e.event}:${e.payload.userId}:${e.payload.channelId}`);
+    ]).map((e) => `${e.event}:${(e.payload as { userId: string }).userId}:${e.payload.channelId}`);
     expect(out).toEqual(["voice.left:gone:10", "voice.left:moves:10", "voice.joined:moves:12", "voice.joined:new:12"]);
     expect(applySnapshot(p, G, p.voiceMembers())).toEqual([]);
   });
