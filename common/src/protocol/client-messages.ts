@@ -4,6 +4,8 @@
  * here and its handler in its hub module, nothing else.
  */
 import { z } from "zod";
+import { Snowflake } from "../snowflake.ts";
+import { IceCandidate, PairGeneration, PeerId, SessionDescription } from "./signals.ts";
 
 export const ClientAuth = z.object({
   type: z.literal("auth"),
@@ -22,10 +24,31 @@ export type ClientAuth = z.infer<typeof ClientAuth>;
 export const ClientAck = z.object({ type: z.literal("ack"), seq: z.number().int().nonnegative() });
 export type ClientAck = z.infer<typeof ClientAck>;
 
+/** Join a table's call (board video). Seat holders are players; others may watch public tables. */
+export const TableJoin = z.object({ type: z.literal("table.join"), channelId: Snowflake, camera: z.boolean() });
+/** Leave the table's call (closing the socket does the same). */
+export const TableLeave = z.object({ type: z.literal("table.leave"), channelId: Snowflake });
+/** An offer, answer or ICE candidate for one peer at the same table; relayed only to `to`. */
+export const RtcSignal = z
+  .object({
+    type: z.literal("rtc.signal"),
+    to: PeerId,
+    gen: PairGeneration,
+    description: SessionDescription.optional(),
+    candidate: IceCandidate.nullable().optional(),
+  })
+  .refine((m) => (m.description !== undefined) !== (m.candidate !== undefined), { message: "carries exactly one of description or candidate" });
+/** Rebuild the connection to `to` as generation `gen` (only the pair's offerer decides). */
+export const RtcReset = z.object({ type: z.literal("rtc.reset"), to: PeerId, gen: PairGeneration });
+
 /** Every client message schema, keyed by its `type`. */
 export const ClientMessages = {
   auth: ClientAuth,
   ack: ClientAck,
+  "table.join": TableJoin,
+  "table.leave": TableLeave,
+  "rtc.signal": RtcSignal,
+  "rtc.reset": RtcReset,
 } as const;
 export type ClientMessageType = keyof typeof ClientMessages;
 /** One client message of type `T` (all of them when `T` is left out). */
@@ -43,5 +66,5 @@ export const ClientMessage = z.discriminatedUnion(
 export const PING = "ping";
 export const PONG = "pong";
 
-/** Largest client message the hub accepts (an auth message with a big JWT is a few KB). */
-export const MAX_CLIENT_MESSAGE_BYTES = 16 * 1024;
+/** Largest client message the hub accepts (a big JWT is a few KB; an SDP offer at most 16 KB). */
+export const MAX_CLIENT_MESSAGE_BYTES = 32 * 1024;

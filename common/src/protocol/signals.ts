@@ -10,8 +10,8 @@ import { Snowflake } from "../snowflake.ts";
 /** Opaque id the hub gives one socket at one table. */
 export const PeerId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be a peer id given by the hub");
 
-/** A session description as RTCPeerConnection produces it (SDP capped: a 4-track offer is ~6 KB). */
-export const SessionDescription = z.object({ type: z.enum(["offer", "answer"]), sdp: z.string().min(1).max(32 * 1024) });
+/** A session description as RTCPeerConnection produces it (SDP capped: a video offer is ~4-8 KB). */
+export const SessionDescription = z.object({ type: z.enum(["offer", "answer"]), sdp: z.string().min(1).max(16 * 1024) });
 /** One ICE candidate (`RTCIceCandidateInit`); `null` marks the end of candidates. */
 export const IceCandidate = z.object({
   candidate: z.string().max(1024),

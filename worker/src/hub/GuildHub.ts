@@ -18,6 +18,7 @@ import { PresenceStore } from "./modules/presence/presence-store.ts";
 import { roomsModule } from "./modules/rooms/rooms-module.ts";
 import { RoomsService, type RoomOutcome } from "./modules/rooms/rooms-service.ts";
 import { RoomsStore } from "./modules/rooms/rooms-store.ts";
+import { tablesModule } from "./modules/tables/tables-module.ts";
 
 export type { IngestResult } from "./hub-core.ts";
 export type { RoomOutcome } from "./modules/rooms/rooms-service.ts";
@@ -74,7 +75,8 @@ export class GuildHub extends DurableObject<Env> {
           botUserId(config),
           hub.log.child({ component: "rooms" }),
         );
-        return { modules: [presenceModule(presence), roomsModule(roomsStore, rooms, hub.remember)], presence: () => presence.byChannel() };
+        const tables = tablesModule({ subscribers: hub.subscribers, fanout: hub.fanout, rooms, log: hub.log.child({ component: "tables" }) });
+        return { modules: [presenceModule(presence), roomsModule(roomsStore, rooms, hub.remember), tables], presence: () => presence.byChannel() };
       },
     );
     this.#rooms = rooms;

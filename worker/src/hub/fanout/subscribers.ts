@@ -26,6 +26,19 @@ export interface Subscriber {
   batch?: boolean;
   /** The table (voice channel id) whose call this socket is in, if any. */
   table?: string | null;
+  /** This socket's place in that call (modules/tables); kept here so it survives hibernation. */
+  peer?: TablePeer | null;
+}
+
+/** A socket's place in a table's call. */
+export interface TablePeer {
+  /** Opaque, given by the hub per socket and table. */
+  peerId: string;
+  role: "player" | "spectator";
+  camera: boolean;
+  joinedAt: number;
+  /** Peers this one has a connection with: the pair's generation and whether this side offers. */
+  pairs: Record<string, { gen: number; offerer: boolean }>;
 }
 
 export class SubscriberRegistry {
