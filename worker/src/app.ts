@@ -14,6 +14,7 @@ import { skipUpgrades } from "./middleware/skip-upgrades.ts";
 import { health } from "./routes/health.ts";
 import { internalEvents } from "./routes/internal-events.ts";
 import { rooms } from "./routes/rooms.ts";
+import { rtc } from "./routes/rtc.ts";
 import { sessionConfig } from "./routes/session-config.ts";
 import { ws } from "./routes/ws.ts";
 
@@ -45,6 +46,7 @@ app.route("/", sessionConfig);
 app.route("/", ws);
 app.route("/", internalEvents);
 app.route("/", rooms);
+app.route("/", rtc);
 
 app.notFound((c) => c.json(errorBody("NOT_FOUND", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`, c.get("requestId") ?? ""), 404));
 

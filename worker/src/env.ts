@@ -3,7 +3,7 @@
  * per isolate into `Config`; a missing or malformed setting fails loudly with its name.
  */
 import { z } from "zod";
-import { DEFAULT_DISCORD_API_BASE, HubSecretSetting, Snowflake } from "@spell-coven/common";
+import { DEFAULT_DISCORD_API_BASE, HubSecretSetting, IceServer, Snowflake } from "@spell-coven/common";
 import type { GuildHub } from "./hub/GuildHub.ts";
 import type { DiscordRateLimiter } from "./ratelimit/DiscordRateLimiter.ts";
 
@@ -36,6 +36,16 @@ export interface Env {
   DISCORD_BOT_USER_ID?: string;
   /** Local runs only: the simulator's URL, so the lobby can offer "sign in as a simulated user". */
   DEV_IDENTITY_URL?: string;
+  /** Cloudflare TURN key id; with TURN_KEY_API_TOKEN, table calls get short-lived TURN credentials. */
+  TURN_KEY_ID?: string;
+  /** Secret: the TURN key's API token. */
+  TURN_KEY_API_TOKEN?: string;
+  /** Cloudflare's Realtime API base (tests point it at a loopback fake). */
+  TURN_API_BASE?: string;
+  /** Lifetime of issued TURN credentials, seconds. Default 14400 (4 h); at most 172800. */
+  TURN_TTL_SECONDS?: string;
+  /** Without TURN: a JSON list of RTCIceServer objects to hand out (e.g. a STUN server). */
+  STATIC_ICE_SERVERS?: string;
 }
 
 type WorkerEnv = Env;
@@ -70,6 +80,22 @@ const ConfigSchema = z.object({
   ROOM_ADMIN_ROLE: z.string().min(1).default("admin"),
   DISCORD_BOT_USER_ID: Snowflake.optional(),
   DEV_IDENTITY_URL: z.url().optional(),
+  TURN_KEY_ID: z.string().min(1).optional(),
+  TURN_KEY_API_TOKEN: z.string().min(1).optional(),
+  TURN_API_BASE: z.url().default("https://rtc.live.cloudflare.com/v1"),
+  TURN_TTL_SECONDS: z.coerce.number().int().min(60).max(172_800).default(14_400),
+  STATIC_ICE_SERVERS: z
+    .string()
+    .transform((s, ctx) => {
+      try {
+        return JSON.parse(s) as unknown;
+      } catch {
+        ctx.addIssue({ code: "custom", message: "must be a JSON list of RTCIceServer objects" });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.array(IceServer))
+    .default([]),
 });
 
 export type Config = z.infer<typeof ConfigSchema> & { allowedOrigins: string[] };

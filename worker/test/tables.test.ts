@@ -40,7 +40,7 @@ const errorAck = (s: Sock, code: string) => s.next((m) => m.event === "error" &&
 describe("table calls: who connects to whom", () => {
   it("the newcomer offers to every player already there; everyone learns who is at the table", async () => {
     const t = await table({ players: 3 });
-    const [a, b, c] = await Promise.all(t.players.map((userId) => connect({ userId })));
+    const [a, b, c] = (await Promise.all(t.players.map((userId) => connect({ userId })))) as [Sock, Sock, Sock];
     const pa = await joinCall(a, t.channelId);
     const pb = await joinCall(b, t.channelId);
     const pc = await joinCall(c, t.channelId);
@@ -59,7 +59,7 @@ describe("table calls: who connects to whom", () => {
 
   it("a spectator of a public table receives from every player and sends nothing", async () => {
     const t = await table({ players: 2 });
-    const [a, b] = await Promise.all(t.players.map((userId) => connect({ userId })));
+    const [a, b] = (await Promise.all(t.players.map((userId) => connect({ userId })))) as [Sock, Sock, Sock];
     const pa = await joinCall(a, t.channelId);
     await joinCall(b, t.channelId);
     const watcher = await connect({ userId: await newPlayer() });
@@ -115,7 +115,7 @@ describe("table calls: who connects to whom", () => {
 describe("relaying signals", () => {
   async function pair() {
     const t = await table({ players: 3 });
-    const [a, b, c] = await Promise.all(t.players.map((userId) => connect({ userId })));
+    const [a, b, c] = (await Promise.all(t.players.map((userId) => connect({ userId })))) as [Sock, Sock, Sock];
     const pa = await joinCall(a, t.channelId);
     const pb = await joinCall(b, t.channelId);
     const pc = await joinCall(c, t.channelId);
@@ -204,7 +204,7 @@ describe("relaying signals", () => {
 describe("leaving the call", () => {
   it("a closed socket leaves its table: the others get table.left", async () => {
     const t = await table({ players: 2 });
-    const [a, b] = await Promise.all(t.players.map((userId) => connect({ userId })));
+    const [a, b] = (await Promise.all(t.players.map((userId) => connect({ userId })))) as [Sock, Sock, Sock];
     await joinCall(a, t.channelId);
     const pb = await joinCall(b, t.channelId);
     b.ws.close(1000);
@@ -214,7 +214,7 @@ describe("leaving the call", () => {
 
   it("table.leave, a seat given up and a room that ends each take players out of the call", async () => {
     const t = await table({ players: 3 });
-    const [a, b, c] = await Promise.all(t.players.map((userId) => connect({ userId })));
+    const [a, b, c] = (await Promise.all(t.players.map((userId) => connect({ userId })))) as [Sock, Sock, Sock];
     const pa = await joinCall(a, t.channelId);
     const pb = await joinCall(b, t.channelId);
     const pc = await joinCall(c, t.channelId);
@@ -234,7 +234,7 @@ describe("leaving the call", () => {
 
   it("keeps the call across hibernation: membership lives in the sockets' attachments", async () => {
     const t = await table({ players: 2 });
-    const [a, b] = await Promise.all(t.players.map((userId) => connect({ userId })));
+    const [a, b] = (await Promise.all(t.players.map((userId) => connect({ userId })))) as [Sock, Sock, Sock];
     const pa = await joinCall(a, t.channelId);
     const pb = await joinCall(b, t.channelId);
     await evictDurableObject(hub(), { webSockets: "hibernate" });

@@ -9,3 +9,4 @@ export * from "./server-messages.ts";
 export * from "./signals.ts";
 export * from "./close-codes.ts";
 export * from "./rooms-api.ts";
+export * from "./rtc-api.ts";
