@@ -116,6 +116,10 @@ export class LocalDiscord implements Simulator {
     this.parts.world.leaveVoice(guildId, userId);
   }
 
+  denyBotPermissions(guildId: string, permissions: bigint): void {
+    this.parts.world.denyBotPermissions(guildId, permissions);
+  }
+
   setVoiceFlags(guildId: string, userId: string, flags: { selfMute?: boolean; selfDeaf?: boolean }): void {
     this.parts.world.setVoiceFlags(guildId, userId, flags);
   }

@@ -84,6 +84,8 @@ export interface Simulator {
   /** Join or move: dispatches VOICE_STATE_UPDATE with the full voice state (with `member`). */
   joinVoice(guildId: string, userId: string, channelId: string): void;
   leaveVoice(guildId: string, userId: string): void;
+  /** Fault switch: take permissions (a bitfield, e.g. PermissionFlagsBits.MoveMembers) from the bot in a guild; 0n gives them back. */
+  denyBotPermissions(guildId: string, permissions: bigint): void;
   /** Mute/deafen toggles: a VOICE_STATE_UPDATE that is not a join. */
   setVoiceFlags(guildId: string, userId: string, flags: { selfMute?: boolean; selfDeaf?: boolean }): void;
   postMessage(channelId: string, userId: string, content: string): void;

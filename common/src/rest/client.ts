@@ -272,6 +272,16 @@ export class DiscordRestClient {
   }
 
   /**
+   * PATCH /guilds/{guild.id}/members/{user.id} with `channel_id`: moves a member who is connected
+   * to voice into another voice channel (null disconnects them). Needs Move Members; Discord
+   * answers 40032 when the member is not in voice.
+   */
+  async moveMember(guildId: string, userId: string, channelId: string | null, opts: WriteOptions = {}): Promise<void> {
+    const v = S.validate("moveMember", S.moveMemberInput, { guildId, userId, channelId, opts });
+    await this.send<unknown>("PATCH", `/guilds/${v.guildId}/members/${v.userId}`, { body: { channel_id: v.channelId }, reason: v.opts.reason });
+  }
+
+  /**
    * Any other route, with the same rate limiting, retries and errors (the caller validates the
    * body). `path` is relative to apiBase, e.g. "/channels/123/messages/456".
    */

@@ -51,6 +51,10 @@ const ACTIONS: Record<string, Action<z.ZodType>> = {
   ),
   deleteChannel: action(z.strictObject({ channelId: snowflake }), (sim, a) => sim.deleteChannel(a.channelId)),
   joinVoice: action(z.strictObject({ guildId: snowflake, userId: snowflake, channelId: snowflake }), (sim, a) => sim.joinVoice(a.guildId, a.userId, a.channelId)),
+  denyBotPermissions: action(
+    z.strictObject({ guildId: snowflake, permissions: z.string().regex(/^\d+$/, "must be a permission bitfield as a decimal string") }),
+    (sim, a) => sim.denyBotPermissions(a.guildId, BigInt(a.permissions)),
+  ),
   leaveVoice: action(z.strictObject({ guildId: snowflake, userId: snowflake }), (sim, a) => sim.leaveVoice(a.guildId, a.userId)),
   setVoiceFlags: action(
     z.strictObject({ guildId: snowflake, userId: snowflake, selfMute: z.boolean().optional(), selfDeaf: z.boolean().optional() }),

@@ -19,6 +19,7 @@ import { roomsModule } from "./modules/rooms/rooms-module.ts";
 import { RoomsService, type RoomOutcome } from "./modules/rooms/rooms-service.ts";
 import { RoomsStore } from "./modules/rooms/rooms-store.ts";
 import { tablesModule } from "./modules/tables/tables-module.ts";
+import { VoiceMover } from "./modules/tables/voice-mover.ts";
 
 export type { IngestResult } from "./hub-core.ts";
 export type { RoomOutcome } from "./modules/rooms/rooms-service.ts";
@@ -75,7 +76,15 @@ export class GuildHub extends DurableObject<Env> {
           botUserId(config),
           hub.log.child({ component: "rooms" }),
         );
-        const tables = tablesModule({ subscribers: hub.subscribers, fanout: hub.fanout, rooms, log: hub.log.child({ component: "tables" }) });
+        const mover = new VoiceMover({
+          sql: hub.sql,
+          fanout: hub.fanout,
+          channelOf: (userId) => presence.channelOf(userId),
+          discord: () => discordClient(env, config, this.#log),
+          guildId: () => hub.meta.guildId ?? "",
+          log: hub.log.child({ component: "voice-mover" }),
+        });
+        const tables = tablesModule({ subscribers: hub.subscribers, fanout: hub.fanout, rooms, mover, log: hub.log.child({ component: "tables" }) });
         return { modules: [presenceModule(presence), roomsModule(roomsStore, rooms, hub.remember), tables], presence: () => presence.byChannel() };
       },
     );
