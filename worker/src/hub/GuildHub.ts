@@ -11,6 +11,7 @@ import { DurableObject } from "cloudflare:workers";
 import { PING, PONG, createLogger, type CreateRoomRequest, type InternalEvent, type Logger, type Presence, type Room } from "@spell-coven/common";
 import { getConfig, type Env } from "../env.ts";
 import { botUserId, discordClient } from "../discord.ts";
+import { readBridgeRequest } from "../stream/bridge-request.ts";
 import { HubCore, type IngestResult } from "./hub-core.ts";
 import { MAX_SOCKETS } from "./limits.ts";
 import { presenceModule } from "./modules/presence/presence-module.ts";
@@ -162,7 +163,13 @@ export class GuildHub extends DurableObject<Env> {
     const now = Date.now();
     const authDeadline = now + getConfig(this.env).WS_AUTH_TIMEOUT_MS;
     this.#core.subscribers.save(server, { id, connectedAt: now, authDeadline, userId: null, expiresAt: null, ackedSeq: 0, lastMessageAt: now });
-    await this.#core.deadlines.by(authDeadline);
+    const bridge = readBridgeRequest(request);
+    if (bridge) {
+      // An SSE stream's bridge: the Worker verified the player's ticket (stream/bridge-request.ts).
+      await this.#core.session.start(server, { player: { userId: bridge.userId, expiresAt: bridge.expiresAt, claims: {} }, resume: bridge.resume, batch: true });
+    } else {
+      await this.#core.deadlines.by(authDeadline);
+    }
     return new Response(null, { status: 101, webSocket: client });
   }
 
