@@ -4,7 +4,8 @@
  * Shard per id (several per process) sharing one identify throttle.
  */
 import { backoffDelay, sleep, shardIdFor } from "@spell-coven/common";
-import { type Logger } from "@spell-coven/common/log";
+import { type Logger } from "@spell-coven/common";
+import { DEFAULT_USER_AGENT } from "@spell-coven/common/rest";
 import type { GatewayNodeConfig } from "../config.ts";
 import type { Metrics } from "../metrics.ts";
 import { httpRequest, type HttpRequest } from "../http.ts";
@@ -68,7 +69,7 @@ export class ShardManager {
       if (attempt > 0) await sleep(backoffDelay(attempt - 1, config.tuning.reconnectBaseMs, config.tuning.reconnectMaxMs), this.abort.signal);
       try {
         const res = await this.request(`${config.apiBase}/gateway/bot`, {
-          headers: { authorization: `Bot ${config.token}`, "user-agent": "DiscordBot (https://github.com/spell-coven, 0.1.0) gateway-node" },
+          headers: { authorization: `Bot ${config.token}`, "user-agent": DEFAULT_USER_AGENT },
           signal: this.abort.signal,
           timeoutMs: 15_000,
         });

@@ -9,8 +9,8 @@
  * over).
  */
 import WebSocket from "ws";
-import { backoffDelay } from "@spell-coven/common/backoff";
-import { type Logger } from "@spell-coven/common/log";
+import { backoffDelay, type Logger } from "@spell-coven/common";
+import { DEFAULT_USER_AGENT } from "@spell-coven/common/rest";
 import type { Tuning } from "../config.ts";
 import type { Metrics, Series } from "../metrics.ts";
 import { createZlibStreamDecoder, type GatewayDecoder } from "./compression.ts";
@@ -182,6 +182,8 @@ export class Shard {
     this.log.debug("connecting", { url, mode: resume ? "resume" : "identify" });
     if (!resume) this.resumeFailures = 0;
     const ws = new WebSocket(url, {
+      // The same DiscordBot (...) string as REST: some gateway servers refuse an upgrade without one.
+      headers: { "User-Agent": DEFAULT_USER_AGENT },
       perMessageDeflate: false,
       handshakeTimeout: this.opts.tuning.helloTimeoutMs,
       skipUTF8Validation: true,
