@@ -29,3 +29,29 @@ describe("a gateway that refuses upgrades without a User-Agent", () => {
     expect(h.sim.gatewayStats().identifies).toBe(1);
   });
 });
+
+describe("diagnostics", () => {
+  it("LOG_LEVEL=DEBUG: one line per dispatch with type, guild and seq, never the token or message content", async () => {
+    h = await startHarness({ config: { enableMessageEvents: true } });
+    await ready(h);
+    h.sim.joinVoice(G, alice, DEMO_CHANNELS.lobby);
+    h.sim.postMessage(DEMO_CHANNELS.general, bob, "my secret plan for the next game");
+    await until(() => h!.logs.some((l) => l.includes('"t":"MESSAGE_CREATE"')), 5000, "MESSAGE_CREATE logged");
+    const lines = h.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === "dispatch");
+    expect(lines.map((l) => l.t)).toEqual(["READY", "GUILD_CREATE", "VOICE_STATE_UPDATE", "MESSAGE_CREATE"]);
+    expect(lines.map((l) => l.seq)).toEqual([1, 2, 3, 4]);
+    expect(lines.slice(1).every((l) => l.guildId === G && l.shard === 0 && l.level === "DEBUG")).toBe(true);
+    const all = h.logs.join("\n");
+    expect(all).not.toContain("my secret plan");
+    expect(all).not.toContain(h.sim.botToken);
+  });
+
+  it("LOG_LEVEL=INFO: no per-dispatch lines", async () => {
+    h = await startHarness({ logLevel: "INFO" });
+    await ready(h);
+    h.sim.joinVoice(G, alice, DEMO_CHANNELS.lobby);
+    await h.hub.waitFor(() => h!.hub.ofType("voice.joined").length === 1);
+    expect(h.logs.some((l) => l.includes('"msg":"dispatch"'))).toBe(false);
+    expect(h.logs.some((l) => l.includes('"msg":"READY"'))).toBe(true);
+  });
+});

@@ -102,11 +102,14 @@ export class Shard {
   private readonly latencyGauge: Series;
   private readonly readyGauge: Series;
   private readonly labels: { shard: number };
+  /** LOG_LEVEL=DEBUG: one line per dispatch (checked once; the hot path pays one branch). */
+  private readonly logDispatches: boolean;
 
   constructor(private readonly opts: ShardOptions) {
     this.id = opts.id;
     this.labels = { shard: opts.id };
     this.log = opts.log.child({ shard: opts.id });
+    this.logDispatches = this.log.level === "DEBUG";
     this.random = opts.random ?? Math.random;
     this.compress = opts.compress ?? true;
     this.sendQueue = new SendQueue({ limit: opts.tuning.sendLimit, windowMs: opts.tuning.sendWindowMs, reserved: opts.tuning.sendReserved });
@@ -376,6 +379,7 @@ export class Shard {
     switch (p.op) {
       case OP_DISPATCH: {
         this.dispatchCount.value++;
+        if (this.logDispatches) this.logDispatch(p);
         if (p.s !== null && p.s !== undefined) this.seq = p.s;
         if (!conn.established) {
           this.armReadyTimer(conn);
@@ -423,6 +427,16 @@ export class Shard {
       default:
         this.log.debug("ignoring gateway opcode", { op: p.op });
     }
+  }
+
+  /**
+   * What arrived, for diagnosing an interaction without a packet capture: type, guild and seq
+   * only. Never the payload (it may hold message content, and READY a resume URL and session).
+   */
+  private logDispatch(p: Payload): void {
+    const d = p.d as { guild_id?: unknown; id?: unknown } | null;
+    const guildId = typeof d?.guild_id === "string" ? d.guild_id : (p.t === "GUILD_CREATE" || p.t === "GUILD_DELETE") && typeof d?.id === "string" ? d.id : undefined;
+    this.log.debug("dispatch", { t: p.t, ...(guildId !== undefined ? { guildId } : {}), seq: p.s });
   }
 
   /** Delay before reconnecting after op 7 / op 9 resumable: immediate-ish, but backed off after failures. */

@@ -28,13 +28,13 @@ export interface Harness {
 }
 
 export async function startHarness(
-  opts: { sim?: LocalSimulatorOptions; tuning?: Partial<Tuning>; config?: Partial<GatewayNodeConfig>; deps?: GatewayNodeDeps; guildIds?: string[]; beforeStart?: (sim: LocalDiscord) => void } = {},
+  opts: { sim?: LocalSimulatorOptions; tuning?: Partial<Tuning>; config?: Partial<GatewayNodeConfig>; deps?: GatewayNodeDeps; guildIds?: string[]; beforeStart?: (sim: LocalDiscord) => void; logLevel?: "DEBUG" | "INFO" } = {},
 ): Promise<Harness> {
   const sim = await startSimulator({ heartbeatIntervalMs: 250, identifyWindowMs: 20, ...opts.sim });
   opts.beforeStart?.(sim);
   const hub = await new FakeHub().start();
   const logs: string[] = [];
-  const log: Logger = createLogger("DEBUG", { service: "gateway-node" }, (l) => {
+  const log: Logger = createLogger(opts.logLevel ?? "DEBUG", { service: "gateway-node" }, (l) => {
     logs.push(l);
     if (process.env.GATEWAY_TEST_LOGS) console.log(l);
   });
