@@ -34,6 +34,8 @@ export interface Tuning {
   hubTimeoutMs: number;
   /** How long stop() waits for the outbox to drain. */
   shutdownFlushMs: number;
+  /** After giving up, how long /health says `unhealthy` before the process exits. */
+  unhealthyLingerMs: number;
   /** Gateway send limit: `limit` per `windowMs`, `reserved` of them kept for heartbeat/identify/resume. */
   sendLimit: number;
   sendWindowMs: number;
@@ -54,6 +56,7 @@ export const DEFAULT_TUNING: Tuning = {
   hubRetryMaxMs: 30_000,
   hubTimeoutMs: 10_000,
   shutdownFlushMs: 10_000,
+  unhealthyLingerMs: 3000,
   sendLimit: 120,
   sendWindowMs: 60_000,
   sendReserved: 5,

@@ -5,9 +5,10 @@
  * unreachable): restart me; 2 bad environment; 3 Discord rejected the configuration (4004 bad
  * token, 4010-4014 shards/intents): fix it before restarting (the ERROR log says what to fix).
  */
-import { createLogger } from "@spell-coven/common/log";
+import { createLogger } from "@spell-coven/common";
 import { ConfigError, loadConfig } from "./config.ts";
 import { startGatewayNode } from "./index.ts";
+import { runUntilStopped } from "./lifecycle.ts";
 
 async function main(): Promise<void> {
   let loaded;
@@ -24,25 +25,7 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel, { service: "gateway-node" });
   for (const w of warnings) log.warn(w);
   const node = await startGatewayNode(config, { log });
-
-  let signalled = false;
-  const onSignal = (sig: string) => {
-    if (signalled) {
-      log.warn("second signal: exiting now", { signal: sig });
-      process.exit(1);
-    }
-    signalled = true;
-    log.info("signal received", { signal: sig });
-    void node.stop().then((r) => process.exit(r.exitCode));
-  };
-  process.on("SIGTERM", () => onSignal("SIGTERM"));
-  process.on("SIGINT", () => onSignal("SIGINT"));
-
-  const result = await node.finished;
-  if (result.exitCode !== 0) {
-    await node.stop();
-    process.exit(result.exitCode);
-  }
+  await runUntilStopped(node, { log, unhealthyLingerMs: config.tuning.unhealthyLingerMs });
 }
 
 main().catch((err) => {

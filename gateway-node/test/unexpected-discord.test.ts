@@ -5,7 +5,9 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { DEMO_CHANNELS, DEMO_GUILD_ID, DEMO_USERS } from "@spell-coven/simulator";
-import { allReady, sleepMs, startHarness, until, type Harness } from "./helpers/harness.ts";
+import { createLogger } from "@spell-coven/common";
+import { runUntilStopped } from "../src/lifecycle.ts";
+import { allReady, hubPresence, simPresence, sleepMs, startHarness, until, type Harness } from "./helpers/harness.ts";
 
 const G = DEMO_GUILD_ID;
 const { alice, bob } = DEMO_USERS;
@@ -27,6 +29,43 @@ describe("a gateway that refuses upgrades without a User-Agent", () => {
     h.sim.joinVoice(G, alice, DEMO_CHANNELS.lobby);
     await h.hub.waitFor(() => h!.hub.ofType("voice.joined").length === 1);
     expect(h.sim.gatewayStats().identifies).toBe(1);
+  });
+});
+
+describe("a gateway that answers is not a failed attempt", () => {
+  it("op 9 on every resume after an outage: identifies again instead of giving up", async () => {
+    h = await startHarness({ tuning: { maxReconnectAttempts: 3 } });
+    await ready(h);
+    h.sim.setGatewayFaults({ invalidateResumes: true });
+    h.sim.goDown();
+    await until(() => h!.node.manager.info()[0]!.consecutiveFailures === 2, 5000, "two unanswered attempts");
+    h.sim.joinVoice(G, alice, DEMO_CHANNELS.lobby); // lost with the session, repaired by the snapshot
+    h.sim.comeBack();
+    await until(() => h!.sim.gatewayStats().identifies === 2 && allReady(h!), 8000, "identified again");
+    await h.hub.waitFor(() => h!.hub.ofType("presence.snapshot").length === 2);
+    expect(hubPresence(h.hub, G)).toEqual(simPresence(h.sim, G));
+    expect(h.node.health().status).toBe("ok");
+    expect(h.node.manager.info()[0]!.consecutiveFailures).toBe(0);
+    const exited = await Promise.race([h.node.finished.then(() => true), sleepMs(200).then(() => false)]);
+    expect(exited).toBe(false);
+  });
+
+  it("gives up after 5 unanswered attempts naming the last cause; /health says unhealthy before the exit", async () => {
+    h = await startHarness();
+    await ready(h);
+    const exits: number[] = [];
+    const exited = runUntilStopped(h.node, { log: createLogger("ERROR", {}, () => {}), unhealthyLingerMs: 400, exit: (c) => exits.push(c), signals: { on: () => process, off: () => process } });
+    h.sim.goDown(); // upgrades are answered 503 from now on
+    const result = await h.node.finished;
+    expect(result.exitCode).toBe(1);
+    expect(result.reason).toMatch(/5 consecutive connection attempts failed without a Hello/);
+    expect(result.reason).toMatch(/HTTP 503/);
+    expect(exits).toEqual([]); // still lingering
+    const res = await fetch(`http://127.0.0.1:${h.node.healthPort}/health`);
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { reason: string }).reason).toMatch(/refused the WebSocket upgrade with HTTP 503/);
+    expect(await exited).toBe(1);
+    expect(exits).toEqual([1]);
   });
 });
 

@@ -63,6 +63,10 @@ interface Conn {
   acked: boolean;
   lastBeatAt: number;
   established: boolean;
+  /** The server answered: Hello or op 9 arrived. A connection that never answered is a failed attempt. */
+  answered: boolean;
+  /** Last socket error (e.g. "Unexpected server response: 503", "connect ECONNREFUSED ..."). */
+  lastError: string | null;
   ended: boolean;
   replayed: number;
 }
@@ -90,7 +94,10 @@ export class Shard {
   private sessionId: string | null = null;
   private resumeUrl: string | null = null;
   private seq: number | null = null;
+  /** Consecutive connections the server never answered (no Hello, no op 9): the give-up count. */
   private failures = 0;
+  /** Consecutive connections that did not reach READY/RESUMED: drives the reconnect backoff. */
+  private unestablished = 0;
   private resumeFailures = 0;
   private latency: number | null = null;
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
@@ -205,6 +212,8 @@ export class Shard {
       acked: true,
       lastBeatAt: 0,
       established: false,
+      answered: false,
+      lastError: null,
       ended: false,
       replayed: 0,
     };
@@ -234,6 +243,7 @@ export class Shard {
     });
     ws.on("error", (err) => {
       if (conn.ended) return;
+      conn.lastError = err.message;
       this.log.warn("gateway socket error", { err });
     });
     ws.on("close", (code: number, reason: Buffer) => {
@@ -299,7 +309,8 @@ export class Shard {
 
   private onClose(conn: Conn, code: number, reason: string): void {
     this.opts.metrics.closes.inc({ shard: this.id, code });
-    const action = closeAction(code, { shardId: this.id, shardCount: this.opts.count, intents: this.opts.intents });
+    const closed = closeAction(code, { shardId: this.id, shardCount: this.opts.count, intents: this.opts.intents });
+    const action = code === 1006 && conn.lastError ? { ...closed, why: `closed without a close frame (1006): ${conn.lastError}` } : closed;
     this.endConn(conn, code, reason);
     if (conn !== this.conn) return;
     switch (action.kind) {
@@ -322,8 +333,12 @@ export class Shard {
     this.readyGauge.value = 0;
     if (this.state === "stopped" || this.state === "failed") return;
     if (!conn.established) {
-      this.failures++;
-      if (conn.mode === "resume") this.resumeFailures++;
+      this.unestablished++;
+      // A server that answers (Hello, op 9) is reachable: only silence counts toward giving up.
+      if (!conn.answered) {
+        this.failures++;
+        if (conn.mode === "resume") this.resumeFailures++;
+      }
     }
     if (o.newSession) this.clearSession();
     else if (this.sessionId && this.resumeFailures === this.opts.tuning.maxResumeFailures) {
@@ -333,13 +348,13 @@ export class Shard {
       this.fail(
         new GatewayFatalError(
           "RECONNECT_FAILED",
-          `shard ${this.id}: ${this.failures} consecutive connection attempts failed (last: ${o.why})`,
-          "Operator action is needed: check network access to Discord and https://discordstatus.com; the process exits so its restart policy can take over.",
+          `shard ${this.id}: ${this.failures} consecutive connection attempts failed without a Hello from the gateway (last: ${o.why})`,
+          giveUpAdvice(conn),
         ),
       );
       return;
     }
-    const backoff = backoffDelay(this.failures, this.opts.tuning.reconnectBaseMs, this.opts.tuning.reconnectMaxMs, this.random);
+    const backoff = backoffDelay(this.unestablished, this.opts.tuning.reconnectBaseMs, this.opts.tuning.reconnectMaxMs, this.random);
     const delay = o.delayMs ?? backoff;
     this.state = "waiting";
     this.opts.metrics.reconnects.inc(this.labels);
@@ -411,6 +426,7 @@ export class Shard {
         this.lost(conn, CLIENT_CLOSE_RESUME, "op 7 Reconnect", { delayMs: this.quickDelay() });
         return;
       case OP_INVALID_SESSION: {
+        this.answered(conn);
         const resumable = p.d === true && this.sessionId !== null;
         this.opts.metrics.invalidSessions.inc({ shard: this.id, resumable: String(p.d === true) });
         if (resumable) {
@@ -441,12 +457,13 @@ export class Shard {
 
   /** Delay before reconnecting after op 7 / op 9 resumable: immediate-ish, but backed off after failures. */
   private quickDelay(): number {
-    return this.failures === 0 ? Math.round(this.random() * 250) : backoffDelay(this.failures, this.opts.tuning.reconnectBaseMs, this.opts.tuning.reconnectMaxMs, this.random);
+    return this.unestablished === 0 ? Math.round(this.random() * 250) : backoffDelay(this.unestablished, this.opts.tuning.reconnectBaseMs, this.opts.tuning.reconnectMaxMs, this.random);
   }
 
   private onHello(conn: Conn, interval: number): void {
     if (conn.helloTimer) clearTimeout(conn.helloTimer);
     conn.helloTimer = null;
+    this.answered(conn);
     if (!(interval > 0)) {
       this.lost(conn, CLIENT_CLOSE_RESUME, "Hello without heartbeat_interval");
       return;
@@ -493,6 +510,12 @@ export class Shard {
     );
   }
 
+  /** The gateway answered on this connection: the run of unanswered attempts is over. */
+  private answered(conn: Conn): void {
+    conn.answered = true;
+    this.failures = 0;
+  }
+
   private armReadyTimer(conn: Conn): void {
     if (conn.readyTimer) clearTimeout(conn.readyTimer);
     conn.readyTimer = setTimeout(() => this.lost(conn, CLIENT_CLOSE_RESUME, "no READY/RESUMED in time"), this.opts.tuning.readyTimeoutMs);
@@ -534,8 +557,18 @@ export class Shard {
     if (conn.readyTimer) clearTimeout(conn.readyTimer);
     conn.readyTimer = null;
     this.failures = 0;
+    this.unestablished = 0;
     this.resumeFailures = 0;
     this.state = "ready";
     this.readyGauge.value = 1;
   }
+}
+
+/** What to check after giving up, from how the last attempt ended. */
+function giveUpAdvice(conn: Conn): string {
+  const status = /Unexpected server response: (\d+)/.exec(conn.lastError ?? "")?.[1];
+  if (status) {
+    return `Operator action is needed: the gateway refused the WebSocket upgrade with HTTP ${status}; check the gateway URL from GET /gateway/bot (DISCORD_API_BASE), any proxy in between, and https://discordstatus.com. The process exits so its restart policy can take over.`;
+  }
+  return "Operator action is needed: check network access to Discord and https://discordstatus.com; the process exits so its restart policy can take over.";
 }
