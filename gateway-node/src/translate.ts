@@ -4,12 +4,15 @@
  * only the new state) becomes voice.joined, voice.left, or left + joined for a move. Mute, deafen,
  * video or stream toggles keep the channel and yield nothing.
  *
- * Event ids are stable across retries and unique:
- *   voice        v:<sessionId>:<seq>          (a move: v:<sessionId>:<seq>:0 left, :1 joined)
+ * Event ids are unique without trusting the peer (a server may reuse session ids or restart seq),
+ * and stable across retries (the outbox keeps each event, id included, until the Worker takes it):
+ *   voice        v:<eventKey>:<seq>   eventKey is random per gateway connection (a move:
+ *                                     v:<eventKey>:<seq>:0 left, :1 joined)
  *   rooms        room.created:<channelId> / room.deleted:<channelId> (same ids as the Worker's own
  *                create-room path, so a room made through the API is broadcast once)
- *   snapshots    snap:<guildId>:<sessionId>:<counter>
+ *   snapshots    snap:<guildId>:<processKey>:<counter>   processKey is random per Translator
  */
+import { randomBytes } from "node:crypto";
 import type { HubEvent } from "@spell-coven/common/internal";
 import type { PresenceSnapshotPayload } from "@spell-coven/common/events";
 
@@ -19,8 +22,6 @@ const GUILD_VOICE = 2;
 interface GuildState {
   /** userId -> channelId for every user in a voice channel. */
   voice: Map<string, string>;
-  /** Session of the shard that last delivered this guild (for overflow snapshot ids). */
-  sessionId: string;
   available: boolean;
 }
 
@@ -52,6 +53,8 @@ interface GuildCreateData {
 export class Translator {
   private readonly guilds = new Map<string, GuildState>();
   private snapshotCounter = 0;
+  /** Random per process: snapshot ids of a restarted process never repeat the last one's. */
+  private readonly processKey = randomBytes(6).toString("hex");
   private readonly now: () => number;
 
   constructor(
@@ -60,35 +63,35 @@ export class Translator {
     opts: { now?: () => number } = {},
   ) {
     this.now = opts.now ?? Date.now;
-    for (const id of guildIds) this.guilds.set(id, { voice: new Map(), sessionId: "none", available: false });
+    for (const id of guildIds) this.guilds.set(id, { voice: new Map(), available: false });
   }
 
   isForwarded(guildId: string): boolean {
     return this.guilds.has(guildId);
   }
 
-  /** One gateway dispatch. `sessionId` and `seq` identify it uniquely within the bot's sessions. */
-  handleDispatch(t: string | null, d: unknown, sessionId: string, seq: number | null): void {
+  /** One gateway dispatch. `eventKey` and `seq` identify it uniquely (see the ids above). */
+  handleDispatch(t: string | null, d: unknown, eventKey: string, seq: number | null): void {
     switch (t) {
       case "VOICE_STATE_UPDATE":
-        this.voiceStateUpdate(d as VoiceStateData, sessionId, seq);
+        this.voiceStateUpdate(d as VoiceStateData, eventKey, seq);
         return;
       case "CHANNEL_CREATE":
       case "CHANNEL_DELETE":
         this.channel(t, d as ChannelData);
         return;
       case "GUILD_CREATE":
-        this.guildCreate(d as GuildCreateData, sessionId);
+        this.guildCreate(d as GuildCreateData);
         return;
       case "GUILD_DELETE":
-        this.guildDelete(d as { id: string; unavailable?: boolean }, sessionId);
+        this.guildDelete(d as { id: string; unavailable?: boolean });
         return;
       default:
         return;
     }
   }
 
-  private voiceStateUpdate(d: VoiceStateData, sessionId: string, seq: number | null): void {
+  private voiceStateUpdate(d: VoiceStateData, eventKey: string, seq: number | null): void {
     const guildId = d.guild_id;
     if (guildId === undefined) return;
     const g = this.guilds.get(guildId);
@@ -99,7 +102,7 @@ export class Translator {
     if (next === prev) return; // mute / deafen / video / stream toggle
     if (next === null) g.voice.delete(userId);
     else g.voice.set(userId, next);
-    const base = `v:${sessionId}:${seq ?? "x"}`;
+    const base = `v:${eventKey}:${seq ?? "x"}`;
     const ts = this.now();
     if (prev !== null && next !== null) {
       this.sink({ id: base + ":0", guildId, event: "voice.left", payload: { guildId, channelId: prev, userId }, ts });
@@ -128,17 +131,16 @@ export class Translator {
     }
   }
 
-  private guildCreate(d: GuildCreateData, sessionId: string): void {
+  private guildCreate(d: GuildCreateData): void {
     const g = this.guilds.get(d.id);
     if (g === undefined || d.unavailable) return;
     g.voice.clear();
     for (const vs of d.voice_states ?? []) if (vs.channel_id) g.voice.set(vs.user_id, vs.channel_id);
-    g.sessionId = sessionId;
     g.available = true;
     this.sink(this.buildSnapshot(d.id));
   }
 
-  private guildDelete(d: { id: string; unavailable?: boolean }, sessionId: string): void {
+  private guildDelete(d: { id: string; unavailable?: boolean }): void {
     const g = this.guilds.get(d.id);
     if (g === undefined) return;
     g.available = false;
@@ -146,7 +148,6 @@ export class Translator {
     if (d.unavailable) return;
     // The bot left or was removed: nobody is visible in voice any more.
     g.voice.clear();
-    g.sessionId = sessionId;
     this.sink(this.buildSnapshot(d.id));
   }
 
@@ -156,7 +157,7 @@ export class Translator {
     const voiceStates: PresenceSnapshotPayload["voiceStates"] = [];
     if (g) for (const [userId, channelId] of g.voice) voiceStates.push({ userId, channelId });
     return {
-      id: `snap:${guildId}:${g?.sessionId ?? "none"}:${++this.snapshotCounter}`,
+      id: `snap:${guildId}:${this.processKey}:${++this.snapshotCounter}`,
       guildId,
       event: "presence.snapshot",
       payload: { guildId, voiceStates },

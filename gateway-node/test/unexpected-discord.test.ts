@@ -7,10 +7,11 @@ import { afterEach, describe, expect, it } from "vitest";
 import { DEMO_CHANNELS, DEMO_GUILD_ID, DEMO_USERS } from "@spell-coven/simulator";
 import { createLogger } from "@spell-coven/common";
 import { runUntilStopped } from "../src/lifecycle.ts";
+import { startGatewayNode } from "../src/index.ts";
 import { allReady, hubPresence, simPresence, sleepMs, startHarness, until, type Harness } from "./helpers/harness.ts";
 
 const G = DEMO_GUILD_ID;
-const { alice, bob } = DEMO_USERS;
+const { alice, bob, carol } = DEMO_USERS;
 let h: Harness | null = null;
 afterEach(async () => {
   await h?.close();
@@ -29,6 +30,66 @@ describe("a gateway that refuses upgrades without a User-Agent", () => {
     h.sim.joinVoice(G, alice, DEMO_CHANNELS.lobby);
     await h.hub.waitFor(() => h!.hub.ofType("voice.joined").length === 1);
     expect(h.sim.gatewayStats().identifies).toBe(1);
+  });
+});
+
+/** Every event the translator produced reached the hub once: none swallowed by the id dedupe. */
+function nothingLostNothingDuplicated(harness: Harness) {
+  const ids = harness.hub.events.map((e) => e.id);
+  expect(new Set(ids).size).toBe(ids.length);
+  expect(harness.hub.duplicatePosts).toBe(0);
+  expect(harness.hub.events.length).toBe(harness.node.metrics.eventsTranslated.total());
+  expect(hubPresence(harness.hub, G)).toEqual(simPresence(harness.sim, G));
+}
+
+describe("event ids are unique without trusting the server", () => {
+  it("a server restart that hands out the same session_id and seq again: nothing lost at the hub", async () => {
+    h = await startHarness({ beforeStart: (sim) => sim.setGatewayFaults({ reuseSessionIds: true }) });
+    await ready(h);
+    h.sim.joinVoice(G, alice, DEMO_CHANNELS.lobby); // s = 3 of the first session
+    h.sim.joinVoice(G, bob, DEMO_CHANNELS.lobby); // s = 4
+    await h.hub.waitFor(() => h!.hub.ofType("voice.joined").length === 2);
+    const firstSession = h.node.manager.info()[0]!.sessionId;
+    h.sim.restartGateway(); // the resume gets op 9 d:false; the new identify gets the same session_id, s from 1
+    await until(() => h!.sim.gatewayStats().identifies === 2 && allReady(h!), 8000, "identified again");
+    expect(h.node.manager.info()[0]!.sessionId).toBe(firstSession);
+    await h.hub.waitFor(() => h!.hub.ofType("presence.snapshot").length === 2);
+    h.sim.joinVoice(G, carol, DEMO_CHANNELS.table1); // s = 3 again
+    h.sim.leaveVoice(G, alice); // s = 4 again
+    await h.hub.waitFor(() => h!.hub.events.length === 6, 5000, "6 events");
+    nothingLostNothingDuplicated(h);
+  });
+
+  it("a server that numbers from 1 again after a resume: nothing lost at the hub", async () => {
+    h = await startHarness({ beforeStart: (sim) => sim.setGatewayFaults({ restartSeqOnResume: true }) });
+    await ready(h);
+    h.sim.joinVoice(G, alice, DEMO_CHANNELS.lobby); // s = 3
+    h.sim.joinVoice(G, bob, DEMO_CHANNELS.lobby); // s = 4
+    await h.hub.waitFor(() => h!.hub.ofType("voice.joined").length === 2);
+    h.sim.dropConnections();
+    await until(() => h!.sim.gatewayStats().resumes === 1 && allReady(h!), 5000, "resumed"); // RESUMED is s = 1
+    h.sim.joinVoice(G, carol, DEMO_CHANNELS.table1); // s = 2
+    h.sim.leaveVoice(G, alice); // s = 3
+    h.sim.leaveVoice(G, bob); // s = 4
+    await h.hub.waitFor(() => h!.hub.events.length === 6, 5000, "6 events");
+    nothingLostNothingDuplicated(h);
+  });
+
+  it("a restarted gateway-node process: its snapshot is not taken for the last process's", async () => {
+    h = await startHarness({ beforeStart: (sim) => sim.setGatewayFaults({ reuseSessionIds: true }) });
+    await ready(h);
+    h.sim.joinVoice(G, alice, DEMO_CHANNELS.lobby);
+    await h.hub.waitFor(() => h!.hub.ofType("voice.joined").length === 1);
+    await h.node.stop();
+    h.sim.joinVoice(G, bob, DEMO_CHANNELS.table1); // while no process runs: only the next snapshot tells
+    const second = await startGatewayNode(h.config, { log: createLogger("ERROR", {}, () => {}) });
+    try {
+      await h.hub.waitFor(() => h!.hub.ofType("presence.snapshot").length === 2, 8000, "the second process's snapshot");
+      expect(hubPresence(h.hub, G)).toEqual(simPresence(h.sim, G));
+      expect(h.hub.duplicatePosts).toBe(0);
+    } finally {
+      await second.stop({ flushMs: 500 });
+    }
   });
 });
 

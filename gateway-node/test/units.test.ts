@@ -227,8 +227,16 @@ describe("translator", () => {
     const { t, out } = mk();
     t.handleDispatch("GUILD_CREATE", { id: G, voice_states: [{ user_id: "1", channel_id: "10" }, { user_id: "2", channel_id: "11" }] }, "sessA", 2);
     expect(out).toEqual([
-      { id: `snap:${G}:sessA:1`, guildId: G, event: "presence.snapshot", ts: 5, payload: { guildId: G, voiceStates: [{ userId: "1", channelId: "10" }, { userId: "2", channelId: "11" }] } },
+      { id: expect.stringMatching(new RegExp(`^snap:${G}:[0-9a-f]{12}:1$`)), guildId: G, event: "presence.snapshot", ts: 5, payload: { guildId: G, voiceStates: [{ userId: "1", channelId: "10" }, { userId: "2", channelId: "11" }] } },
     ]);
+  });
+
+  it("snapshot ids of two processes (translators) never repeat, even for the same session and count", () => {
+    const a = mk();
+    const b = mk();
+    a.t.handleDispatch("GUILD_CREATE", { id: G, voice_states: [] }, "same-key", 2);
+    b.t.handleDispatch("GUILD_CREATE", { id: G, voice_states: [] }, "same-key", 2);
+    expect(a.out[0]!.id).not.toBe(b.out[0]!.id);
   });
 
   it("join, mute toggle (nothing), move (left then joined), leave", () => {

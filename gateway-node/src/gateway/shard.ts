@@ -8,6 +8,7 @@
  * `maxReconnectAttempts` of them the shard gives up (the process exits, its restart policy takes
  * over).
  */
+import { randomBytes } from "node:crypto";
 import WebSocket from "ws";
 import { backoffDelay, type Logger } from "@spell-coven/common";
 import { DEFAULT_USER_AGENT } from "@spell-coven/common/rest";
@@ -29,7 +30,12 @@ export interface ShardInfo {
   consecutiveFailures: number;
 }
 
-export type DispatchHandler = (t: string, d: unknown, sessionId: string, seq: number | null, shardId: number) => void;
+/**
+ * One dispatch. `eventKey` is random per connection (and renewed if the server's seq ever fails
+ * to increase on it), so `eventKey:seq` names this dispatch uniquely without trusting the peer's
+ * session ids or sequence numbers.
+ */
+export type DispatchHandler = (t: string, d: unknown, eventKey: string, seq: number | null, shardId: number) => void;
 
 export interface ShardOptions {
   id: number;
@@ -69,6 +75,10 @@ interface Conn {
   lastError: string | null;
   ended: boolean;
   replayed: number;
+  /** Random per connection: the unique part of the event ids built from its dispatches. */
+  eventKey: string;
+  /** Last seq seen on this connection (a seq that does not increase renews eventKey). */
+  lastSeq: number;
 }
 
 interface Payload {
@@ -214,6 +224,8 @@ export class Shard {
       established: false,
       answered: false,
       lastError: null,
+      eventKey: newEventKey(),
+      lastSeq: -1,
       ended: false,
       replayed: 0,
     };
@@ -403,8 +415,10 @@ export class Shard {
           else if (conn.mode === "resume") conn.replayed++;
         }
         if (this.sessionId === null) return;
+        if (typeof p.s !== "number" || p.s <= conn.lastSeq) conn.eventKey = newEventKey();
+        if (typeof p.s === "number") conn.lastSeq = p.s;
         try {
-          this.opts.onDispatch(p.t!, p.d, this.sessionId, p.s, this.id);
+          this.opts.onDispatch(p.t!, p.d, conn.eventKey, p.s, this.id);
         } catch (err) {
           this.log.error("dispatch handler failed", { t: p.t, s: p.s, err });
         }
@@ -571,4 +585,9 @@ function giveUpAdvice(conn: Conn): string {
     return `Operator action is needed: the gateway refused the WebSocket upgrade with HTTP ${status}; check the gateway URL from GET /gateway/bot (DISCORD_API_BASE), any proxy in between, and https://discordstatus.com. The process exits so its restart policy can take over.`;
   }
   return "Operator action is needed: check network access to Discord and https://discordstatus.com; the process exits so its restart policy can take over.";
+}
+
+/** 12 hex characters (48 random bits): unique across the connections of every process. */
+function newEventKey(): string {
+  return randomBytes(6).toString("hex");
 }
