@@ -2,7 +2,8 @@
  * Discord dispatches -> hub events. Keeps one compact voice-state cache per forwarded guild
  * (Map<userId, channelId>), seeded from GUILD_CREATE, so that VOICE_STATE_UPDATE (which carries
  * only the new state) becomes voice.joined, voice.left, or left + joined for a move. Mute, deafen,
- * video or stream toggles keep the channel and yield nothing.
+ * video or stream toggles keep the channel and yield nothing. The guild's voice channels are kept
+ * too, so each presence.snapshot also carries them (`channels`) and the hub reconciles its rooms.
  *
  * Event ids are unique without trusting the peer (a server may reuse session ids or restart seq),
  * and stable across retries (the outbox keeps each event, id included, until the Worker takes it):
@@ -13,15 +14,20 @@
  *   snapshots    snap:<guildId>:<processKey>:<counter>   processKey is random per Translator
  */
 import { randomBytes } from "node:crypto";
-import type { HubEvent } from "@spell-coven/common/internal";
-import type { PresenceSnapshotPayload } from "@spell-coven/common/events";
+import { ChannelType } from "discord-api-types/v10";
+import type { HubEvent, PresenceSnapshotPayload } from "@spell-coven/common";
 
-/** Discord ChannelType.GuildVoice. Stage channels (13) are not rooms. */
-const GUILD_VOICE = 2;
+type SnapshotChannel = NonNullable<PresenceSnapshotPayload["channels"]>[number];
 
 interface GuildState {
   /** userId -> channelId for every user in a voice channel. */
   voice: Map<string, string>;
+  /**
+   * channelId -> name of every voice channel (ChannelType.GuildVoice; stage channels are not
+   * rooms), from GUILD_CREATE and the channel dispatches since. Sent with every snapshot so the hub
+   * can reconcile its rooms after a gap (a lost session, a restart) as it does presence.
+   */
+  rooms: Map<string, string>;
   available: boolean;
 }
 
@@ -48,6 +54,7 @@ interface GuildCreateData {
   id: string;
   unavailable?: boolean;
   voice_states?: { user_id: string; channel_id: string | null }[];
+  channels?: ChannelData[];
 }
 
 export class Translator {
@@ -63,7 +70,7 @@ export class Translator {
     opts: { now?: () => number } = {},
   ) {
     this.now = opts.now ?? Date.now;
-    for (const id of guildIds) this.guilds.set(id, { voice: new Map(), available: false });
+    for (const id of guildIds) this.guilds.set(id, { voice: new Map(), rooms: new Map(), available: false });
   }
 
   isForwarded(guildId: string): boolean {
@@ -79,6 +86,9 @@ export class Translator {
       case "CHANNEL_CREATE":
       case "CHANNEL_DELETE":
         this.channel(t, d as ChannelData);
+        return;
+      case "CHANNEL_UPDATE":
+        this.channelUpdate(d as ChannelData);
         return;
       case "GUILD_CREATE":
         this.guildCreate(d as GuildCreateData);
@@ -115,20 +125,32 @@ export class Translator {
   }
 
   private channel(t: "CHANNEL_CREATE" | "CHANNEL_DELETE", d: ChannelData): void {
-    if (d.type !== GUILD_VOICE || d.guild_id === undefined || !this.guilds.has(d.guild_id)) return;
+    if (d.type !== ChannelType.GuildVoice || d.guild_id === undefined) return;
+    const g = this.guilds.get(d.guild_id);
+    if (g === undefined) return;
     const guildId = d.guild_id;
     const ts = this.now();
     if (t === "CHANNEL_CREATE") {
+      g.rooms.set(d.id, roomName(d));
       this.sink({
         id: `room.created:${d.id}`,
         guildId,
         event: "room.created",
-        payload: { channelId: d.id, name: d.name || d.id, guildId },
+        payload: { channelId: d.id, name: roomName(d), guildId },
         ts,
       });
     } else {
+      g.rooms.delete(d.id);
       this.sink({ id: `room.deleted:${d.id}`, guildId, event: "room.deleted", payload: { channelId: d.id, guildId }, ts });
     }
+  }
+
+  /** A rename is kept for the next snapshot (there is no room.updated event); a type change away from voice drops it. */
+  private channelUpdate(d: ChannelData): void {
+    const g = d.guild_id === undefined ? undefined : this.guilds.get(d.guild_id);
+    if (g === undefined) return;
+    if (d.type === ChannelType.GuildVoice) g.rooms.set(d.id, roomName(d));
+    else g.rooms.delete(d.id);
   }
 
   private guildCreate(d: GuildCreateData): void {
@@ -136,6 +158,8 @@ export class Translator {
     if (g === undefined || d.unavailable) return;
     g.voice.clear();
     for (const vs of d.voice_states ?? []) if (vs.channel_id) g.voice.set(vs.user_id, vs.channel_id);
+    g.rooms.clear();
+    for (const c of d.channels ?? []) if (c.type === ChannelType.GuildVoice) g.rooms.set(c.id, roomName(c));
     g.available = true;
     this.sink(this.buildSnapshot(d.id));
   }
@@ -146,21 +170,31 @@ export class Translator {
     g.available = false;
     // An outage (unavailable: true): keep the cache; the GUILD_CREATE that ends it sends a snapshot.
     if (d.unavailable) return;
-    // The bot left or was removed: nobody is visible in voice any more.
+    // The bot left or was removed: nobody is visible in voice any more. Its channels are unknown
+    // now (not gone): the snapshot leaves `channels` out, so the hub keeps its rooms.
     g.voice.clear();
+    g.rooms.clear();
     this.sink(this.buildSnapshot(d.id));
   }
 
-  /** Current voice presence of a forwarded guild as a presence.snapshot event with a fresh id. */
+  /**
+   * Current voice presence of a forwarded guild as a presence.snapshot event with a fresh id, with
+   * the guild's voice channels while the guild is available (its channel list is known).
+   */
   buildSnapshot(guildId: string): Extract<HubEvent, { event: "presence.snapshot" }> {
     const g = this.guilds.get(guildId);
     const voiceStates: PresenceSnapshotPayload["voiceStates"] = [];
     if (g) for (const [userId, channelId] of g.voice) voiceStates.push({ userId, channelId });
+    let channels: SnapshotChannel[] | undefined;
+    if (g?.available) {
+      channels = [];
+      for (const [channelId, name] of g.rooms) channels.push({ channelId, name });
+    }
     return {
       id: `snap:${guildId}:${this.processKey}:${++this.snapshotCounter}`,
       guildId,
       event: "presence.snapshot",
-      payload: { guildId, voiceStates },
+      payload: { guildId, voiceStates, ...(channels ? { channels } : {}) },
       ts: this.now(),
     };
   }
@@ -176,4 +210,9 @@ export class Translator {
   voiceOf(guildId: string): ReadonlyMap<string, string> | undefined {
     return this.guilds.get(guildId)?.voice;
   }
+}
+
+/** The room name the hub accepts (1-100 characters): Discord's name, or the id if it has none. */
+function roomName(c: ChannelData): string {
+  return (c.name || c.id).slice(0, 100);
 }

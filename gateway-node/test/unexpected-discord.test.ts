@@ -93,6 +93,33 @@ describe("event ids are unique without trusting the server", () => {
   });
 });
 
+describe("rooms are reconciled after every identify", () => {
+  const simRooms = (harness: Harness) =>
+    harness.sim
+      .channels(G)
+      .filter((c) => c.type === 2)
+      .map((c) => ({ channelId: c.id, name: c.name! }));
+  const byId = (a: { channelId: string }, b: { channelId: string }) => a.channelId.localeCompare(b.channelId);
+
+  it("a channel created and one deleted while the session was lost: the next snapshot carries the guild's voice channels", async () => {
+    h = await startHarness();
+    await ready(h);
+    expect(h.hub.ofType("presence.snapshot")[0]!.payload.channels!.sort(byId)).toEqual(simRooms(h).sort(byId));
+    h.sim.goDown();
+    const created = h.sim.addChannel(G, { name: "Made during the gap", type: 2 });
+    h.sim.deleteChannel(DEMO_CHANNELS.table2);
+    h.sim.restartGateway(); // the session and its replay buffer are gone: no CHANNEL_CREATE / DELETE will come
+    h.sim.comeBack();
+    await until(() => h!.sim.gatewayStats().identifies === 2 && allReady(h!), 8000, "identified again");
+    await h.hub.waitFor(() => h!.hub.ofType("presence.snapshot").length === 2);
+    const channels = h.hub.ofType("presence.snapshot")[1]!.payload.channels!;
+    expect(channels.sort(byId)).toEqual(simRooms(h).sort(byId));
+    expect(channels.some((c) => c.channelId === created.id)).toBe(true);
+    expect(channels.some((c) => c.channelId === DEMO_CHANNELS.table2)).toBe(false);
+    expect(h.hub.ofType("room.created")).toHaveLength(0); // only the snapshot could tell the hub
+  });
+});
+
 describe("a gateway that answers is not a failed attempt", () => {
   it("op 9 on every resume after an outage: identifies again instead of giving up", async () => {
     h = await startHarness({ tuning: { maxReconnectAttempts: 3 } });

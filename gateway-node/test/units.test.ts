@@ -227,7 +227,7 @@ describe("translator", () => {
     const { t, out } = mk();
     t.handleDispatch("GUILD_CREATE", { id: G, voice_states: [{ user_id: "1", channel_id: "10" }, { user_id: "2", channel_id: "11" }] }, "sessA", 2);
     expect(out).toEqual([
-      { id: expect.stringMatching(new RegExp(`^snap:${G}:[0-9a-f]{12}:1$`)), guildId: G, event: "presence.snapshot", ts: 5, payload: { guildId: G, voiceStates: [{ userId: "1", channelId: "10" }, { userId: "2", channelId: "11" }] } },
+      { id: expect.stringMatching(new RegExp(`^snap:${G}:[0-9a-f]{12}:1$`)), guildId: G, event: "presence.snapshot", ts: 5, payload: { guildId: G, voiceStates: [{ userId: "1", channelId: "10" }, { userId: "2", channelId: "11" }], channels: [] } },
     ]);
   });
 
@@ -269,6 +269,21 @@ describe("translator", () => {
     ]);
   });
 
+  it("every snapshot carries the guild's voice channels: GUILD_CREATE, then CHANNEL_CREATE / UPDATE / DELETE since", () => {
+    const { t, out } = mk();
+    const ch = (id: string, type: number, name: string) => ({ id, type, name, guild_id: G });
+    t.handleDispatch("GUILD_CREATE", { id: G, voice_states: [], channels: [ch("30", 2, "Lobby"), ch("31", 2, "Table 1"), ch("32", 0, "general"), ch("33", 13, "Stage"), ch("34", 4, "Game Rooms")] }, "s", 1);
+    expect((out[0]!.payload as any).channels).toEqual([{ channelId: "30", name: "Lobby" }, { channelId: "31", name: "Table 1" }]);
+    t.handleDispatch("CHANNEL_CREATE", ch("35", 2, "Table 2"), "s", 2);
+    t.handleDispatch("CHANNEL_UPDATE", ch("30", 2, "Lobby (renamed)"), "s", 3);
+    t.handleDispatch("CHANNEL_UPDATE", ch("32", 0, "general-2"), "s", 4);
+    t.handleDispatch("CHANNEL_DELETE", ch("31", 2, "Table 1"), "s", 5);
+    expect(t.buildSnapshot(G).payload.channels).toEqual([{ channelId: "30", name: "Lobby (renamed)" }, { channelId: "35", name: "Table 2" }]);
+    // A new GUILD_CREATE (after an identify) replaces the list: what vanished meanwhile is gone.
+    t.handleDispatch("GUILD_CREATE", { id: G, voice_states: [], channels: [ch("35", 2, "Table 2"), ch("36", 2, "New")] }, "s", 1);
+    expect((out.at(-1)!.payload as any).channels).toEqual([{ channelId: "35", name: "Table 2" }, { channelId: "36", name: "New" }]);
+  });
+
   it("GUILD_DELETE: outage keeps the cache; removal clears it with an empty snapshot", () => {
     const { t, out } = mk();
     t.handleDispatch("GUILD_CREATE", { id: G, voice_states: [{ user_id: "1", channel_id: "10" }] }, "s", 1);
@@ -278,6 +293,8 @@ describe("translator", () => {
     t.handleDispatch("GUILD_DELETE", { id: G }, "s", 3);
     expect(out[1]!.event).toBe("presence.snapshot");
     expect((out[1]!.payload as any).voiceStates).toEqual([]);
+    // The channels are unknown once the bot is out of the guild: left out, so the hub keeps its rooms.
+    expect((out[1]!.payload as any).channels).toBeUndefined();
   });
 });
 
