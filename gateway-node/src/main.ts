@@ -6,18 +6,18 @@
  * token, 4010-4014 shards/intents): fix it before restarting (the ERROR log says what to fix).
  */
 import { createLogger } from "@spell-coven/common";
-import { ConfigError, loadConfig } from "./config.ts";
+import { ExitCode, SidecarConfigError, runUntilStopped } from "@spell-coven/sidecar-kit";
+import { loadConfig } from "./config.ts";
 import { startGatewayNode } from "./index.ts";
-import { runUntilStopped } from "./lifecycle.ts";
 
 async function main(): Promise<void> {
   let loaded;
   try {
     loaded = loadConfig(process.env);
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (err instanceof SidecarConfigError) {
       process.stderr.write(`gateway-node: ${err.message}\nFix the variables above and start again.\n`);
-      process.exit(2);
+      process.exit(ExitCode.BadEnvironment);
     }
     throw err;
   }
@@ -30,5 +30,5 @@ async function main(): Promise<void> {
 
 main().catch((err) => {
   process.stderr.write(`gateway-node: failed to start: ${(err as Error).message}\n`);
-  process.exit(1);
+  process.exit(ExitCode.Transient);
 });

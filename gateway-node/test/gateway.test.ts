@@ -173,6 +173,21 @@ describe("gateway session against the simulator", () => {
     expect(h.logs.join("\n")).not.toContain("not-the-token");
   });
 
+  it("GET /gateway/bot answered 429: waits retry_after like every REST call, then starts", async () => {
+    h = await startHarness({ beforeStart: (sim) => sim.failNext(1, 429, /gateway\/bot/, 0.3) });
+    await ready(h);
+    const calls = h.sim.requests().filter((r) => r.path.endsWith("/gateway/bot"));
+    expect(calls.map((r) => r.status)).toEqual([429, 200]);
+    expect(calls[1]!.at - calls[0]!.at).toBeGreaterThanOrEqual(280);
+    expect(h.logs.some((l) => l.includes("discord rate limited (429)"))).toBe(true);
+  });
+
+  it("GET /gateway/bot failing with 5xx: retried with backoff, then starts", async () => {
+    h = await startHarness({ beforeStart: (sim) => sim.failNext(2, 502, /gateway\/bot/) });
+    await ready(h);
+    expect(h.sim.requests().filter((r) => r.path.endsWith("/gateway/bot")).map((r) => r.status)).toEqual([502, 502, 200]);
+  });
+
   it("5 consecutive failed attempts -> unhealthy, ERROR 'operator action', exit 1", async () => {
     h = await startHarness();
     await ready(h);

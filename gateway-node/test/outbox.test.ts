@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createLogger, type HubEvent } from "@spell-coven/common";
-import { HubClient } from "../src/hub/client.ts";
-import { Outbox } from "../src/hub/outbox.ts";
+import { HubClient } from "@spell-coven/sidecar-kit";
+import { HubOutbox } from "../src/hub/hub-outbox.ts";
 import { Metrics } from "../src/metrics.ts";
 import { Translator } from "../src/translate.ts";
 import { FakeHub } from "./helpers/fake-hub.ts";
@@ -13,9 +13,9 @@ const log = createLogger("DEBUG", {}, (l) => logs.push(l));
 
 function setup(hub: FakeHub, opts: { max?: number; timeoutMs?: number } = {}) {
   const metrics = new Metrics();
-  let outbox!: Outbox;
+  let outbox!: HubOutbox;
   const translator = new Translator([G1, G2], (e) => outbox.enqueue(e));
-  outbox = new Outbox({
+  outbox = new HubOutbox({
     poster: new HubClient({ endpoint: hub.url, secret: hub.secret, timeoutMs: opts.timeoutMs ?? 2000 }),
     log,
     metrics,

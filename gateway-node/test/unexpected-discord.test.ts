@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { DEMO_CHANNELS, DEMO_GUILD_ID, DEMO_USERS } from "@spell-coven/simulator";
 import { createLogger } from "@spell-coven/common";
-import { runUntilStopped } from "../src/lifecycle.ts";
+import { runUntilStopped } from "@spell-coven/sidecar-kit";
 import { startGatewayNode } from "../src/index.ts";
 import { allReady, hubPresence, simPresence, sleepMs, startHarness, until, type Harness } from "./helpers/harness.ts";
 

@@ -7,7 +7,8 @@ import { SendQueue } from "../src/gateway/send-queue.ts";
 import { IdentifyThrottle, SessionStartLimitError } from "../src/gateway/identify-throttle.ts";
 import { closeAction } from "../src/gateway/close-codes.ts";
 import { intentsFor, shardForGuild } from "../src/gateway/manager.ts";
-import { ConfigError, loadConfig } from "../src/config.ts";
+import { SidecarConfigError } from "@spell-coven/sidecar-kit";
+import { loadConfig } from "../src/config.ts";
 import { Translator } from "../src/translate.ts";
 import { Metrics } from "../src/metrics.ts";
 import { healthReport } from "../src/health.ts";
@@ -198,7 +199,7 @@ describe("config", () => {
       loadConfig({ DISCORD_BOT_TOKEN: "super-secret-token", PRIMARY_GUILD_ID: "abc", HUB_ENDPOINT: "nope", HUB_SECRET: "", HEALTH_CHECK_PORT: "99999" });
       expect.unreachable();
     } catch (e) {
-      expect(e).toBeInstanceOf(ConfigError);
+      expect(e).toBeInstanceOf(SidecarConfigError);
       const m = (e as Error).message;
       for (const v of ["PRIMARY_GUILD_ID", "HUB_ENDPOINT", "HUB_SECRET", "HEALTH_CHECK_PORT"]) expect(m).toContain(v);
       expect(m).not.toContain("super-secret-token");

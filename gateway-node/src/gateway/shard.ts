@@ -10,12 +10,13 @@
  */
 import { randomBytes } from "node:crypto";
 import WebSocket from "ws";
-import { backoffDelay, type Logger } from "@spell-coven/common";
-import { DEFAULT_USER_AGENT } from "@spell-coven/common/rest";
+import { DISCORD_USER_AGENT, backoffDelay, type Logger } from "@spell-coven/common";
+import { ExitCode } from "@spell-coven/sidecar-kit";
 import type { Tuning } from "../config.ts";
-import type { Metrics, Series } from "../metrics.ts";
+import type { Series } from "@spell-coven/sidecar-kit";
+import type { Metrics } from "../metrics.ts";
 import { createZlibStreamDecoder, type GatewayDecoder } from "./compression.ts";
-import { CLIENT_CLOSE_NEW_SESSION, CLIENT_CLOSE_RESUME, EXIT_CONFIG_REJECTED, GatewayFatalError, closeAction } from "./close-codes.ts";
+import { CLIENT_CLOSE_NEW_SESSION, CLIENT_CLOSE_RESUME, GatewayFatalError, closeAction } from "./close-codes.ts";
 import { SessionStartLimitError, type IdentifyThrottle } from "./identify-throttle.ts";
 import { SendQueue } from "./send-queue.ts";
 
@@ -203,7 +204,7 @@ export class Shard {
     if (!resume) this.resumeFailures = 0;
     const ws = new WebSocket(url, {
       // The same DiscordBot (...) string as REST: some gateway servers refuse an upgrade without one.
-      headers: { "User-Agent": DEFAULT_USER_AGENT },
+      headers: { "User-Agent": DISCORD_USER_AGENT },
       perMessageDeflate: false,
       handshakeTimeout: this.opts.tuning.helloTimeoutMs,
       skipUTF8Validation: true,
@@ -327,7 +328,7 @@ export class Shard {
     if (conn !== this.conn) return;
     switch (action.kind) {
       case "fatal": {
-        this.fail(new GatewayFatalError(code, action.why, action.fix, EXIT_CONFIG_REJECTED));
+        this.fail(new GatewayFatalError(code, action.why, action.fix, ExitCode.ConfigRejected));
         return;
       }
       case "identify":

@@ -6,6 +6,21 @@
  */
 import type { Logger } from "@spell-coven/common";
 
+/**
+ * Exit codes shared by the sidecars, so one restart policy fits all of them (systemd
+ * `RestartPreventExitStatus=2 3`): 1 restart me, 2 and 3 fix the configuration first.
+ */
+export const ExitCode = {
+  /** Stopped on request (SIGTERM / SIGINT) after flushing. */
+  Stopped: 0,
+  /** Gave up on something transient (a peer unreachable): restart. */
+  Transient: 1,
+  /** The environment is invalid (the message names the variable). */
+  BadEnvironment: 2,
+  /** A peer (Discord) rejected the configuration (a bad token, shards, intents). */
+  ConfigRejected: 3,
+} as const;
+
 /** What a service's stop or give-up resolves with. */
 export interface ServiceResult {
   exitCode: number;
