@@ -6,6 +6,7 @@
 import { createLogger, type HubEvent, type Logger } from "@spell-coven/common";
 import { HealthServer, HubClient, SidecarRuntime, type HttpRequest, type HubPoster, type StopResult } from "@spell-coven/sidecar-kit";
 import type { GatewayNodeConfig } from "./config.ts";
+import { DispatchBus } from "./gateway/dispatch-bus.ts";
 import { ShardManager, shardForGuild } from "./gateway/manager.ts";
 import { GatewayFatalError } from "./gateway/close-codes.ts";
 import { healthReport, type HealthReport, type HealthSources } from "./health.ts";
@@ -18,7 +19,8 @@ export { Translator } from "./translate.ts";
 export { HubOutbox } from "./hub/hub-outbox.ts";
 export { Metrics } from "./metrics.ts";
 export { Shard } from "./gateway/shard.ts";
-export { ShardManager, intentsFor, shardForGuild } from "./gateway/manager.ts";
+export { ShardManager, NotOnThisProcessError, intentsFor, shardForGuild } from "./gateway/manager.ts";
+export { DispatchBus, type DispatchConsumer, type SubscribeOptions } from "./gateway/dispatch-bus.ts";
 export { closeAction, GatewayFatalError } from "./gateway/close-codes.ts";
 export type { StopResult } from "@spell-coven/sidecar-kit";
 
@@ -40,6 +42,13 @@ export interface GatewayNodeHandle {
   readonly translator: Translator;
   readonly outbox: HubOutbox;
   readonly manager: ShardManager;
+  /**
+   * Every dispatch of this process's shards; the Translator is one consumer, subscribe more
+   * (`bus.subscribe(consumer, { types })`), e.g. the rtc-node voice link.
+   */
+  readonly bus: DispatchBus;
+  /** A Gateway payload for a guild, on the shard that carries it (see ShardManager.sendToGuild). */
+  sendToGuild(guildId: string, payload: { op: number; d: unknown }): void;
   /** Port of the health server (0 when disabled). */
   readonly healthPort: number;
   health(): HealthReport;
@@ -74,6 +83,9 @@ export async function startGatewayNode(config: GatewayNodeConfig, deps: GatewayN
     retryMaxMs: config.tuning.hubRetryMaxMs,
   });
 
+  const bus = new DispatchBus(log.child({ component: "dispatch-bus" }));
+  bus.subscribe((t, d, eventKey, seq) => translator.handleDispatch(t, d, eventKey, seq));
+
   let manager!: ShardManager;
   const runtime = new SidecarRuntime({
     log,
@@ -88,7 +100,7 @@ export async function startGatewayNode(config: GatewayNodeConfig, deps: GatewayN
     config,
     log: log.child({ component: "gateway" }),
     metrics,
-    onDispatch: (t, d, eventKey, seq) => translator.handleDispatch(t, d, eventKey, seq),
+    onDispatch: bus.publish,
     onReady: (d, shardId, shardCount) => {
       const present = new Set((d.guilds ?? []).map((g) => g.id));
       for (const g of config.guildIds) {
@@ -131,6 +143,8 @@ export async function startGatewayNode(config: GatewayNodeConfig, deps: GatewayN
     translator,
     outbox,
     manager,
+    bus,
+    sendToGuild: (guildId, payload) => manager.sendToGuild(guildId, payload),
     healthPort,
     health: () => healthReport(sources),
     finished: runtime.finished,

@@ -72,6 +72,7 @@ describe("send queue", () => {
     const q = new SendQueue({ limit: 10, windowMs: 1000, reserved: 2, now: () => now });
     const sent: string[] = [];
     q.attach((p) => sent.push(p));
+    q.release();
     for (let i = 0; i < 12; i++) q.send(`n${i}`);
     expect(sent).toHaveLength(8);
     q.sendPriority("hb1");
@@ -92,6 +93,7 @@ describe("send queue", () => {
     const q = new SendQueue({ limit: 120, windowMs: 60_000, reserved: 5, now: () => now });
     const times: number[] = [];
     q.attach(() => times.push(now));
+    q.release();
     for (let i = 0; i < 400; i++) q.send("x");
     for (let t = 0; t < 240_000; t += 500) {
       now = t;
@@ -109,13 +111,32 @@ describe("send queue", () => {
     const q = new SendQueue({ limit: 2, windowMs: 60_000, reserved: 1 });
     const a: string[] = [];
     q.attach((p) => a.push(p));
+    q.release();
     q.send("1");
     q.send("2");
     q.detach();
     const b: string[] = [];
     q.attach((p) => b.push(p));
+    q.release();
     expect(a).toEqual(["1"]);
     expect(b).toEqual(["2"]);
+  });
+
+  it("ordinary payloads wait for release() on each connection (before identify they would get 4003); priority ones do not", () => {
+    const q = new SendQueue({ limit: 10, windowMs: 60_000, reserved: 1 });
+    const out: string[] = [];
+    q.send("op4");
+    q.attach((p) => out.push(p));
+    q.sendPriority("identify");
+    expect(out).toEqual(["identify"]);
+    q.release();
+    expect(out).toEqual(["identify", "op4"]);
+    q.detach();
+    q.send("op4-again");
+    q.attach((p) => out.push(p));
+    expect(out).toHaveLength(2);
+    q.release();
+    expect(out.at(-1)).toBe("op4-again");
   });
 });
 

@@ -3,6 +3,7 @@
  * and session_start_limit; refuses to start when the limit cannot cover the shards; spawns one
  * Shard per id (several per process) sharing one identify throttle.
  */
+import { GatewayIntentBits } from "discord-api-types/gateway/v10";
 import { DISCORD_USER_AGENT, shardIdFor, type Logger } from "@spell-coven/common";
 import { DiscordApiError, DiscordRestClient } from "@spell-coven/common/rest";
 import { ExitCode, fetchOverHttp, httpRequest, type HttpRequest } from "@spell-coven/sidecar-kit";
@@ -20,11 +21,8 @@ export interface GatewayBotInfo {
 
 /** GUILDS | GUILD_VOICE_STATES, plus GUILD_MESSAGES | MESSAGE_CONTENT when message events are on. */
 export function intentsFor(enableMessageEvents: boolean): number {
-  const GUILDS = 1 << 0;
-  const GUILD_VOICE_STATES = 1 << 7;
-  const GUILD_MESSAGES = 1 << 9;
-  const MESSAGE_CONTENT = 1 << 15;
-  return GUILDS | GUILD_VOICE_STATES | (enableMessageEvents ? GUILD_MESSAGES | MESSAGE_CONTENT : 0);
+  const I = GatewayIntentBits;
+  return I.Guilds | I.GuildVoiceStates | (enableMessageEvents ? I.GuildMessages | I.MessageContent : 0);
 }
 
 /** Discord's routing: shard_id = (guild_id >> 22) % num_shards, computed on BigInt. */
@@ -69,6 +67,21 @@ export class ShardManager {
 
   info(): ShardInfo[] {
     return this.shards.map((s) => s.info());
+  }
+
+  /**
+   * Sends a Gateway payload for `guildId` on the shard that carries that guild
+   * (`shard_id = (guild_id >> 22) % shard_count`), e.g. op 4 Update Voice State for the rtc-node
+   * voice link. Queued under the shard's send limit; it goes out once that shard's session is
+   * ready (across reconnects). Throws NotOnThisProcessError when this process does not run that
+   * shard (or has not started), and RangeError for a payload Discord would refuse.
+   */
+  sendToGuild(guildId: string, payload: { op: number; d: unknown }): void {
+    if (this.shardCount === 0) throw new NotOnThisProcessError(guildId, null, []);
+    const id = shardIdFor(guildId, this.shardCount);
+    const shard = this.shards.find((s) => s.id === id);
+    if (!shard) throw new NotOnThisProcessError(guildId, id, this.shards.map((s) => s.id));
+    shard.send(payload);
   }
 
   /**
@@ -153,5 +166,21 @@ export class ShardManager {
     this.stopped = true;
     this.abort.abort(new Error("stopping"));
     await Promise.all(this.shards.map((s) => s.stop()));
+  }
+}
+
+/** A guild whose shard this process does not run (another process holds it), or no shards yet. */
+export class NotOnThisProcessError extends Error {
+  constructor(
+    readonly guildId: string,
+    readonly shardId: number | null,
+    readonly localShards: number[],
+  ) {
+    super(
+      shardId === null
+        ? `cannot send for guild ${guildId}: the shards have not started yet (GET /gateway/bot pending)`
+        : `guild ${guildId} is on shard ${shardId}, which this process does not run (it runs ${localShards.join(", ") || "none"}); send through the process that runs it (SHARD_IDS)`,
+    );
+    this.name = "NotOnThisProcessError";
   }
 }

@@ -10,11 +10,13 @@
  */
 import { randomBytes } from "node:crypto";
 import WebSocket from "ws";
+import { GatewayOpcodes } from "discord-api-types/gateway/v10";
 import { DISCORD_USER_AGENT, backoffDelay, type Logger } from "@spell-coven/common";
 import { ExitCode } from "@spell-coven/sidecar-kit";
 import type { Tuning } from "../config.ts";
 import type { Series } from "@spell-coven/sidecar-kit";
 import type { Metrics } from "../metrics.ts";
+import type { DispatchConsumer } from "./dispatch-bus.ts";
 import { createZlibStreamDecoder, type GatewayDecoder } from "./compression.ts";
 import { CLIENT_CLOSE_NEW_SESSION, CLIENT_CLOSE_RESUME, GatewayFatalError, closeAction } from "./close-codes.ts";
 import { SessionStartLimitError, type IdentifyThrottle } from "./identify-throttle.ts";
@@ -31,12 +33,8 @@ export interface ShardInfo {
   consecutiveFailures: number;
 }
 
-/**
- * One dispatch. `eventKey` is random per connection (and renewed if the server's seq ever fails
- * to increase on it), so `eventKey:seq` names this dispatch uniquely without trusting the peer's
- * session ids or sequence numbers.
- */
-export type DispatchHandler = (t: string, d: unknown, eventKey: string, seq: number | null, shardId: number) => void;
+/** What a shard calls for each dispatch (the DispatchBus's `publish`, or any consumer). */
+export type DispatchHandler = DispatchConsumer;
 
 export interface ShardOptions {
   id: number;
@@ -89,14 +87,10 @@ interface Payload {
   t: string | null;
 }
 
-const OP_DISPATCH = 0;
-const OP_HEARTBEAT = 1;
-const OP_IDENTIFY = 2;
-const OP_RESUME = 6;
-const OP_RECONNECT = 7;
-const OP_INVALID_SESSION = 9;
-const OP_HELLO = 10;
-const OP_HEARTBEAT_ACK = 11;
+/** Opcodes only the shard itself sends (the handshake and heartbeats): never through send(). */
+const SHARD_OWN_OPS = new Set<number>([GatewayOpcodes.Heartbeat, GatewayOpcodes.Identify, GatewayOpcodes.Resume]);
+/** Discord closes the connection with 4002 on a payload over 4096 bytes. */
+const MAX_SEND_BYTES = 4096;
 
 export class Shard {
   readonly id: number;
@@ -156,9 +150,20 @@ export class Shard {
     this.connect();
   }
 
-  /** Queues an ordinary payload (op 3, 4, 8...) under the send limit. */
-  send(payload: unknown): void {
-    this.sendQueue.send(JSON.stringify(payload));
+  /**
+   * Queues an ordinary payload (op 3 presence, op 4 voice state, op 8 request members...) under the
+   * send limit; it goes out once this connection's session is ready (queued across reconnects).
+   * Throws RangeError for a payload Discord would close the connection over (an opcode the shard
+   * owns, over 4096 bytes) and Error once the shard has stopped.
+   */
+  send(payload: { op: number; d: unknown }): void {
+    if (!Number.isInteger(payload?.op) || SHARD_OWN_OPS.has(payload.op)) {
+      throw new RangeError(`op ${String(payload?.op)} cannot be sent through the shard: heartbeat, identify and resume are its own`);
+    }
+    const text = JSON.stringify({ op: payload.op, d: payload.d ?? null });
+    if (Buffer.byteLength(text) > MAX_SEND_BYTES) throw new RangeError(`gateway payload of ${Buffer.byteLength(text)} bytes: Discord closes the connection over ${MAX_SEND_BYTES}`);
+    if (this.state === "stopped" || this.state === "failed") throw new Error(`shard ${this.id} is ${this.state}: cannot send op ${payload.op}`);
+    this.sendQueue.send(text);
   }
 
   /** Closes with 1000 (ends the session) and stops for good. */
@@ -405,7 +410,7 @@ export class Shard {
 
   private onPayload(conn: Conn, p: Payload): void {
     switch (p.op) {
-      case OP_DISPATCH: {
+      case GatewayOpcodes.Dispatch: {
         this.dispatchCount.value++;
         if (this.logDispatches) this.logDispatch(p);
         if (p.s !== null && p.s !== undefined) this.seq = p.s;
@@ -425,22 +430,22 @@ export class Shard {
         }
         return;
       }
-      case OP_HEARTBEAT:
+      case GatewayOpcodes.Heartbeat:
         this.heartbeat(conn, true);
         return;
-      case OP_HEARTBEAT_ACK:
+      case GatewayOpcodes.HeartbeatAck:
         conn.acked = true;
         this.latency = Date.now() - conn.lastBeatAt;
         this.latencyGauge.value = this.latency;
         return;
-      case OP_HELLO:
+      case GatewayOpcodes.Hello:
         this.onHello(conn, Number(p.d?.heartbeat_interval));
         return;
-      case OP_RECONNECT:
+      case GatewayOpcodes.Reconnect:
         this.log.info("op 7 Reconnect: resuming on a new connection");
         this.lost(conn, CLIENT_CLOSE_RESUME, "op 7 Reconnect", { delayMs: this.quickDelay() });
         return;
-      case OP_INVALID_SESSION: {
+      case GatewayOpcodes.InvalidSession: {
         this.answered(conn);
         const resumable = p.d === true && this.sessionId !== null;
         this.opts.metrics.invalidSessions.inc({ shard: this.id, resumable: String(p.d === true) });
@@ -494,7 +499,7 @@ export class Shard {
       this.state = "resuming";
       this.opts.metrics.resumes.inc(this.labels);
       this.log.info("resuming", { sessionId: this.sessionId, seq: this.seq });
-      this.sendQueue.sendPriority(JSON.stringify({ op: OP_RESUME, d: { token: this.opts.token, session_id: this.sessionId, seq: this.seq } }));
+      this.sendQueue.sendPriority(JSON.stringify({ op: GatewayOpcodes.Resume, d: { token: this.opts.token, session_id: this.sessionId, seq: this.seq } }));
       return;
     }
     conn.mode = "identify";
@@ -507,7 +512,7 @@ export class Shard {
         this.armReadyTimer(conn);
         this.sendQueue.sendPriority(
           JSON.stringify({
-            op: OP_IDENTIFY,
+            op: GatewayOpcodes.Identify,
             d: {
               token: this.opts.token,
               intents: this.opts.intents,
@@ -544,7 +549,7 @@ export class Shard {
       this.lost(conn, CLIENT_CLOSE_RESUME, "zombie connection (no heartbeat ACK)", { delayMs: this.quickDelay() });
       return;
     }
-    this.sendQueue.sendPriority(JSON.stringify({ op: OP_HEARTBEAT, d: this.seq }));
+    this.sendQueue.sendPriority(JSON.stringify({ op: GatewayOpcodes.Heartbeat, d: this.seq }));
     conn.lastBeatAt = Date.now();
     conn.acked = false;
   }
@@ -576,6 +581,7 @@ export class Shard {
     this.resumeFailures = 0;
     this.state = "ready";
     this.readyGauge.value = 1;
+    this.sendQueue.release();
   }
 }
 
