@@ -157,6 +157,39 @@ describe("a gateway that answers is not a failed attempt", () => {
   });
 });
 
+describe("every misbehaviour at once", () => {
+  it("reused session ids, seq restarts, op 9 on resume, a server restart and a channel made in the gap: nothing lost, nothing duplicated", async () => {
+    h = await startHarness({ beforeStart: (sim) => sim.setGatewayFaults({ reuseSessionIds: true, restartSeqOnResume: true, requireUserAgent: true }) });
+    await ready(h);
+    const round = async (users: string[], channel: string) => {
+      for (const u of users) h!.sim.joinVoice(G, u, channel);
+      await h!.hub.waitFor(() => users.every((u) => hubPresence(h!.hub, G).get(u) === channel), 5000, `round in ${channel}`);
+    };
+    await round([alice, bob], DEMO_CHANNELS.lobby);
+    h.sim.dropConnections(); // resume; the server then numbers from 1 again
+    await until(() => h!.sim.gatewayStats().resumes === 1 && allReady(h!), 5000, "resumed");
+    await round([alice, carol], DEMO_CHANNELS.table1);
+    h.sim.goDown();
+    const room = h.sim.addChannel(G, { name: "Made in the gap", type: 2 });
+    h.sim.restartGateway(); // same session_id handed out again after it
+    h.sim.comeBack();
+    await until(() => h!.sim.gatewayStats().identifies === 2 && allReady(h!), 8000, "identified again");
+    await h.hub.waitFor(() => h!.hub.ofType("presence.snapshot").length === 2);
+    await round([bob], DEMO_CHANNELS.table2);
+    h.sim.setGatewayFaults({ invalidateResumes: true });
+    h.sim.dropConnections(); // the resume gets op 9: a third identify, same session_id again
+    await until(() => h!.sim.gatewayStats().identifies === 3 && allReady(h!), 8000, "identified a third time");
+    await h.hub.waitFor(() => h!.hub.ofType("presence.snapshot").length === 3);
+    await round([alice, bob, carol], DEMO_CHANNELS.table1);
+    h.sim.leaveVoice(G, carol);
+    await h.hub.waitFor(() => !hubPresence(h!.hub, G).has(carol), 5000, "carol left");
+    nothingLostNothingDuplicated(h);
+    const last = h.hub.ofType("presence.snapshot").at(-1)!;
+    expect(last.payload.channels!.some((c) => c.channelId === room.id)).toBe(true);
+    expect(h.node.health().status).toBe("ok");
+  });
+});
+
 describe("diagnostics", () => {
   it("LOG_LEVEL=DEBUG: one line per dispatch with type, guild and seq, never the token or message content", async () => {
     h = await startHarness({ config: { enableMessageEvents: true } });
