@@ -4,7 +4,7 @@ import { createLogger } from "@spell-coven/common";
 import { DEMO_CHANNELS, DEMO_GUILD_ID } from "@spell-coven/simulator";
 import { DispatchBus } from "../src/gateway/dispatch-bus.ts";
 import { NotOnThisProcessError, shardForGuild } from "../src/gateway/manager.ts";
-import { allReady, startHarness, until, type Harness } from "./helpers/harness.ts";
+import { allReady, guildOnShard, TWO_SHARDS, startHarness, until, type Harness } from "./helpers/harness.ts";
 
 const G = DEMO_GUILD_ID;
 
@@ -43,20 +43,11 @@ describe("gateway-node: bus consumers and sending for a guild", () => {
     h = null;
   });
 
-  /** A guild id (snowflake) that Discord routes to `shard` of `count`. */
-  function guildOnShard(shard: number, count: number, near: bigint): string {
-    for (let i = 0n; ; i++) {
-      const id = (near + (i << 22n)).toString();
-      if (shardForGuild(id, count) === shard) return id;
-    }
-  }
-
   it("op 4 for a guild goes out on that guild's shard; a second consumer sees the bot's VOICE_STATE_UPDATE beside the Translator", async () => {
     const other = guildOnShard(1 - shardForGuild(G, 2), 2, 1070000000000000001n);
     const otherVoice = "1070000000000000300";
     h = await startHarness({
-      sim: { recommendedShards: 2, identifyWindowMs: 150 },
-      tuning: { identifyIntervalMs: 160 },
+      ...TWO_SHARDS,
       guildIds: [G, other],
       beforeStart: (sim) => {
         sim.addGuild({ id: other, name: "Second" });

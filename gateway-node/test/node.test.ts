@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { DEMO_CHANNELS, DEMO_GUILD_ID, DEMO_USERS } from "@spell-coven/simulator";
 import { shardForGuild } from "../src/gateway/manager.ts";
-import { allReady, hubPresence, simPresence, sleepMs, startHarness, until, type Harness } from "./helpers/harness.ts";
+import { allReady, guildOnShard, TWO_SHARDS, hubPresence, simPresence, sleepMs, startHarness, until, type Harness } from "./helpers/harness.ts";
 
 const G = DEMO_GUILD_ID;
 const { alice, bob, carol, dave } = DEMO_USERS;
@@ -17,21 +17,12 @@ async function ready(harness: Harness, shards = 1, snapshots = 1) {
   await harness.hub.waitFor(() => harness.hub.ofType("presence.snapshot").length >= snapshots, 8000, "snapshots");
 }
 
-/** A guild id (snowflake) that Discord routes to `shard` of `count`. */
-function guildOnShard(shard: number, count: number, near: bigint): string {
-  for (let i = 0n; ; i++) {
-    const id = (near + (i << 22n)).toString();
-    if (shardForGuild(id, count) === shard) return id;
-  }
-}
-
 describe("gateway-node in-process", () => {
   it("several shards in one process, guilds routed to different shards; only PRIMARY_GUILD_ID is forwarded", async () => {
     const other = guildOnShard(1 - shardForGuild(G, 2), 2, 1070000000000000001n);
     const ignored = guildOnShard(0, 2, 1080000000000000001n);
     h = await startHarness({
-      sim: { recommendedShards: 2, identifyWindowMs: 150 },
-      tuning: { identifyIntervalMs: 160 },
+      ...TWO_SHARDS,
       guildIds: [G, other],
       beforeStart: (sim) => {
         sim.addGuild({ id: other, name: "Second" });

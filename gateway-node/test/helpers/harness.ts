@@ -1,6 +1,6 @@
 /** Simulator + fake hub + an in-process gateway-node with small timings, on loopback. */
 import { startSimulator, DEMO_GUILD_ID, type LocalDiscord, type LocalSimulatorOptions } from "@spell-coven/simulator";
-import { createLogger, type Logger } from "@spell-coven/common";
+import { createLogger, shardIdFor, type Logger } from "@spell-coven/common";
 import { DEFAULT_TUNING, type GatewayNodeConfig, type Tuning } from "../../src/config.ts";
 import { startGatewayNode, type GatewayNodeDeps, type GatewayNodeHandle } from "../../src/index.ts";
 import { FakeHub } from "./fake-hub.ts";
@@ -17,6 +17,9 @@ export const FAST: Partial<Tuning> = {
   hubTimeoutMs: 2000,
   shutdownFlushMs: 3000,
 };
+
+/** Two shards in one process: the simulator recommends 2; identifies of the shared bucket spaced past its window. */
+export const TWO_SHARDS = { sim: { recommendedShards: 2, identifyWindowMs: 150 }, tuning: { identifyIntervalMs: 160 } } as const;
 
 export interface Harness {
   sim: LocalDiscord;
@@ -92,6 +95,14 @@ export function hubPresence(hub: FakeHub, guildId: string): Map<string, string> 
     else if (e.event === "voice.left") state.delete(e.payload.userId);
   }
   return state;
+}
+
+/** A guild id (snowflake) that Discord routes to `shard` of `count`, the first at or after `near` (step 1 << 22). */
+export function guildOnShard(shard: number, count: number, near: bigint): string {
+  for (let i = 0n; ; i++) {
+    const id = (near + (i << 22n)).toString();
+    if (shardIdFor(id, count) === shard) return id;
+  }
 }
 
 export function simPresence(sim: LocalDiscord, guildId: string): Map<string, string> {
