@@ -14,7 +14,7 @@
  *   snapshots    snap:<guildId>:<processKey>:<counter>   processKey is random per Translator
  */
 import { randomBytes } from "node:crypto";
-import { ChannelType } from "discord-api-types/payloads/v10";
+import { ChannelType } from "discord-api-types/v10";
 import type { HubEvent, PresenceSnapshotPayload } from "@spell-coven/common";
 
 type SnapshotChannel = NonNullable<PresenceSnapshotPayload["channels"]>[number];

@@ -14,7 +14,7 @@ import type {
   RESTPostAPIGuildRoleJSONBody,
   RESTPostAPIGuildRoleResult,
 } from "discord-api-types/v10";
-import { ChannelType } from "discord-api-types/payloads/v10";
+import { ChannelType } from "discord-api-types/v10";
 import { backoffDelay, sleep } from "../backoff.ts";
 import { DEFAULT_DISCORD_API_BASE, DISCORD_USER_AGENT, snowflakeTimestamp } from "../snowflake.ts";
 import { createLogger, type Logger } from "../log.ts";
