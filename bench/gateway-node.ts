@@ -202,7 +202,7 @@ function samplePeak(): number {
 if (process.argv.some((a) => a.startsWith("--child="))) setInterval(samplePeak, 10).unref();
 
 async function childGatewayNode(port: number, full: boolean): Promise<void> {
-  const { createLogger } = await import("@spell-coven/common/log");
+  const { createLogger } = await import("@spell-coven/common");
   const { DEFAULT_TUNING } = await import("../gateway-node/src/config.ts");
   const log = createLogger("ERROR", {}, () => {});
   const config = {
@@ -292,7 +292,7 @@ async function childDjs(port: number): Promise<void> {
 }
 
 async function childMemory(port: number): Promise<void> {
-  const { createLogger } = await import("@spell-coven/common/log");
+  const { createLogger } = await import("@spell-coven/common");
   const { DEFAULT_TUNING } = await import("../gateway-node/src/config.ts");
   const { startGatewayNode } = await import("../gateway-node/src/index.ts");
   const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
@@ -347,7 +347,16 @@ const CHILD_BUNDLE = fileURLToPath(new URL("../gateway-node/dist/bench-child.mjs
  */
 async function buildChildBundle(): Promise<void> {
   const esbuild = await import("esbuild");
-  const common = fileURLToPath(new URL("../common/src/index.ts", import.meta.url));
+  // Workspace packages are TypeScript: bundle them (by their package.json exports), leave the rest external.
+  const workspace: Record<string, string> = {
+    "@spell-coven/common": "../common/src/index.ts",
+    "@spell-coven/common/rest": "../common/src/rest/index.ts",
+    "@spell-coven/sidecar-kit": "../sidecar-kit/src/index.ts",
+  };
+  const resolveWorkspace = (spec: string): string => {
+    const mapped = workspace[spec] ?? `../common/src/${spec.split("/")[2]}.ts`;
+    return fileURLToPath(new URL(mapped, import.meta.url));
+  };
   await esbuild.build({
     entryPoints: [fileURLToPath(import.meta.url)],
     bundle: true,
@@ -357,7 +366,7 @@ async function buildChildBundle(): Promise<void> {
     outfile: CHILD_BUNDLE,
     packages: "external",
     logLevel: "warning",
-    plugins: [{ name: "workspace", setup: (b) => void b.onResolve({ filter: /^@spell-coven\/common(\/\w+)?$/ }, (a) => ({ path: a.path === "@spell-coven/common" ? common : common.replace(/index\.ts$/, `${a.path.split("/")[2]}.ts`) })) }],
+    plugins: [{ name: "workspace", setup: (b) => void b.onResolve({ filter: /^@spell-coven\/(common|sidecar-kit)(\/\w+)?$/ }, (a) => ({ path: resolveWorkspace(a.path) })) }],
   });
 }
 

@@ -2,13 +2,13 @@
  * `npm run post-event -- [joined|left] [userId] [channelId]`: posts one signed internal event to
  * the running Worker, exactly as gateway-node would (HMAC over "<ts>.<body>").
  */
-import { signHubRequest, type HubEvent } from "@spell-coven/common";
+import { signHubRequest, type InternalEvent } from "@spell-coven/common";
 import { readLocalRun } from "./lib/local-run.ts";
 
 const [kind = "joined", userId = "1060000000000000101", channelId = "1060000000000000203"] = process.argv.slice(2);
 const run = readLocalRun();
 const guildId = run.guildId;
-const event: HubEvent =
+const event: InternalEvent =
   kind === "left"
     ? { id: `manual:${Date.now()}`, guildId, event: "voice.left", payload: { guildId, channelId, userId } }
     : { id: `manual:${Date.now()}`, guildId, event: "voice.joined", payload: { guildId, channelId, userId } };

@@ -16,7 +16,7 @@ import type {
 } from "discord-api-types/v10";
 import { ChannelType } from "discord-api-types/v10";
 import { backoffDelay, sleep } from "../backoff.ts";
-import { DEFAULT_DISCORD_API_BASE, snowflakeTimestamp } from "../snowflake.ts";
+import { DEFAULT_DISCORD_API_BASE, DISCORD_USER_AGENT, snowflakeTimestamp } from "../snowflake.ts";
 import { createLogger, type Logger } from "../log.ts";
 import { MemoryCoordinator, type RateLimitCoordinator } from "./coordinator.ts";
 import {
@@ -32,7 +32,7 @@ import * as S from "./schemas.ts";
 import type { AcquireResult, RateLimitReport, RateLimitStateOptions, ReportResult } from "./state.ts";
 
 export const DEFAULT_API_BASE = DEFAULT_DISCORD_API_BASE;
-export const DEFAULT_USER_AGENT = "DiscordBot (https://github.com/spell-coven/gateway, 0.1.0)";
+export const DEFAULT_USER_AGENT = DISCORD_USER_AGENT;
 
 export interface DiscordRestClientOptions {
   /** Bot token, without the "Bot " prefix. Never logged. */

@@ -67,6 +67,16 @@ const ACTIONS: Record<string, Action<z.ZodType>> = {
   sendReconnect: action(z.strictObject(shard), (sim, a) => sim.sendReconnect(a.shardId)),
   sendInvalidSession: action(z.strictObject({ resumable: z.boolean(), ...shard }), (sim, a) => sim.sendInvalidSession(a.resumable, a.shardId)),
   closeWith: action(z.strictObject({ code: z.number().int(), reason: z.string().max(120).optional(), ...shard }), (sim, a) => sim.closeWith(a.code, a.reason, a.shardId)),
+  setGatewayFaults: action(
+    z.strictObject({
+      requireUserAgent: z.boolean().optional(),
+      invalidateResumes: z.boolean().optional(),
+      reuseSessionIds: z.boolean().optional(),
+      restartSeqOnResume: z.boolean().optional(),
+    }),
+    (sim, a) => sim.setGatewayFaults(a),
+  ),
+  restartGateway: action(z.strictObject({}), (sim) => sim.restartGateway()),
   goDown: action(z.strictObject({}), (sim) => sim.goDown()),
   comeBack: action(z.strictObject({}), (sim) => sim.comeBack()),
   setRateLimits: action(
