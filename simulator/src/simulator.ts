@@ -8,6 +8,10 @@ import type { Gateway, GatewayStats } from "./gateway/gateway.ts";
 import type { IdentityProvider, MintOptions } from "./identity.ts";
 import type { RestApi } from "./rest/server.ts";
 import type { RateLimitConfig, RecordedRequest, SimGuild, Simulator, SimUser } from "./types.ts";
+import type { SimulatedPeople } from "./voice/people/simulatedPeople.ts";
+import type { PersonStatus } from "./voice/people/simulatedPerson.ts";
+import type { RelayFaults } from "./voice/udpRelay.ts";
+import type { VoiceServer, VoiceServerStats } from "./voice/voiceServer.ts";
 import type { SimChannelType, World } from "./world.ts";
 
 export interface SimulatorParts {
@@ -16,6 +20,9 @@ export interface SimulatorParts {
   gateway: Gateway;
   rest: RestApi;
   identity: IdentityProvider;
+  /** Null when started with `voice: false`. */
+  voice: VoiceServer | null;
+  people: SimulatedPeople | null;
   url: string;
   gatewayUrl: string;
   botToken: string;
@@ -31,6 +38,7 @@ export interface SimulatorState {
   users: SimUser[];
   guilds: (SimGuild & { channels: APIChannel[]; voiceStates: APIVoiceState[] })[];
   gateway: GatewayStats & { connectionList: ReturnType<Gateway["describeConnections"]> };
+  voice: (VoiceServerStats & { endpoint: string; caFile: string; people: PersonStatus[]; faults: RelayFaults & { transitionDelayMs: number } }) | null;
 }
 
 export class LocalDiscord implements Simulator {
@@ -66,7 +74,23 @@ export class LocalDiscord implements Simulator {
     return this.parts.world.bot.id;
   }
 
+  /**
+   * The voice server (null with `voice: false`). Its CA is trusted in this process already;
+   * another process (rtc-node) needs `NODE_EXTRA_CA_CERTS=<voice.certificate.caFile>` at start.
+   */
+  get voice(): VoiceServer | null {
+    return this.parts.voice;
+  }
+
+  /** The voice server or a clear error when it is off. */
+  requireVoice(): VoiceServer {
+    if (!this.parts.voice) throw new RangeError("The voice server is off (started with voice: false)");
+    return this.parts.voice;
+  }
+
   async close(): Promise<void> {
+    this.parts.people?.closeAll();
+    await this.parts.voice?.close();
     this.parts.gateway.close();
     await new Promise<void>((resolve) => {
       this.parts.server.close(() => resolve());
@@ -164,6 +188,75 @@ export class LocalDiscord implements Simulator {
     return this.parts.gateway.stats();
   }
 
+  // ---- voice: simulated people (real @discordjs/voice connections in this process) ----
+
+  /** A simulated user joins (or moves to) a voice channel; resolves when its voice connection is Ready. */
+  async personJoin(guildId: string, userId: string, channelId: string, opts: { selfDeaf?: boolean } = {}): Promise<PersonStatus> {
+    return (await this.requirePeople().join(guildId, userId, channelId, opts)).status();
+  }
+
+  /** The person speaks a sine tone (until personSilence, or for durationMs). */
+  personSpeak(userId: string, frequencyHz: number, durationMs?: number): void {
+    this.requirePeople().get(userId).speak(frequencyHz, durationMs);
+  }
+
+  personSilence(userId: string): void {
+    this.requirePeople().get(userId).silence();
+  }
+
+  /** What the person hears, per speaker (dominant frequency, level, packets, failures). */
+  personStatus(userId: string): PersonStatus {
+    return this.requirePeople().get(userId).status();
+  }
+
+  /** Forgets what the person heard so far. */
+  personResetHeard(userId: string): void {
+    this.requirePeople().get(userId).resetHeard();
+  }
+
+  personLeave(userId: string): void {
+    this.requirePeople().leave(userId);
+  }
+
+  people(): PersonStatus[] {
+    return this.parts.people?.list() ?? [];
+  }
+
+  // ---- voice faults ----
+
+  /** Destroys voice WebSockets without a close frame (clients resume). */
+  dropVoice(userId?: string): number {
+    return this.requireVoice().dropSockets(userId);
+  }
+
+  /** Closes voice WebSockets with a chosen code (4014: disconnected; 4006/4009: the client rejoins; 4015: it resumes). */
+  closeVoiceWith(code: number, userId?: string): number {
+    if (!(code >= 4000 && code <= 4999) && ![1000, 1001, 1011, 1012].includes(code)) throw new RangeError(`Close code ${code} is not one a voice server sends`);
+    return this.requireVoice().closeSockets(code, userId);
+  }
+
+  /** Packet loss (0..1) and jitter (ms) on relayed audio. */
+  setVoicePacketFaults(faults: Partial<RelayFaults>): void {
+    const current = this.requireVoice().faults;
+    if (faults.lossRate !== undefined) current.lossRate = faults.lossRate;
+    if (faults.jitterMs !== undefined) current.jitterMs = faults.jitterMs;
+  }
+
+  /** Delays every DAVE execute-transition (op 22) by `ms`. */
+  delayDaveTransitions(ms: number): void {
+    this.requireVoice().transitionDelayMs = ms;
+  }
+
+  /** Moves the voice endpoint (new port, new VOICE_SERVER_UPDATE for everyone connected). */
+  moveVoiceEndpoint(): Promise<string> {
+    return this.requireVoice().moveEndpoint();
+  }
+
+  private requirePeople(): SimulatedPeople {
+    if (!this.parts.people) throw new RangeError("The voice server is off (started with voice: false)");
+    return this.parts.people;
+  }
+
   // ---- REST ----
 
   setRateLimits(limits: Partial<RateLimitConfig>): void {
@@ -209,6 +302,15 @@ export class LocalDiscord implements Simulator {
       users: world.users(),
       guilds: world.guilds().map((g) => ({ ...g, channels: world.channels(g.id), voiceStates: world.voiceStates(g.id) })),
       gateway: { ...this.gatewayStats(), connectionList: this.parts.gateway.describeConnections() },
+      voice: this.parts.voice
+        ? {
+            ...this.parts.voice.stats(),
+            endpoint: this.parts.voice.endpoint,
+            caFile: this.parts.voice.certificate.caFile,
+            people: this.people(),
+            faults: { ...this.parts.voice.faults, transitionDelayMs: this.parts.voice.transitionDelayMs },
+          }
+        : null,
     };
   }
 }
