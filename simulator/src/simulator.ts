@@ -9,7 +9,7 @@ import type { IdentityProvider, MintOptions } from "./identity.ts";
 import type { RestApi } from "./rest/server.ts";
 import type { RateLimitConfig, RecordedRequest, SimGuild, Simulator, SimUser } from "./types.ts";
 import type { SimulatedPeople } from "./voice/people/simulatedPeople.ts";
-import type { PersonStatus } from "./voice/people/simulatedPerson.ts";
+import type { PersonStatus, SimulatedPerson } from "./voice/people/simulatedPerson.ts";
 import type { RelayFaults } from "./voice/udpRelay.ts";
 import type { VoiceServer, VoiceServerStats } from "./voice/voiceServer.ts";
 import type { SimChannelType, World } from "./world.ts";
@@ -193,6 +193,11 @@ export class LocalDiscord implements Simulator {
   /** A simulated user joins (or moves to) a voice channel; resolves when its voice connection is Ready. */
   async personJoin(guildId: string, userId: string, channelId: string, opts: { selfDeaf?: boolean } = {}): Promise<PersonStatus> {
     return (await this.requirePeople().join(guildId, userId, channelId, opts)).status();
+  }
+
+  /** The simulated person itself (its @discordjs/voice connection), for tests. */
+  person(userId: string): SimulatedPerson {
+    return this.requirePeople().get(userId);
   }
 
   /** The person speaks a sine tone (until personSilence, or for durationMs). */

@@ -24,7 +24,10 @@ export class VoiceCertificate {
   /** A fresh P-256 certificate for `ip` (SAN IP), valid for a day, written to a temp file. */
   static async create(ip = "127.0.0.1"): Promise<VoiceCertificate> {
     const now = Date.now();
-    const pems = await generate([{ name: "commonName", value: `spell-coven-sim-voice ${ip}` }], {
+    // A unique subject per certificate: OpenSSL finds a trust anchor by subject name, so two
+    // simulators in one process with the same name would shadow each other.
+    const unique = randomBytes(6).toString("hex");
+    const pems = await generate([{ name: "commonName", value: `spell-coven-sim-voice ${ip} ${unique}` }], {
       keyType: "ec",
       curve: "P-256",
       algorithm: "sha256",
