@@ -252,6 +252,11 @@ export class LocalDiscord implements Simulator {
     this.requireVoice().transitionDelayMs = ms;
   }
 
+  /** Corrupts the next `count` DAVE Welcomes: the joiner reports an invalid welcome (op 31) and is re-added. */
+  corruptDaveWelcomes(count: number): void {
+    this.requireVoice().corruptWelcomes = count;
+  }
+
   /** Moves the voice endpoint (new port, new VOICE_SERVER_UPDATE for everyone connected). */
   moveVoiceEndpoint(): Promise<string> {
     return this.requireVoice().moveEndpoint();

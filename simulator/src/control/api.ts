@@ -107,6 +107,7 @@ const ACTIONS: Record<string, Action<z.ZodType>> = {
     (sim, a) => sim.setVoicePacketFaults(a),
   ),
   delayDaveTransitions: action(z.strictObject({ ms: z.number().int().min(0).max(60_000) }), (sim, a) => sim.delayDaveTransitions(a.ms)),
+  corruptDaveWelcomes: action(z.strictObject({ count: z.number().int().min(0).max(100) }), (sim, a) => sim.corruptDaveWelcomes(a.count)),
   moveVoiceEndpoint: action(z.strictObject({}), async (sim) => ({ endpoint: await sim.moveVoiceEndpoint() })),
   mintToken: action(mintArgs, (sim, { userId, ...opts }) => sim.mintToken(userId, opts)),
 };

@@ -41,6 +41,8 @@ export interface DaveGroupOptions {
   transitionTimeoutMs: number;
   /** Fault: extra delay before op 22. */
   transitionDelayMs: () => number;
+  /** Fault: true when the next Welcome should be corrupted (the client then sends op 31). */
+  takeWelcomeCorruption: () => boolean;
   log: Logger;
 }
 
@@ -248,7 +250,9 @@ export class DaveGroup {
       const m = this.members.get(userId);
       if (!m || !parsed.welcome) continue;
       this.stats.welcomes++;
-      m.session.sendBinary(VoiceOpcodes.DaveMlsWelcome, Buffer.concat([idBytes, parsed.welcome]));
+      const welcome = Buffer.from(parsed.welcome);
+      if (this.opts.takeWelcomeCorruption()) welcome[welcome.length - 1]! ^= 0xff; // breaks its AEAD tag
+      m.session.sendBinary(VoiceOpcodes.DaveMlsWelcome, Buffer.concat([idBytes, welcome]));
       waiting.add(userId);
     }
     const timer = setTimeout(() => this.executeTransition(), this.opts.transitionTimeoutMs);

@@ -64,6 +64,8 @@ export class VoiceServer implements VoiceDirectory {
   readonly resumeWindowMs: number;
   /** Fault: extra delay before each DAVE op 22. */
   transitionDelayMs = 0;
+  /** Fault: this many next DAVE Welcomes (op 30) are corrupted, so the joiner reports op 31 and is re-added. */
+  corruptWelcomes = 0;
   /** Called when a grant is re-issued by the server itself (endpoint move): deliver it as VOICE_SERVER_UPDATE. */
   readonly serverUpdateListeners = new Set<(userId: string, update: VoiceServerUpdate) => void>();
   private readonly log: Logger = createLogger(process.env.LOG_LEVEL ?? "WARN", { component: "sim-voice" });
@@ -176,6 +178,7 @@ export class VoiceServer implements VoiceDirectory {
           ? new DaveGroup(session.grant.channelId, DaveExternalSender.create(), {
               transitionTimeoutMs: this.transitionTimeoutMs,
               transitionDelayMs: () => this.transitionDelayMs,
+              takeWelcomeCorruption: () => this.corruptWelcomes > 0 && this.corruptWelcomes-- > 0,
               log: this.log,
             })
           : null;
