@@ -100,16 +100,22 @@ function renderVoice(state) {
   }
 }
 
+// Typed tone frequencies survive the re-render, like the "move to" choices.
+const toneChoice = {};
+
 function renderPeople(state) {
   const v = state.voice;
   $("voiceServer").textContent = v ? "endpoint wss://" + v.endpoint + " · CA " + v.caFile + " · sessions " + v.sessions + " · relayed " + v.relay.forwarded + " (dropped " + v.relay.dropped + ")" : "voice server off";
-  const tbody = $("people"); tbody.replaceChildren();
+  const tbody = $("people");
+  if (tbody.contains(document.activeElement) && document.activeElement.tagName === "INPUT") return; // typing: keep the field
+  tbody.replaceChildren();
   if (!v) return;
   const names = Object.fromEntries(state.users.map((u) => [u.id, u.username]));
   for (const p of v.people) {
     const row = el("tr");
     const heard = Object.entries(p.heard.speakers).map(([id, h]) => (names[id] || id) + ": " + (h.frequencyHz ?? "-") + " Hz, " + (h.levelDbfs ?? "-") + " dBFS, " + h.packets + " pkts").join("; ");
-    const hz = el("input"); hz.size = 5; hz.value = p.speakingHz || 440;
+    const hz = el("input"); hz.size = 5; hz.value = toneChoice[p.userId] || p.speakingHz || 440;
+    hz.oninput = () => { toneChoice[p.userId] = hz.value; };
     const speak = el("button", "Speak"); speak.onclick = () => act("personSpeak", { userId: p.userId, frequencyHz: Number(hz.value) });
     const silence = el("button", "Silence"); silence.onclick = () => act("personSilence", { userId: p.userId });
     const leave = el("button", "Leave"); leave.onclick = () => act("personLeave", { userId: p.userId });
