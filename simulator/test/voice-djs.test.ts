@@ -133,6 +133,23 @@ describe("the voice server's group life", () => {
     expect(closeTo(heard.frequencyHz, 330)).toBe(true);
   });
 
+  it("a move by someone else (the control API) takes the bot's and a person's voice sessions to the new channel", async () => {
+    const s = await start();
+    bot = await botVoice(s, DEMO_CHANNELS.lobby);
+    await whenReady(bot.connection);
+    await s.personJoin(DEMO_GUILD_ID, DEMO_USERS.alice, DEMO_CHANNELS.lobby);
+    await s.personJoin(DEMO_GUILD_ID, DEMO_USERS.bob, DEMO_CHANNELS.table1);
+    s.joinVoice(DEMO_GUILD_ID, BOT_USER_ID, DEMO_CHANNELS.table1);
+    s.joinVoice(DEMO_GUILD_ID, DEMO_USERS.alice, DEMO_CHANNELS.table1);
+    const inTable1 = () => s.voice!.stats().rooms.find((r) => r.channelId === DEMO_CHANNELS.table1)?.users.length === 3;
+    await waitFor(() => inTable1() && s.voice!.stats().rooms.length === 1, 8000, "everyone in Table 1");
+    await whenE2ee(s, [bot.connection, s.person(DEMO_USERS.alice).connection, s.person(DEMO_USERS.bob).connection]);
+    expect(bot.connection.joinConfig.channelId).toBe(DEMO_CHANNELS.table1);
+    s.personSpeak(DEMO_USERS.alice, 494);
+    bot.listener.reset();
+    expect(closeTo((await whenHeard(() => bot!.listener.heard(), DEMO_USERS.alice)).frequencyHz, 494)).toBe(true);
+  });
+
   it("a channel deleted under the bot disconnects its voice connection (4014, no rejoin)", async () => {
     const s = await start();
     bot = await botVoice(s, DEMO_CHANNELS.table2);

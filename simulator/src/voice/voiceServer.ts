@@ -81,6 +81,7 @@ export class VoiceServer implements VoiceDirectory {
   private readonly counters = { identifies: 0, resumes: 0 };
   private readonly closeCodes = new Map<number, number>();
   private currentEndpoint = "";
+  private readonly answering = new Set<string>();
 
   private constructor(
     readonly certificate: VoiceCertificate,
@@ -131,13 +132,38 @@ export class VoiceServer implements VoiceDirectory {
     return { token, guild_id: grant.guildId, endpoint: this.currentEndpoint };
   }
 
-  /** World voice-state changes: a leave (or deleted channel) disconnects (4014); deafen stops audio to the user. */
+  /**
+   * Runs `change` (a world voice change made in answer to the user's own op 4, which answers with
+   * its own VOICE_SERVER_UPDATE) without the move handling of `onVoiceState`.
+   */
+  answeringOp4<T>(guildId: string, userId: string, change: () => T): T {
+    const key = `${guildId}:${userId}`;
+    this.answering.add(key);
+    try {
+      return change();
+    } finally {
+      this.answering.delete(key);
+    }
+  }
+
+  /**
+   * World voice-state changes: a leave (or deleted channel) disconnects (4014); deafen stops
+   * audio to the user; a move by someone else (the control API) re-issues the grant for the new
+   * channel, so the client reconnects there (the simulator's way of moving a voice session).
+   */
   onVoiceState(state: APIVoiceState): void {
     const { guild_id: guildId, user_id: userId } = state;
-    for (const session of this.sessionsByToken.values()) {
+    for (const session of [...this.sessionsByToken.values()]) {
       if (session.grant.guildId !== guildId || session.userId !== userId) continue;
-      if (state.channel_id === null) this.endSession(session, VoiceCloseCodes.Disconnected);
-      else session.selfDeaf = state.self_deaf || state.deaf;
+      if (state.channel_id === null) {
+        this.endSession(session, VoiceCloseCodes.Disconnected);
+        continue;
+      }
+      session.selfDeaf = state.self_deaf || state.deaf;
+      if (state.channel_id !== session.grant.channelId && !this.answering.has(`${guildId}:${userId}`)) {
+        const update = this.authorize({ guildId, channelId: state.channel_id, userId, sessionId: state.session_id });
+        for (const listener of this.serverUpdateListeners) listener(userId, update);
+      }
     }
     if (state.channel_id === null) {
       for (const [token, g] of this.grants) if (g.guildId === guildId && g.userId === userId) this.grants.delete(token);

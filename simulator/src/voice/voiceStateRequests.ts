@@ -53,7 +53,8 @@ export class VoiceStateRequests {
     }
     const channel = this.world.channels(guildId).find((c) => c.id === channelId);
     if (channel?.type !== ChannelType.GuildVoice) return true; // not a voice channel of this guild: ignored, as on Discord
-    const dispatched = this.world.joinVoice(guildId, botId, channelId, { sessionId: session.id, selfMute, selfDeaf });
+    const join = () => this.world.joinVoice(guildId, botId, channelId, { sessionId: session.id, selfMute, selfDeaf });
+    const dispatched = this.voice ? this.voice.answeringOp4(guildId, botId, join) : join();
     const state = this.world.voiceState(guildId, botId);
     // Nothing changed (a rejoin): the state still goes to this session so the client can proceed.
     if (!dispatched && state) session.dispatch(GatewayDispatchEvents.VoiceStateUpdate, state);

@@ -40,8 +40,14 @@ export class SimulatedPerson {
   private readonly player = createAudioPlayer();
   private tone: ToneSource | null = null;
   private methods: DiscordGatewayAdapterLibraryMethods | null = null;
+  /** A grant re-issued by the server (endpoint move, or a move by someone else): state first, then server, as a gateway sends them. */
   private readonly onServerUpdate = (userId: string, update: VoiceServerUpdate): void => {
-    if (userId === this.userId && update.guild_id === this.guildId) this.methods?.onVoiceServerUpdate(update as GatewayVoiceServerUpdateDispatchData);
+    if (userId !== this.userId || update.guild_id !== this.guildId || !this.methods) return;
+    const state = this.world.voiceState(this.guildId, this.userId);
+    if (!state?.channel_id) return;
+    this.channelIdValue = state.channel_id;
+    this.methods.onVoiceStateUpdate(state as GatewayVoiceStateUpdateDispatchData);
+    this.methods.onVoiceServerUpdate(update as GatewayVoiceServerUpdateDispatchData);
   };
 
   constructor(
@@ -148,7 +154,8 @@ export class SimulatedPerson {
       return;
     }
     try {
-      this.world.joinVoice(this.guildId, this.userId, d.channel_id, { selfDeaf: d.self_deaf, selfMute: d.self_mute });
+      const channelId = d.channel_id;
+      this.voice.answeringOp4(this.guildId, this.userId, () => this.world.joinVoice(this.guildId, this.userId, channelId, { selfDeaf: d.self_deaf, selfMute: d.self_mute }));
     } catch {
       return; // channel gone or full: Discord would not answer either
     }
