@@ -147,6 +147,35 @@ describe("voice gateway v8", () => {
     expect(await stale.closed).toBe(VoiceCloseCodes.SessionNoLongerValid);
   });
 
+  it("relays Speaking with user_id and ssrc, announces a leave with op 13, and times out a silent client with 4009", async () => {
+    const join = async (userId: string) => {
+      sim.joinVoice(DEMO_GUILD_ID, userId, DEMO_CHANNELS.lobby);
+      const sessionId = sim.voiceStates(DEMO_GUILD_ID).find((v) => v.user_id === userId)!.session_id;
+      const { token } = sim.voice!.authorize({ guildId: DEMO_GUILD_ID, channelId: DEMO_CHANNELS.lobby, userId, sessionId });
+      const v = await rawVoice();
+      v.send(VoiceOpcodes.Identify, { server_id: DEMO_GUILD_ID, user_id: userId, session_id: sessionId, token, max_dave_protocol_version: 0 });
+      const ready = await v.next(VoiceOpcodes.Ready);
+      v.send(VoiceOpcodes.SelectProtocol, { protocol: "udp", data: { address: "127.0.0.1", port: 9, mode: "aead_aes256_gcm_rtpsize" } });
+      await v.next(VoiceOpcodes.SessionDescription);
+      return { v, ssrc: ready.d.ssrc as number };
+    };
+    const alice = await join(DEMO_USERS.alice);
+    const bob = await join(DEMO_USERS.bob);
+    const heartbeat = setInterval(() => bob.v.send(VoiceOpcodes.Heartbeat, { t: 1, seq_ack: 0 }), 300);
+    try {
+      expect((await alice.v.next(VoiceOpcodes.ClientsConnect)).d).toEqual({ user_ids: [DEMO_USERS.bob] });
+      const before = bob.v.received.length;
+      alice.v.send(VoiceOpcodes.Speaking, { speaking: 1, delay: 0, ssrc: alice.ssrc });
+      expect((await bob.v.next(VoiceOpcodes.Speaking, before)).d).toEqual({ user_id: DEMO_USERS.alice, ssrc: alice.ssrc, speaking: 1 });
+      // Alice never heartbeats: after three intervals (1 s each) the server closes with 4009.
+      expect(await alice.v.closed).toBe(VoiceCloseCodes.SessionTimeout);
+      sim.leaveVoice(DEMO_GUILD_ID, DEMO_USERS.alice);
+      expect((await bob.v.next(VoiceOpcodes.ClientDisconnect)).d).toEqual({ user_id: DEMO_USERS.alice });
+    } finally {
+      clearInterval(heartbeat);
+    }
+  });
+
   it("refuses a connection without ?v=8", async () => {
     const ws = new WebSocket(`wss://${sim.voice!.endpoint}`);
     sockets.push(ws);
