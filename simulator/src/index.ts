@@ -51,6 +51,7 @@ export async function startSimulator(opts: LocalSimulatorOptions = {}): Promise<
   const voice = opts.voice === false ? null : await VoiceServer.start(opts.voice ?? {});
   // Simulated people run @discordjs/voice in this process; it must trust the voice certificate.
   voice?.certificate.trustInThisProcess();
+  const voiceStateRequests = new VoiceStateRequests(world, voice);
   const gateway = new Gateway(world, {
     botToken,
     heartbeatIntervalMs: opts.heartbeatIntervalMs ?? 41_250,
@@ -61,7 +62,7 @@ export async function startSimulator(opts: LocalSimulatorOptions = {}): Promise<
     identifyWindowMs: opts.identifyWindowMs ?? 5000,
     sessionStartLimit: opts.sessionStartLimit ?? 1000,
     wsBase: () => wsBase,
-    voiceStateRequests: new VoiceStateRequests(world, voice),
+    voiceStateRequests,
   });
   if (voice) {
     const toGateway = world.onDispatch;
@@ -106,7 +107,7 @@ export async function startSimulator(opts: LocalSimulatorOptions = {}): Promise<
   wsBase = `ws://${hostInUrl}:${port}`;
 
   const identity = await IdentityProvider.create(opts.jwt?.issuer ?? httpBase, opts.jwt?.audience ?? DEFAULT_JWT_AUDIENCE);
-  const sim = new LocalDiscord({ server, world, gateway, rest, identity, voice, people: voice ? new SimulatedPeople(world, voice) : null, url: httpBase, gatewayUrl: `${wsBase}${GATEWAY_PATH}`, botToken });
+  const sim = new LocalDiscord({ server, world, gateway, rest, identity, voice, voiceStateRequests, people: voice ? new SimulatedPeople(world, voice) : null, url: httpBase, gatewayUrl: `${wsBase}${GATEWAY_PATH}`, botToken });
 
   onHttp = async (req, res, url) => {
     const path = url.pathname;

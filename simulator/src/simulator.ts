@@ -12,6 +12,7 @@ import type { SimulatedPeople } from "./voice/people/simulatedPeople.ts";
 import type { PersonStatus, SimulatedPerson } from "./voice/people/simulatedPerson.ts";
 import type { RelayFaults } from "./voice/udpRelay.ts";
 import type { VoiceServer, VoiceServerStats } from "./voice/voiceServer.ts";
+import type { VoiceStateRequests } from "./voice/voiceStateRequests.ts";
 import type { SimChannelType, World } from "./world.ts";
 
 export interface SimulatorParts {
@@ -23,6 +24,7 @@ export interface SimulatorParts {
   /** Null when started with `voice: false`. */
   voice: VoiceServer | null;
   people: SimulatedPeople | null;
+  voiceStateRequests: VoiceStateRequests;
   url: string;
   gatewayUrl: string;
   botToken: string;
@@ -38,7 +40,7 @@ export interface SimulatorState {
   users: SimUser[];
   guilds: (SimGuild & { channels: APIChannel[]; voiceStates: APIVoiceState[] })[];
   gateway: GatewayStats & { connectionList: ReturnType<Gateway["describeConnections"]> };
-  voice: (VoiceServerStats & { endpoint: string; caFile: string; people: PersonStatus[]; faults: RelayFaults & { transitionDelayMs: number } }) | null;
+  voice: (VoiceServerStats & { endpoint: string; caFile: string; op4Received: number; people: PersonStatus[]; faults: RelayFaults & { transitionDelayMs: number } }) | null;
 }
 
 export class LocalDiscord implements Simulator {
@@ -227,6 +229,14 @@ export class LocalDiscord implements Simulator {
     return this.parts.people?.list() ?? [];
   }
 
+  /**
+   * Gateway op 4s received from the bot so far. @discordjs/voice 0.19.2 rejoins without bound
+   * after most voice close codes (4017: dozens per second): tests of a cap watch this.
+   */
+  voiceStateRequestCount(): number {
+    return this.parts.voiceStateRequests.count;
+  }
+
   // ---- voice faults ----
 
   /** Destroys voice WebSockets without a close frame (clients resume). */
@@ -317,6 +327,7 @@ export class LocalDiscord implements Simulator {
             ...this.parts.voice.stats(),
             endpoint: this.parts.voice.endpoint,
             caFile: this.parts.voice.certificate.caFile,
+            op4Received: this.voiceStateRequestCount(),
             people: this.people(),
             faults: { ...this.parts.voice.faults, transitionDelayMs: this.parts.voice.transitionDelayMs },
           }

@@ -113,6 +113,7 @@ describe("the voice server's group life", () => {
     await waitFor(() => (s.voice!.stats().closeCodes[VoiceCloseCodes.EndToEndEncryptionDAVEProtocolRequired] ?? 0) >= 2, 8000, "4017 closes");
     expect(bot.connection.state.status).not.toBe(VoiceConnectionStatus.Ready);
     expect(s.voice!.stats().sessions).toBe(0);
+    expect(s.voiceStateRequestCount()).toBeGreaterThanOrEqual(2); // each 4017 brings another op 4
   });
 
   it("an endpoint move reconnects everyone to the new endpoint", async () => {
