@@ -207,6 +207,11 @@ export class LocalDiscord implements Simulator {
     this.requirePeople().get(userId).speak(frequencyHz, durationMs);
   }
 
+  /** The person plays a short 16-bit PCM WAV clip once. */
+  personSpeakWav(userId: string, wav: Buffer): void {
+    this.requirePeople().get(userId).speakWav(wav);
+  }
+
   personSilence(userId: string): void {
     this.requirePeople().get(userId).silence();
   }

@@ -53,6 +53,21 @@ describe("simulated people over the control API", () => {
     expect(sim.voiceStates(DEMO_GUILD_ID).map((v) => v.user_id)).toEqual([DEMO_USERS.bob]);
   });
 
+  it("plays a WAV clip sent as base64 (mono 16 kHz, resampled) and the listener hears its pitch", async () => {
+    for (const userId of [DEMO_USERS.alice, DEMO_USERS.bob]) await control("POST", "personJoin", { guildId: DEMO_GUILD_ID, userId, channelId: DEMO_CHANNELS.lobby });
+    await waitFor(() => sim.people().every((p) => p.voicePrivacyCode !== null), 8000, "E2EE");
+    sim.personResetHeard(DEMO_USERS.bob);
+    const played = await control("POST", "personSpeakWav", { userId: DEMO_USERS.alice, wavBase64: wav(300, 16_000, 1.5).toString("base64") });
+    expect(played.status).toBe(200);
+    const heard = await waitFor(() => {
+      const s = sim.personStatus(DEMO_USERS.bob).heard.speakers[DEMO_USERS.alice];
+      return s && s.audibleFrames >= 25 ? s : null;
+    }, 8000, "the clip");
+    expect(Math.abs(heard.frequencyHz! - 300)).toBeLessThan(9);
+    const bad = await control("POST", "personSpeakWav", { userId: DEMO_USERS.alice, wavBase64: Buffer.from("RIFF....WAVEjunk").toString("base64") });
+    expect(bad).toMatchObject({ status: 400, body: { error: { code: "invalid_argument", message: expect.stringContaining("WAV") } } });
+  });
+
   it("rejects bad input with a clear error", async () => {
     expect((await control("POST", "personSpeak", { userId: DEMO_USERS.alice, frequencyHz: 5 })).body.error.code).toBe("invalid_body");
     expect(await control("POST", "personStatus", { userId: DEMO_USERS.alice })).toMatchObject({ status: 404, body: { error: { code: "discord_10065" } } });
@@ -101,3 +116,23 @@ describe("transport cipher", () => {
     expect(cipher.open(tampered, aad, 9)).toBeNull();
   });
 });
+
+/** A mono 16-bit PCM WAV of a sine tone. */
+function wav(hz: number, rate: number, seconds: number): Buffer {
+  const frames = Math.round(rate * seconds);
+  const out = Buffer.alloc(44 + frames * 2);
+  out.write("RIFF", 0, "ascii");
+  out.writeUInt32LE(36 + frames * 2, 4);
+  out.write("WAVEfmt ", 8, "ascii");
+  out.writeUInt32LE(16, 16);
+  out.writeUInt16LE(1, 20); // PCM
+  out.writeUInt16LE(1, 22); // mono
+  out.writeUInt32LE(rate, 24);
+  out.writeUInt32LE(rate * 2, 28);
+  out.writeUInt16LE(2, 32);
+  out.writeUInt16LE(16, 34);
+  out.write("data", 36, "ascii");
+  out.writeUInt32LE(frames * 2, 40);
+  for (let i = 0; i < frames; i++) out.writeInt16LE(Math.round(Math.sin((2 * Math.PI * hz * i) / rate) * 16_000), 44 + i * 2);
+  return out;
+}

@@ -96,6 +96,11 @@ const ACTIONS: Record<string, Action<z.ZodType>> = {
     z.strictObject({ userId: snowflake, frequencyHz: z.number().min(20).max(20_000), durationMs: z.number().int().positive().max(3_600_000).optional() }),
     (sim, a) => sim.personSpeak(a.userId, a.frequencyHz, a.durationMs),
   ),
+  personSpeakWav: action(
+    // The clip travels in the body (base64), so the control API never reads files from disk.
+    z.strictObject({ userId: snowflake, wavBase64: z.string().min(1).max(16_000_000).regex(/^[A-Za-z0-9+/]+=*$/, "must be base64") }),
+    (sim, a) => sim.personSpeakWav(a.userId, Buffer.from(a.wavBase64, "base64")),
+  ),
   personSilence: action(z.strictObject({ userId: snowflake }), (sim, a) => sim.personSilence(a.userId)),
   personStatus: action(z.strictObject({ userId: snowflake }), (sim, a) => sim.personStatus(a.userId)),
   personResetHeard: action(z.strictObject({ userId: snowflake }), (sim, a) => sim.personResetHeard(a.userId)),

@@ -19,6 +19,7 @@ import type { GatewayVoiceStateUpdateDispatchData, GatewayVoiceServerUpdateDispa
 import type { World } from "../../world.ts";
 import type { VoiceServer, VoiceServerUpdate } from "../voiceServer.ts";
 import { ToneSource } from "./toneSource.ts";
+import { WavSource } from "./wavSource.ts";
 import { VoiceListener, type Heard } from "./voiceListener.ts";
 
 export interface PersonStatus {
@@ -38,7 +39,7 @@ export class SimulatedPerson {
   readonly connection: VoiceConnection;
   private readonly listener: VoiceListener;
   private readonly player = createAudioPlayer();
-  private tone: ToneSource | null = null;
+  private tone: ToneSource | WavSource | null = null;
   private methods: DiscordGatewayAdapterLibraryMethods | null = null;
   /** A grant re-issued by the server (endpoint move, or a move by someone else): state first, then server, as a gateway sends them. */
   private readonly onServerUpdate = (userId: string, update: VoiceServerUpdate): void => {
@@ -96,8 +97,17 @@ export class SimulatedPerson {
     this.player.play(createAudioResource(this.tone, { inputType: StreamType.Opus }));
   }
 
+  /** Plays a short 16-bit PCM WAV clip once (RangeError if it is not one). */
+  speakWav(wav: Buffer): void {
+    const source = new WavSource(wav); // validates before the current sound stops
+    this.silence();
+    this.tone = source;
+    this.player.play(createAudioResource(source, { inputType: StreamType.Opus }));
+  }
+
   silence(): void {
-    this.tone?.stop();
+    if (this.tone instanceof ToneSource) this.tone.stop();
+    else this.tone?.destroy();
     this.tone = null;
     if (this.player.state.status !== AudioPlayerStatus.Idle) this.player.stop();
   }
@@ -116,7 +126,7 @@ export class SimulatedPerson {
       guildId: this.guildId,
       channelId: this.channelIdValue,
       status: this.connection.state.status,
-      speakingHz: this.tone?.options.frequencyHz ?? null,
+      speakingHz: this.tone instanceof ToneSource ? this.tone.options.frequencyHz : null,
       selfDeaf: this.selfDeaf,
       voicePrivacyCode: this.connection.voicePrivacyCode ?? null,
       heard: this.heard(),
