@@ -27,7 +27,8 @@ export const CONTROL_PAGE_HTML = `<!doctype html>
 <p id="voiceServer"></p>
 <table><thead><tr><th>Person</th><th>Connection</th><th>Speaking</th><th>Hears (per speaker: Hz, dBFS, packets)</th><th>DAVE failures</th><th></th></tr></thead><tbody id="people"></tbody></table>
 <p>Join <select id="personUser"></select> to <select id="personChannel"></select> <label><input type="checkbox" id="personDeaf"> deafened</label>
-<button id="personJoin">Join with audio</button></p>
+<button id="personJoin">Join with audio</button>
+· play a WAV clip (16-bit PCM) as that person <input type="file" id="wavFile" accept=".wav,audio/wav"> <button id="wavPlay">Play</button></p>
 <p>Voice faults: <button data-act="dropVoice">Drop voice sockets</button>
 close with <input id="voiceCode" value="4015" size="5"> <button id="voiceClose">Close</button>
 loss <input id="voiceLoss" value="0" size="4"> jitter ms <input id="voiceJitter" value="0" size="4"> <button id="voiceFaults">Apply</button>
@@ -161,6 +162,14 @@ for (const button of document.querySelectorAll("button[data-act]")) {
 }
 $("msgSend").onclick = () => act("postMessage", { channelId: $("msgChannel").value, userId: $("msgUser").value, content: $("msgText").value });
 $("personJoin").onclick = () => { const [guildId, channelId] = $("personChannel").value.split(":"); act("personJoin", { guildId, userId: $("personUser").value, channelId, selfDeaf: $("personDeaf").checked }); };
+$("wavPlay").onclick = async () => {
+  const file = $("wavFile").files[0];
+  if (!file) return void ($("log").textContent = "choose a WAV file first");
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  act("personSpeakWav", { userId: $("personUser").value, wavBase64: btoa(binary) });
+};
 $("voiceClose").onclick = () => act("closeVoiceWith", { code: Number($("voiceCode").value) });
 $("voiceFaults").onclick = () => act("setVoicePacketFaults", { lossRate: Number($("voiceLoss").value), jitterMs: Number($("voiceJitter").value) });
 $("daveDelaySet").onclick = () => act("delayDaveTransitions", { ms: Number($("daveDelay").value) });
