@@ -24,6 +24,7 @@ export interface VoiceDirectory {
   sessionByToken(token: string): VoiceSession | undefined;
   room(session: VoiceSession): VoiceRoom;
   endSession(session: VoiceSession, closeCode?: number): void;
+  countResume(): void;
   countClose(code: number): void;
 }
 
@@ -161,6 +162,7 @@ export class VoiceGateway implements VoiceSocketHandler {
     session.attach(socket);
     socket.session = session;
     session.stats.resumes++;
+    this.dir.countResume();
     session.acknowledge(resume.seq_ack);
     // Resumed first: the client drops binary DAVE frames while it is still Resuming.
     socket.sendUnsequenced(VoiceOpcodes.Resumed, null);

@@ -66,7 +66,7 @@ export class VoiceServer implements VoiceDirectory {
   transitionDelayMs = 0;
   /** Fault: this many next DAVE Welcomes (op 30) are corrupted, so the joiner reports op 31 and is re-added. */
   corruptWelcomes = 0;
-  /** Called when a grant is re-issued by the server itself (endpoint move): deliver it as VOICE_SERVER_UPDATE. */
+  /** Called when the server re-issues a grant itself (endpoint move, a move by someone else): deliver it as VOICE_SERVER_UPDATE. */
   readonly serverUpdateListeners = new Set<(userId: string, update: VoiceServerUpdate) => void>();
   private readonly log: Logger = createLogger(process.env.LOG_LEVEL ?? "WARN", { component: "sim-voice" });
   private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 1 << 20 });
@@ -183,6 +183,7 @@ export class VoiceServer implements VoiceDirectory {
     }
     const session = new VoiceSession(grant);
     session.daveVersion = daveVersion;
+    this.log.debug("voice: session identified", { guildId: grant.guildId, channelId: grant.channelId, userId: grant.userId, ssrc: session.ssrc, daveVersion });
     session.selfDeaf = this.selfDeafFor?.(grant.guildId, grant.userId) ?? false;
     this.sessionsByToken.set(grant.token, session);
     this.sessionsBySsrc.set(session.ssrc, session);
@@ -217,6 +218,7 @@ export class VoiceServer implements VoiceDirectory {
   endSession(session: VoiceSession, closeCode?: number): void {
     if (session.ended) return;
     session.end();
+    this.log.debug("voice: session ended", { guildId: session.grant.guildId, channelId: session.grant.channelId, userId: session.userId, closeCode: closeCode ?? null });
     this.sessionsByToken.delete(session.grant.token);
     this.sessionsBySsrc.delete(session.ssrc);
     this.grants.delete(session.grant.token);
@@ -231,6 +233,10 @@ export class VoiceServer implements VoiceDirectory {
       socket.session = null;
       if (closeCode !== undefined) socket.close(closeCode);
     }
+  }
+
+  countResume(): void {
+    this.counters.resumes++;
   }
 
   countClose(code: number): void {
@@ -273,7 +279,6 @@ export class VoiceServer implements VoiceDirectory {
     return {
       sessions: this.sessionsByToken.size,
       ...this.counters,
-      resumes: [...this.sessionsByToken.values()].reduce((n, s) => n + s.stats.resumes, 0),
       closeCodes: Object.fromEntries(this.closeCodes),
       relay: { ...this.relay.stats },
       rooms: [...this.rooms.values()].map((r) => ({
