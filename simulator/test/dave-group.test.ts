@@ -122,6 +122,25 @@ describe("DaveGroup with davey clients", () => {
     expect(group.stats.ignoredCommits).toBeGreaterThanOrEqual(1); // the loser of each race
   });
 
+  it("a rejoin (new session of a member) removes the old leaf and adds the new key package", async () => {
+    const { group, add, settle, clients } = await setup();
+    const a = add("111111111111111111");
+    const b = add("222222222222222222");
+    a.join();
+    b.join();
+    await settle();
+    const again = new Client(b.userId, group); // B's client re-identified: new VoiceSession, new davey session
+    again.connected.add(a.userId);
+    clients.splice(clients.indexOf(b), 1, again);
+    again.join();
+    group.leave(b.session); // the old session's end arrives after the new join, as in VoiceServer
+    await settle();
+    expect(group.state()).toMatchObject({ established: true, epoch: 2, leaves: [expect.any(String), expect.any(String)] });
+    expect(group.state().leaves.sort()).toEqual([a.userId, b.userId].sort());
+    expect(again.dave.ready && a.dave.voicePrivacyCode === again.dave.voicePrivacyCode).toBe(true);
+    expect([a.errors, again.errors]).toEqual([[], []]);
+  });
+
   it("ignores a key package whose signature does not verify, and one for another user", async () => {
     const { group, add, settle } = await setup();
     const a = add("111111111111111111");

@@ -80,8 +80,14 @@ export class DaveGroup {
     return { established: this.established, epoch: Number(this.epoch), leaves: [...this.leaves], pendingTransition: this.transition?.id ?? null };
   }
 
-  /** A DAVE member's session is ready (after op 4): send it the external sender (op 25). */
+  /**
+   * A DAVE member's session is ready (after op 4): send it the external sender (op 25). A new
+   * session of a user already here (a rejoin) replaces the old one, whose leaf is removed when
+   * the new key package is added.
+   */
   join(session: VoiceSession): void {
+    const previous = this.members.get(session.userId);
+    if (previous && previous.session !== session) this.drop(previous);
     this.members.set(session.userId, { session, keyPackage: null, leaf: null });
     session.sendBinary(VoiceOpcodes.DaveMlsExternalSender, this.sender.externalSenderBytes);
   }
@@ -89,13 +95,8 @@ export class DaveGroup {
   leave(session: VoiceSession): void {
     this.run(async () => {
       const member = this.members.get(session.userId);
-      if (member?.session !== session) return;
-      this.members.delete(session.userId);
-      if (member.leaf !== null) this.departedLeaves.push(member.leaf);
-      this.transition?.waiting.delete(session.userId);
-      this.maybeExecuteTransition();
-      const involved = this.inFlight && (this.inFlight.sentTo.has(session.userId) || [...this.inFlight.addedByRef.values()].includes(session.userId));
-      if (involved) this.revokeInFlight();
+      if (member?.session !== session) return; // already replaced by a rejoin
+      this.drop(member);
       if (this.resetIfAlone()) return;
       await this.propose();
     });
@@ -140,6 +141,17 @@ export class DaveGroup {
   }
 
   // ---- internals ----
+
+  /** Forgets a member: its leaf is to be removed, it is no longer awaited, proposals naming it are revoked. */
+  private drop(member: Member): void {
+    const userId = member.session.userId;
+    this.members.delete(userId);
+    if (member.leaf !== null) this.departedLeaves.push(member.leaf);
+    this.transition?.waiting.delete(userId);
+    this.maybeExecuteTransition();
+    const flight = this.inFlight;
+    if (flight && (flight.sentTo.has(userId) || [...flight.addedByRef.values()].includes(userId))) this.revokeInFlight();
+  }
 
   /** Every change runs in order: proposals are signed asynchronously. */
   private run(step: () => Promise<void> | void): void {
