@@ -94,6 +94,7 @@ describe("voice fault switches", () => {
     s.closeVoiceWith(VoiceCloseCodes.SessionNoLongerValid, s.botUserId);
     await waitFor(() => s.voice!.stats().identifies === 3, 5000, "a new identify after 4006");
     await whenE2ee(s, [b.connection, s.person(DEMO_USERS.alice).connection]);
+    expect(room(s).dave!.leaves.filter((l) => l !== null)).toHaveLength(2); // the bot's old leaf is gone
     s.personSpeak(DEMO_USERS.alice, 700);
     b.listener.reset();
     expect(closeTo((await whenHeard(() => b.listener.heard(), DEMO_USERS.alice)).frequencyHz, 700)).toBe(true);
