@@ -6,7 +6,7 @@
  * receives it. Measured for the simulator's voice server (WSS identify, IP discovery, AES-256-GCM
  * transport encryption, decrypt + re-encrypt per listener) and, in the same run, for a baseline
  * plain UDP echo relay (forwarding only). Servers run in child processes; their CPU time comes
- * from /proc. Printed: server CPU per second of relayed audio per stream, one-way latency
+ * from /proc (10 ms ticks), minus their idle CPU measured for 1 s just before. Printed: server CPU per second of relayed audio per stream, one-way latency
  * (send -> receive, same clock), and the ratios against the baseline.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
@@ -138,6 +138,10 @@ async function echoParticipant(port: number, index: number): Promise<Participant
 /** Every participant sends a stamped packet every 20 ms for SECONDS; returns CPU and latencies. */
 async function run(pid: number, participants: Participant[]) {
   await new Promise((r) => setTimeout(r, 300)); // let joins settle (op 11 / op 5 fan-out)
+  // The server's idle CPU (event loop, timers, GC) over the same time is not relaying: subtract it.
+  const idleStart = cpuMs(pid);
+  await new Promise((r) => setTimeout(r, 1000));
+  const idlePerMs = (cpuMs(pid) - idleStart) / 1000;
   const cpuBefore = cpuMs(pid);
   const frames = SECONDS * 50;
   const started = performance.now();
@@ -147,7 +151,7 @@ async function run(pid: number, participants: Participant[]) {
     await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
   }
   await new Promise((r) => setTimeout(r, 200));
-  const cpu = cpuMs(pid) - cpuBefore;
+  const cpu = Math.max(0, cpuMs(pid) - cpuBefore - idlePerMs * (performance.now() - started));
   const latencies = participants.flatMap((p) => p.latencies).sort((a, b) => a - b);
   const expected = frames * participants.length * (participants.length - 1);
   return { cpuPerStreamSecond: cpu / (participants.length * SECONDS), latencies, delivered: latencies.length / expected };
@@ -185,5 +189,5 @@ for (const n of SIZES) {
   );
   console.log(rows.at(-1));
 }
-console.log(`\nvoice relay, ${SECONDS} s of audio per run, ${PAYLOAD}-byte frames every 20 ms; CPU = server process tree (/proc), ratios against the plain UDP echo relay measured in the same run.`);
+console.log(`\nvoice relay, ${SECONDS} s of audio per run, ${PAYLOAD}-byte frames every 20 ms; CPU = server process tree (/proc) minus its idle rate, ratios against the plain UDP echo relay measured in the same run.`);
 process.exit(0);
