@@ -3,6 +3,7 @@
  * identify validation and close codes, Ready, IP discovery, Select Protocol, heartbeats with
  * seq_ack, Resume re-delivering what was missed.
  */
+import { spawn } from "node:child_process";
 import { createSocket, type Socket } from "node:dgram";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { VoiceCloseCodes, VoiceOpcodes } from "discord-api-types/voice/v8";
@@ -174,6 +175,21 @@ describe("voice gateway v8", () => {
     } finally {
       clearInterval(heartbeat);
     }
+  });
+
+  it("another process trusts the voice server through NODE_EXTRA_CA_CERTS=<caFile> (as rtc-node will)", async () => {
+    // Like @discordjs/voice: `new WebSocket(url)` with no TLS options.
+    const script = `const { WebSocket } = require("ws"); const ws = new WebSocket(process.argv[1]);
+      ws.on("message", (d) => { console.log(JSON.parse(d).op); process.exit(0); }); ws.on("error", (e) => { console.log(e.code); process.exit(1); });`;
+    const run = (env: NodeJS.ProcessEnv) =>
+      new Promise<string>((resolve) => {
+        const child = spawn(process.execPath, ["-e", script, `wss://${sim.voice!.endpoint}?v=8`], { env: { ...process.env, ...env }, cwd: process.cwd() });
+        let out = "";
+        child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+        child.on("close", () => resolve(out.trim()));
+      });
+    expect(await run({ NODE_EXTRA_CA_CERTS: sim.voice!.certificate.caFile })).toBe(String(VoiceOpcodes.Hello));
+    expect(await run({ NODE_EXTRA_CA_CERTS: "" })).toBe("DEPTH_ZERO_SELF_SIGNED_CERT");
   });
 
   it("refuses a connection without ?v=8", async () => {
