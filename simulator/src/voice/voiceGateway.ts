@@ -153,6 +153,8 @@ export class VoiceGateway implements VoiceSocketHandler {
     if (!session || session.ended || session.grant.guildId !== resume.server_id || session.grant.sessionId !== resume.session_id) {
       return socket.close(VoiceCloseCodes.SessionNoLongerValid);
     }
+    // Too far behind: what it missed is no longer buffered, so it must identify again.
+    if (!session.canReplayAfter(resume.seq_ack)) return socket.close(VoiceCloseCodes.SessionNoLongerValid);
     // A resume takes the session over; a half-open old socket is cut.
     const previous = session.socket;
     if (previous && previous !== socket) {

@@ -45,6 +45,8 @@ export class VoiceSession {
   ended = false;
   private seq = 0;
   private readonly replay: Buffered[] = [];
+  /** The newest seq pushed out of the replay buffer unacknowledged (0: none lost). */
+  private lostUpTo = 0;
   private expiry: NodeJS.Timeout | undefined;
 
   constructor(readonly grant: VoiceGrant) {}
@@ -96,6 +98,11 @@ export class VoiceSession {
     this.expiry = setTimeout(onExpired, windowMs);
   }
 
+  /** Whether a client that saw up to `seqAck` can still get everything after it. */
+  canReplayAfter(seqAck: number | undefined): boolean {
+    return this.lostUpTo === 0 || (seqAck !== undefined && !seqMatches(seqAck, this.lostUpTo - 1));
+  }
+
   /** Sends (in order) what the client has not acknowledged. */
   replayUnacknowledged(): void {
     for (const { frame } of this.replay) this.socket?.sendRaw(frame);
@@ -113,7 +120,7 @@ export class VoiceSession {
 
   private push(seq: number, frame: string | Buffer): void {
     this.replay.push({ seq, frame });
-    if (this.replay.length > REPLAY_LIMIT) this.replay.shift();
+    if (this.replay.length > REPLAY_LIMIT) this.lostUpTo = this.replay.shift()!.seq;
     this.socket?.sendRaw(frame);
   }
 }
