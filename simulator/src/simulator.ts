@@ -272,6 +272,16 @@ export class LocalDiscord implements Simulator {
     this.requireVoice().corruptWelcomes = count;
   }
 
+  /** DAVE commits announced with transition id 0 (reproduces the @discordjs/voice 0.19.2 recovery bug). */
+  setDaveZeroTransitionIds(on: boolean): void {
+    this.requireVoice().zeroTransitionIds = on;
+  }
+
+  /** Sends `count` plain (non-DAVE) Opus frames to the others in the user's channel as if from that user; resolves when sent. */
+  injectUnencryptedFrames(userId: string, count: number): Promise<number> {
+    return this.requireVoice().injectUnencryptedFrames(userId, count);
+  }
+
   /** Moves the voice endpoint (new port, new VOICE_SERVER_UPDATE for everyone connected). */
   moveVoiceEndpoint(): Promise<string> {
     return this.requireVoice().moveEndpoint();

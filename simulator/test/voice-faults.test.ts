@@ -73,6 +73,33 @@ describe("DAVE recovery", () => {
   });
 });
 
+describe("unencrypted frames from a member (the @discordjs/voice 0.19 decrypt-failure path)", () => {
+  it("with non-zero transition ids the listener gives up after 36 failures, reports op 31, is re-added and decrypts again", async () => {
+    const { s, b } = await botAndAlice();
+    await whenE2ee(s, [b.connection, s.person(DEMO_USERS.alice).connection]);
+    expect(await s.injectUnencryptedFrames(DEMO_USERS.alice, 45)).toBe(45);
+    await waitFor(() => room(s).daveStats!.invalidCommitWelcomes >= 1, 5000, "op 31 from the bot");
+    await waitFor(() => b.listener.heard().daveDecryptFailures > 36, 5000, "the failures counted");
+    await whenE2ee(s, [b.connection, s.person(DEMO_USERS.alice).connection]);
+    s.personSpeak(DEMO_USERS.alice, 615);
+    b.listener.reset();
+    expect(closeTo((await whenHeard(() => b.listener.heard(), DEMO_USERS.alice)).frequencyHz, 615)).toBe(true);
+    expect(b.listener.heard().streamErrors).toBe(0);
+  });
+
+  it("with transition id 0 (fault) 0.19.2 throws instead of recovering and destroys the receive stream", async () => {
+    const s = (sim = await startSimulator({ voice: { heartbeatIntervalMs: 2000 } }));
+    s.setDaveZeroTransitionIds(true);
+    bot = await botVoice(s, DEMO_CHANNELS.lobby);
+    await whenReady(bot.connection);
+    await s.personJoin(DEMO_GUILD_ID, DEMO_USERS.alice, DEMO_CHANNELS.lobby);
+    await whenE2ee(s, [bot.connection, s.person(DEMO_USERS.alice).connection]);
+    await s.injectUnencryptedFrames(DEMO_USERS.alice, 45);
+    await waitFor(() => bot!.listener.heard().streamErrors >= 1, 5000, "the receive stream destroyed");
+    expect(room(s).daveStats!.invalidCommitWelcomes).toBe(0); // no recovery was attempted
+  });
+});
+
 describe("voice fault switches", () => {
   it("packet loss 1 silences the relay; back to 0, audio flows again", async () => {
     const { s, b } = await botAndAlice();

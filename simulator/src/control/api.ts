@@ -113,6 +113,8 @@ const ACTIONS: Record<string, Action<z.ZodType>> = {
   ),
   delayDaveTransitions: action(z.strictObject({ ms: z.number().int().min(0).max(60_000) }), (sim, a) => sim.delayDaveTransitions(a.ms)),
   corruptDaveWelcomes: action(z.strictObject({ count: z.number().int().min(0).max(100) }), (sim, a) => sim.corruptDaveWelcomes(a.count)),
+  setDaveZeroTransitionIds: action(z.strictObject({ on: z.boolean() }), (sim, a) => sim.setDaveZeroTransitionIds(a.on)),
+  injectUnencryptedFrames: action(z.strictObject({ userId: snowflake, count: z.number().int().positive().max(3000) }), async (sim, a) => ({ sent: await sim.injectUnencryptedFrames(a.userId, a.count) })),
   moveVoiceEndpoint: action(z.strictObject({}), async (sim) => ({ endpoint: await sim.moveVoiceEndpoint() })),
   mintToken: action(mintArgs, (sim, { userId, ...opts }) => sim.mintToken(userId, opts)),
 };

@@ -34,6 +34,9 @@ close with <input id="voiceCode" value="4015" size="5"> <button id="voiceClose">
 loss <input id="voiceLoss" value="0" size="4"> jitter ms <input id="voiceJitter" value="0" size="4"> <button id="voiceFaults">Apply</button>
 delay DAVE transitions ms <input id="daveDelay" value="0" size="5"> <button id="daveDelaySet">Apply</button>
 <button data-act="corruptDaveWelcomes" data-body='{"count":1}'>Corrupt next Welcome</button>
+<button id="injectPlain">45 plain frames from the selected person</button>
+<button data-act="setDaveZeroTransitionIds" data-body='{"on":true}'>Transition id 0 on</button>
+<button data-act="setDaveZeroTransitionIds" data-body='{"on":false}'>off</button>
 <button data-act="moveVoiceEndpoint">Move endpoint</button></p>
 
 <h2>Message</h2>
@@ -170,6 +173,7 @@ $("wavPlay").onclick = async () => {
   for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   act("personSpeakWav", { userId: $("personUser").value, wavBase64: btoa(binary) });
 };
+$("injectPlain").onclick = () => act("injectUnencryptedFrames", { userId: $("personUser").value, count: 45 });
 $("voiceClose").onclick = () => act("closeVoiceWith", { code: Number($("voiceCode").value) });
 $("voiceFaults").onclick = () => act("setVoicePacketFaults", { lossRate: Number($("voiceLoss").value), jitterMs: Number($("voiceJitter").value) });
 $("daveDelaySet").onclick = () => act("delayDaveTransitions", { ms: Number($("daveDelay").value) });

@@ -43,6 +43,11 @@ export interface DaveGroupOptions {
   transitionDelayMs: () => number;
   /** Fault: true when the next Welcome should be corrupted (the client then sends op 31). */
   takeWelcomeCorruption: () => boolean;
+  /**
+   * Fault: announce commits with transition id 0 ("execute now", no op 23/22), which makes
+   * @discordjs/voice 0.19.2 throw instead of recover after repeated decrypt failures.
+   */
+  zeroTransitionIds?: () => boolean;
   log: Logger;
 }
 
@@ -250,7 +255,7 @@ export class DaveGroup {
     this.established = true;
     this.departedLeaves = this.departedLeaves.filter((leaf) => !flight.removedLeaves.includes(leaf));
 
-    const id = this.nextTransitionId();
+    const id = this.opts.zeroTransitionIds?.() ? 0 : this.nextTransitionId();
     const idBytes = Buffer.alloc(2);
     idBytes.writeUInt16BE(id, 0);
     const waiting = new Set<string>();
@@ -266,6 +271,12 @@ export class DaveGroup {
       if (this.opts.takeWelcomeCorruption()) welcome[welcome.length - 1]! ^= 0xff; // breaks its AEAD tag
       m.session.sendBinary(VoiceOpcodes.DaveMlsWelcome, Buffer.concat([idBytes, welcome]));
       waiting.add(userId);
+    }
+    if (id === 0) {
+      // Clients executed it on receipt; nothing to wait for.
+      this.stats.transitions++;
+      this.run(() => this.propose());
+      return;
     }
     const timer = setTimeout(() => this.executeTransition(), this.opts.transitionTimeoutMs);
     this.transition = { id, waiting, timer };

@@ -91,6 +91,23 @@ export class UdpRelay {
     }
   }
 
+  /**
+   * Fault: sends `payload` to every listener of `sender` as if `sender` had sent it, bypassing
+   * the sender's own (DAVE) encryption: e.g. plain Opus where listeners expect DAVE frames.
+   */
+  injectFrom(sender: VoiceSession, payload: Buffer, seq: number): void {
+    const header = Buffer.alloc(RTP_HEADER);
+    header[0] = 0x90; // version 2, extension
+    header[1] = 0x78;
+    header.writeUInt16BE(seq & 0xffff, 2);
+    header.writeUInt32BE((seq * 960) >>> 0, 4);
+    header.writeUInt32BE(sender.ssrc, 8);
+    const full = Buffer.concat([header, EXTENSION_PREAMBLE]);
+    for (const listener of this.routing.listenersOf(sender)) {
+      if (!listener.selfDeaf && listener.cipher && listener.remote) this.forward(listener, full, Buffer.concat([EXTENSION_BODY, payload]));
+    }
+  }
+
   private forward(listener: VoiceSession, header: Buffer, body: Buffer): void {
     if (this.faults.lossRate > 0 && Math.random() < this.faults.lossRate) {
       this.stats.dropped++;

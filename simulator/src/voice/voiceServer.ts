@@ -5,7 +5,7 @@
  * client in VOICE_SERVER_UPDATE; world voice-state changes (leave, channel deleted, deafen) reach it
  * through `onVoiceState`.
  */
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomInt } from "node:crypto";
 import { unlinkSync } from "node:fs";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
@@ -16,6 +16,7 @@ import { WebSocketServer } from "ws";
 import { VoiceCertificate } from "./certificate.ts";
 import { DaveExternalSender } from "./daveExternalSender.ts";
 import { DaveGroup } from "./daveGroup.ts";
+import { ToneSource } from "./people/toneSource.ts";
 import { TRANSPORT_MODES, type TransportMode } from "./transportCipher.ts";
 import { UdpRelay, type RelayFaults } from "./udpRelay.ts";
 import { VoiceGateway, type VoiceDirectory } from "./voiceGateway.ts";
@@ -66,6 +67,8 @@ export class VoiceServer implements VoiceDirectory {
   transitionDelayMs = 0;
   /** Fault: this many next DAVE Welcomes (op 30) are corrupted, so the joiner reports op 31 and is re-added. */
   corruptWelcomes = 0;
+  /** Fault: DAVE commits are announced with transition id 0 (the @discordjs/voice 0.19.2 recovery bug). */
+  zeroTransitionIds = false;
   /** Called when the server re-issues a grant itself (endpoint move, a move by someone else): deliver it as VOICE_SERVER_UPDATE. */
   readonly serverUpdateListeners = new Set<(userId: string, update: VoiceServerUpdate) => void>();
   private readonly log: Logger = createLogger(process.env.LOG_LEVEL ?? "WARN", { component: "sim-voice" });
@@ -206,6 +209,7 @@ export class VoiceServer implements VoiceDirectory {
               transitionTimeoutMs: this.transitionTimeoutMs,
               transitionDelayMs: () => this.transitionDelayMs,
               takeWelcomeCorruption: () => this.corruptWelcomes > 0 && this.corruptWelcomes-- > 0,
+              zeroTransitionIds: () => this.zeroTransitionIds,
               log: this.log,
             })
           : null;
@@ -257,6 +261,28 @@ export class VoiceServer implements VoiceDirectory {
     let n = 0;
     for (const s of this.sockets) if (userId === undefined || s.session?.userId === userId) (s.close(code), n++);
     return n;
+  }
+
+  /**
+   * Fault: `count` plain (non-DAVE) Opus frames, one per 20 ms, to everyone in `userId`'s channel
+   * as if that user sent them (a client sending before its E2EE was ready, or a buggy peer).
+   * Listeners' davey sessions fail to decrypt them (UnencryptedWhenPassthroughDisabled).
+   */
+  async injectUnencryptedFrames(userId: string, count: number): Promise<number> {
+    const sender = [...this.sessionsByToken.values()].find((s) => s.userId === userId && s.cipher);
+    if (!sender) throw new RangeError(`User ${userId} has no connected voice session`);
+    const tone = new ToneSource({ frequencyHz: 440, durationMs: count * 20 });
+    const start = randomInt(0, 0xffff);
+    let sent = 0;
+    try {
+      for (let frame = tone.read() as Buffer | null; frame && !sender.ended; frame = tone.read() as Buffer | null) {
+        this.relay.injectFrom(sender, frame, start + sent++);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    } finally {
+      tone.destroy();
+    }
+    return sent;
   }
 
   /**
