@@ -16,6 +16,7 @@ import { internalEvents, internalSignals } from "./routes/internal-events.ts";
 import { rooms } from "./routes/rooms.ts";
 import { rtc } from "./routes/rtc.ts";
 import { stream } from "./routes/stream.ts";
+import { openapi } from "./routes/openapi.ts";
 import { sessionConfig } from "./routes/session-config.ts";
 import { ws } from "./routes/ws.ts";
 
@@ -50,6 +51,7 @@ app.route("/", internalSignals);
 app.route("/", rooms);
 app.route("/", rtc);
 app.route("/", stream);
+app.route("/", openapi);
 
 app.notFound((c) => c.json(errorBody("NOT_FOUND", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`, c.get("requestId") ?? ""), 404));
 
