@@ -15,6 +15,7 @@ import {
   EventEnvelope,
   PING,
   PONG,
+  SignalEnvelope,
   type ClientMessage,
   type CloseCode,
 } from "@spell-coven/common";
@@ -57,6 +58,8 @@ export interface ConnectionHandlers {
   onInvalidEvent(seq: number): void;
   onState(change: StateChange): void;
   onError(error: ClientError): void;
+  /** A signal (ephemeral, addressed; no seq): table calls and speaking indicators. */
+  onSignal?(signal: SignalEnvelope): void;
 }
 
 /** Code the client uses when it abandons a socket itself (dead, timed out, gap). */
@@ -274,7 +277,24 @@ export class Connection {
       return;
     }
 
+    if (json?.type === "signal") {
+      const parsed = SignalEnvelope.safeParse(json);
+      if (parsed.success) this.#h.onSignal?.(parsed.data);
+      else this.#h.onError(new ClientError("invalid_message", `Skipped an invalid signal (${String(json.signal)}): ${issueText(parsed.error)}`, { raw: json }));
+      return;
+    }
+
     this.#h.onError(new ClientError("invalid_message", "Received a message of an unknown kind; skipped.", { raw: json }));
+  }
+
+  /**
+   * Sends a client message on the open, authenticated socket (table calls use this). False when
+   * there is none right now: the caller retries after the next `auth`.
+   */
+  send(message: ClientMessage): boolean {
+    if (!this.#authed || !this.#ws || this.#ws.readyState !== this.#WS.OPEN) return false;
+    this.#ws.send(JSON.stringify(message));
+    return true;
   }
 
   /** One event, on its own or out of a batch frame: validated, applied, acknowledged. */

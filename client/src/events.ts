@@ -5,7 +5,7 @@
  */
 import type { EventEnvelope } from "@spell-coven/common";
 import type { EventName, EventPayload } from "@spell-coven/common";
-import type { AuthOk } from "@spell-coven/common";
+import type { AuthOk, SignalEnvelope } from "@spell-coven/common";
 
 export type ConnectionState = "connecting" | "open" | "reconnecting" | "disconnected";
 
@@ -35,6 +35,8 @@ export type ClientErrorKind =
   | "token"
   /** A gap in `seq`: events were missed; the client reconnects and resumes. */
   | "gap"
+  /** A table call (board video) could not negotiate, or get its ICE servers. */
+  | "table_call"
   /** An app listener threw; the client carried on. */
   | "listener"
   /** Loading the rooms list failed (the connection is unaffected). */
@@ -76,6 +78,8 @@ export type ClientEvents = {
   dropout: [info: DropoutInfo];
   /** The local player is back in their room's voice channel after a dropout. */
   rejoined: [info: { channelId: string }];
+  /** A signal from the hub (table calls, speaking indicators); never replayed. */
+  signal: [signal: SignalEnvelope];
 };
 
 type Listener<A extends unknown[]> = (...args: A) => void;

@@ -8,7 +8,7 @@
  *   client.on("state", (s) => banner.show(s.state));
  *   client.connect();
  */
-import type { AuthOk, EventEnvelope } from "@spell-coven/common";
+import type { AuthOk, ClientMessage, EventEnvelope } from "@spell-coven/common";
 import type { CreateRoomRequest, Invite, JoinRoomResult, Room } from "@spell-coven/common";
 import { Connection, type ConnectionOptions, type TokenProvider } from "./connection.ts";
 import { DropoutDetector, type DropoutStatus } from "./dropout.ts";
@@ -24,6 +24,7 @@ export { DropoutDetector, type DropoutStatus, type DropoutChange } from "./dropo
 export { TypedEmitter, ClientError, type ClientErrorKind, type ClientEvents, type ConnectionState, type StateChange, type Presence, type DropoutInfo } from "./events.ts";
 export { RoomsApi, RoomsApiError, type RoomsApiOptions, type EndRoomResult } from "./rooms-api.ts";
 export { RoomsState } from "./rooms-state.ts";
+export { TableCall, type TableCallOptions, type TableCallEvents, type TablePeer, type PeerQuality } from "./table-call.ts";
 export type { Room, Invite, JoinRoomResult, CreateRoomRequest } from "@spell-coven/common";
 export type { AuthOk, EventEnvelope } from "@spell-coven/common";
 export type { EventName, EventPayload } from "@spell-coven/common";
@@ -86,8 +87,14 @@ export class SpellCovenClient extends TypedEmitter<ClientEvents> {
           this.emit("state", change);
         },
         onError: (err) => this.emit("error", err),
+        onSignal: (signal) => this.emit("signal", signal),
       },
     );
+  }
+
+  /** Sends a client message (table calls); false while not connected and authenticated. */
+  send(message: ClientMessage): boolean {
+    return this.#connection.send(message);
   }
 
   // ---- connection ------------------------------------------------------------------------------

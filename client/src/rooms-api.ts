@@ -3,6 +3,7 @@
  * shared schemas; every failure is a RoomsApiError with the server's stable code and request id.
  */
 import {
+  IceServersResult,
   CreateRoomRequest,
   Invite,
   JoinRoomResult,
@@ -10,7 +11,7 @@ import {
   RoomsList,
   type RoomErrorCode,
 } from "@spell-coven/common";
-import type { Invite as InviteT, JoinRoomResult as JoinRoomResultT, Room as RoomT } from "@spell-coven/common";
+import type { IceServersResult as IceServersResultT, Invite as InviteT, JoinRoomResult as JoinRoomResultT, Room as RoomT } from "@spell-coven/common";
 import type { TokenProvider } from "./connection.ts";
 
 export class RoomsApiError extends Error {
@@ -80,6 +81,11 @@ export class RoomsApi {
 
   joinRoom(channelId: string, opts: { invite?: string } = {}): Promise<JoinRoomResultT> {
     return this.#call<JoinRoomResultT>("POST", `/api/rooms/${encodeURIComponent(channelId)}/join`, JoinRoomResult, opts.invite ? { invite: opts.invite } : {});
+  }
+
+  /** ICE servers for a table's call (board video); refresh before `expiresAt`. */
+  iceServers(channelId: string): Promise<IceServersResultT> {
+    return this.#call<IceServersResultT>("GET", `/api/rtc/ice-servers?channelId=${encodeURIComponent(channelId)}`, IceServersResult);
   }
 
   endRoom(channelId: string): Promise<EndRoomResult> {

@@ -12,6 +12,7 @@ export const PeerId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be a peer 
 
 /** A session description as RTCPeerConnection produces it (SDP capped: a video offer is ~4-8 KB). */
 export const SessionDescription = z.object({ type: z.enum(["offer", "answer"]), sdp: z.string().min(1).max(16 * 1024) });
+export type SessionDescription = z.infer<typeof SessionDescription>;
 /** One ICE candidate (`RTCIceCandidateInit`); `null` marks the end of candidates. */
 export const IceCandidate = z.object({
   candidate: z.string().max(1024),
@@ -19,6 +20,7 @@ export const IceCandidate = z.object({
   sdpMLineIndex: z.number().int().min(0).max(64).nullable().optional(),
   usernameFragment: z.string().max(256).nullable().optional(),
 });
+export type IceCandidate = z.infer<typeof IceCandidate>;
 /** Generation of a peer pair: bumped when the pair is rebuilt; older signals are dropped. */
 export const PairGeneration = z.number().int().nonnegative().max(1_000_000);
 
