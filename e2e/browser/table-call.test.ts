@@ -162,6 +162,19 @@ describe("board video at the table (WebRTC between browsers, hub signalling)", (
     for (const p of [a, b, watcher]) await p.context().close();
   }, 90_000);
 
+  it("a dropped hub socket does not stop the video; after the reconnect the call is set up again", async () => {
+    const channelId = await table(alice, [bob]);
+    const a = await playerPage(alice, channelId);
+    const b = await playerPage(bob, channelId);
+    await decodes(a, [bob]);
+    const before = (await inbound(b))[alice]!.framesDecoded;
+    await b.evaluate(() => window.tableApp.client!.reconnect());
+    await poll(async () => ((await inbound(b))[alice]?.framesDecoded ?? 0) > before || null, 10_000, "frames while the hub socket is down or back");
+    await decodes(a, [bob]);
+    await decodes(b, [alice]);
+    for (const p of [a, b]) await p.context().close();
+  }, 90_000);
+
   it("a player who reloads gets video back", async () => {
     const channelId = await table(alice, [bob]);
     const a = await playerPage(alice, channelId);
