@@ -4,7 +4,7 @@
  * applied, and its hub `epoch`) and tells a missing `seq` (a gap) from the next one or a
  * duplicate, so the client never applies events out of order or twice.
  */
-import type { AuthOk, EventEnvelope } from "@spell-coven/common/envelope";
+import type { AuthOk, EventEnvelope } from "@spell-coven/common";
 import type { Presence } from "./events.ts";
 
 export type SeqVerdict = "next" | "duplicate" | "gap";

@@ -3,7 +3,7 @@
  * `maxAttempts` automatic attempts between two successful connections. No sockets here, so the
  * timing can be tested with fake timers.
  */
-import { backoffDelay } from "@spell-coven/common/backoff";
+import { backoffDelay } from "@spell-coven/common";
 
 export interface BackoffOptions {
   /** First delay ceiling (attempt 1 waits between base/2 and base). Default 1000 ms. */

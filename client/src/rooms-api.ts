@@ -2,15 +2,8 @@
  * Typed calls to the rooms API (contract: common/src/rooms.ts). Answers are validated with the
  * shared schemas; every failure is a RoomsApiError with the server's stable code and request id.
  */
-import {
-  CreateRoomRequest,
-  Invite,
-  JoinRoomResult,
-  Room,
-  RoomsList,
-  type RoomErrorCode,
-} from "@spell-coven/common/rooms";
-import type { Invite as InviteT, JoinRoomResult as JoinRoomResultT, Room as RoomT } from "@spell-coven/common/rooms";
+import { CreateRoomRequest, Invite, JoinRoomResult, Room, RoomsList, type RoomErrorCode } from "@spell-coven/common";
+import type { Invite as InviteT, JoinRoomResult as JoinRoomResultT, Room as RoomT } from "@spell-coven/common";
 import type { TokenProvider } from "./connection.ts";
 
 export class RoomsApiError extends Error {
@@ -27,7 +20,11 @@ export class RoomsApiError extends Error {
     readonly retryAfterSeconds?: number,
   ) {
     super(message);
+    this.retryAt = retryAfterSeconds === undefined ? null : Date.now() + retryAfterSeconds * 1000;
   }
+
+  /** When trying again makes sense (Unix ms), from Retry-After; null when the server did not say. */
+  readonly retryAt: number | null;
 }
 
 export interface RoomsApiOptions {
@@ -48,6 +45,20 @@ export interface EndRoomResult {
   deleted: true;
 }
 
+/** `POST /api/rooms/:channelId/leave` answers `{ room }`: the room without the player's seat. */
+export interface LeaveRoomResult {
+  room: RoomT;
+}
+
+const LeaveRoomAnswer: Schema<LeaveRoomResult> = {
+  safeParse(value) {
+    const room = Room.safeParse((value as { room?: unknown } | null)?.room);
+    if (!room.success) return { success: false, error: { issues: room.error.issues.map((i) => ({ path: ["room", ...i.path], message: i.message })) } };
+    return { success: true, data: { room: room.data } };
+  },
+};
+
+/** Typed calls to the rooms API. */
 export class RoomsApi {
   readonly #base: string;
   readonly #getToken: TokenProvider;
@@ -80,6 +91,11 @@ export class RoomsApi {
 
   joinRoom(channelId: string, opts: { invite?: string } = {}): Promise<JoinRoomResultT> {
     return this.#call<JoinRoomResultT>("POST", `/api/rooms/${encodeURIComponent(channelId)}/join`, JoinRoomResult, opts.invite ? { invite: opts.invite } : {});
+  }
+
+  /** Gives up the player's seat (ROOM_NOT_FOUND 404, NOT_ROOM_MEMBER 403 when not seated there). */
+  leaveRoom(channelId: string): Promise<LeaveRoomResult> {
+    return this.#call<LeaveRoomResult>("POST", `/api/rooms/${encodeURIComponent(channelId)}/leave`, LeaveRoomAnswer, {});
   }
 
   endRoom(channelId: string): Promise<EndRoomResult> {
@@ -131,7 +147,7 @@ export class RoomsApi {
 async function readError(res: Response): Promise<RoomsApiError> {
   const headerId = res.headers.get("X-Request-Id");
   const retry = res.headers.get("Retry-After");
-  const retryAfter = retry !== null && /^\d+$/.test(retry) ? Number(retry) : undefined;
+  const retryAfter = parseRetryAfter(retry);
   let body: any = null;
   try {
     body = await res.json();
@@ -143,4 +159,12 @@ async function readError(res: Response): Promise<RoomsApiError> {
     return new RoomsApiError(res.status, e.code, e.message, typeof e.requestId === "string" ? e.requestId : headerId, e.details, retryAfter);
   }
   return new RoomsApiError(res.status, `HTTP_${res.status}`, `The server answered ${res.status} ${res.statusText}.`, headerId, undefined, retryAfter);
+}
+
+/** Retry-After is either seconds or an HTTP date (RFC 9110 10.2.3). */
+function parseRetryAfter(value: string | null): number | undefined {
+  if (value === null) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
 }

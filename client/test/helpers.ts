@@ -16,7 +16,7 @@ import { freePort } from "../../scripts/lib/free-port.ts";
 /** Starts the local system on free ports; `workerVars` are Worker settings over the defaults (short room idle times, say). */
 export async function startSystem(opts: { workerVars?: Record<string, string> } = {}): Promise<LocalSystem & { cleanup(): Promise<void> }> {
   const stateDir = mkdtempSync(join(tmpdir(), "client-test-"));
-  const options = { workerPort: await freePort(), gatewayHealthPort: 0, simulatorPort: 0, stateDir, quiet: true, logLevel: "WARN", ...opts } as LocalSystemOptions;
+  const options = { workerPort: await freePort(), gatewayHealthPort: 0, simulatorPort: 0, stateDir, quiet: true, logLevel: "WARN", lobbyBuild: "development", ...opts } as LocalSystemOptions;
   const system = await startLocalSystem(options);
   try {
     await system.startWorker();
@@ -63,6 +63,8 @@ export class Relay {
   readonly #wss = new WebSocketServer({ noServer: true });
   readonly #pairs = new Set<{ client: WsClient; upstream: WsClient }>();
   refusing = false;
+  /** While true, nothing the server sends reaches the clients (a server that stopped answering, socket open). */
+  muted = false;
   /** Upgrade requests seen (accepted or refused). */
   upgrades = 0;
   #swallow = 0;
@@ -95,6 +97,7 @@ export class Relay {
           });
           upstream.on("message", (data: RawData, isBinary) => {
             const text = data.toString();
+            if (this.muted) return;
             if (!isBinary && this.#swallow > 0 && text.includes('"type":"event"')) {
               this.#swallow--;
               return;

@@ -1,6 +1,6 @@
 /** The presence store and the dropout detector alone: seq verdicts, snapshots vs resumes, transitions. */
 import { describe, expect, it } from "vitest";
-import type { AuthOk, EventEnvelope } from "@spell-coven/common/envelope";
+import type { AuthOk, EventEnvelope } from "@spell-coven/common";
 import { PresenceStore } from "../src/presence.ts";
 import { DropoutDetector } from "../src/dropout.ts";
 

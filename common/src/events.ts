@@ -26,6 +26,9 @@ export const RoomClosingCancelledPayload = z.object({ guildId: Snowflake, channe
 /** A player took a seat in a game room (through the rooms API). */
 export const RoomSeatedPayload = z.object({ guildId: Snowflake, channelId: Snowflake, userId: z.string().min(1).max(200) });
 
+/** A player gave up their seat (`POST /api/rooms/:channelId/leave`, or by taking a seat at another table). */
+export const RoomUnseatedPayload = z.object({ guildId: Snowflake, channelId: Snowflake, userId: z.string().min(1).max(200) });
+
 /** Payload schema of each public event, keyed by event name. */
 export const EventPayloads = {
   "room.created": RoomCreatedPayload,
@@ -33,6 +36,7 @@ export const EventPayloads = {
   "room.closing": RoomClosingPayload,
   "room.closing.cancelled": RoomClosingCancelledPayload,
   "room.seated": RoomSeatedPayload,
+  "room.unseated": RoomUnseatedPayload,
   "voice.joined": VoiceJoinedPayload,
   "voice.left": VoiceLeftPayload,
 } as const;

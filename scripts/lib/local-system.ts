@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
 import type { Simulator } from "@spell-coven/simulator";
-import { exited, recentOutput, run, waitForHttp } from "./processes.ts";
+import { exited, processTree, recentOutput, run, waitForHttp } from "./processes.ts";
 import { freePort } from "./free-port.ts";
 
 export interface LocalSystemOptions {
@@ -30,6 +30,8 @@ export interface LocalSystemOptions {
   quiet?: boolean;
   /** Extra Worker settings (tests shorten room timers this way). */
   workerVars?: Record<string, string>;
+  /** "development": the lobby is built with React's development build (its warnings reach the console). Default production. */
+  lobbyBuild?: "development" | "production";
 }
 
 export interface LocalSystem {
@@ -40,6 +42,9 @@ export interface LocalSystem {
   vars: Record<string, string>;
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
+  /** Freezes wrangler dev and everything under it (SIGSTOP): sockets stay open, nothing answers. */
+  pauseWorker(): void;
+  resumeWorker(): void;
   startGateway(): Promise<void>;
   stopGateway(signal?: NodeJS.Signals): Promise<number | null>;
   /** Resolves when wrangler or gateway-node exits without being asked to. */
@@ -70,6 +75,8 @@ export async function startLocalSystem(opts: LocalSystemOptions): Promise<LocalS
       VITE_BASE_URL: workerUrl,
       LOG_LEVEL: opts.logLevel ?? "INFO",
       DEV_IDENTITY_URL: simulator.url,
+      // "Open in Discord" opens the simulator's page (it serves /channels/<guild>/<channel>).
+      DISCORD_WEB_URL: simulator.url,
     };
   }
   Object.assign(vars, opts.workerVars);
@@ -111,6 +118,7 @@ export async function startLocalSystem(opts: LocalSystemOptions): Promise<LocalS
         ...process.env,
         WRANGLER_SEND_METRICS: "false",
         CLOUDFLARE_CF_FETCH_ENABLED: "false",
+        LOBBY_BUILD: opts.lobbyBuild ?? "production",
       });
       watch("wrangler dev", worker);
       await waitForHttp(`${workerUrl}/health`, 60_000, () => worker!.exitCode !== null).catch((err: Error) => {
@@ -119,6 +127,14 @@ export async function startLocalSystem(opts: LocalSystemOptions): Promise<LocalS
     },
     async stopWorker() {
       await stopChild(worker);
+    },
+    pauseWorker() {
+      if (!worker?.pid) throw new Error("wrangler dev is not running");
+      for (const pid of processTree(worker.pid)) signal(pid, "SIGSTOP");
+    },
+    resumeWorker() {
+      if (!worker?.pid) throw new Error("wrangler dev is not running");
+      for (const pid of processTree(worker.pid).reverse()) signal(pid, "SIGCONT");
     },
     async startGateway() {
       if (gatewayPort === 0) gatewayPort = await freePort();
@@ -149,4 +165,12 @@ export async function startLocalSystem(opts: LocalSystemOptions): Promise<LocalS
     },
   };
   return system;
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // exited meanwhile
+  }
 }

@@ -92,7 +92,8 @@ export async function startSimulator(opts: LocalSimulatorOptions = {}): Promise<
     if (req.method === "OPTIONS") return void res.writeHead(204, CORS_HEADERS).end();
     if (path === "/.well-known/jwks.json") return sendJson(res, 200, identity.jwks);
     if (path.startsWith("/control/")) return handleControl(sim, req, res, url);
-    if (path === "/" && req.method === "GET") return void res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" }).end(CONTROL_PAGE_HTML);
+    // `/channels/<guild>/<channel>` as on discord.com: the lobby's "Open in Discord" links land on the control page.
+    if ((path === "/" || path.startsWith("/channels/")) && req.method === "GET") return void res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" }).end(CONTROL_PAGE_HTML);
     sendJson(res, 404, { message: "404: Not Found", code: 0 });
   };
   return sim;

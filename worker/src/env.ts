@@ -36,6 +36,8 @@ export interface Env {
   DISCORD_BOT_USER_ID?: string;
   /** Local runs only: the simulator's URL, so the lobby can offer "sign in as a simulated user". */
   DEV_IDENTITY_URL?: string;
+  /** Where the lobby's "Open in Discord" links go (`<url>/channels/<guild>/<channel>`). Default https://discord.com; the local run sets the simulator. */
+  DISCORD_WEB_URL?: string;
 }
 
 type WorkerEnv = Env;
@@ -70,6 +72,7 @@ const ConfigSchema = z.object({
   ROOM_ADMIN_ROLE: z.string().min(1).default("admin"),
   DISCORD_BOT_USER_ID: Snowflake.optional(),
   DEV_IDENTITY_URL: z.url().optional(),
+  DISCORD_WEB_URL: z.url().default("https://discord.com"),
 });
 
 export type Config = z.infer<typeof ConfigSchema> & { allowedOrigins: string[] };

@@ -17,7 +17,7 @@ describe("GET /api/session-config", () => {
     const res = await request("/api/session-config");
     expect(res.status).toBe(200);
     const body = await res.json<any>();
-    expect(body).toEqual({ guildId: expect.stringMatching(/^\d+$/), maxReconnectAttempts: 5, devIdentityUrl: null });
+    expect(body).toEqual({ guildId: expect.stringMatching(/^\d+$/), maxReconnectAttempts: 5, devIdentityUrl: null, discordWebUrl: "https://discord.com" });
     expect(JSON.stringify(body)).not.toMatch(/secret|token/i);
   });
 });

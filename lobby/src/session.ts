@@ -1,15 +1,11 @@
 /**
  * Signing in on the lobby page. In the local run the identity provider is the Discord simulator:
  * the page lists its users and asks it for a token (and a fresh one when the server says the
- * token expired). Elsewhere a token is pasted, or handed over by the embedding app.
- *
- * Where the simulator is: `?sim=<url>` (tests), else what `GET /api/session-config` says
- * (`{ "simulatorUrl": "http://..." | null }`), else the `npm start` default.
+ * token expired). Elsewhere a token is pasted, or handed over by the embedding app. The session
+ * lives in sessionStorage: a reload keeps it, a new tab signs in afresh.
  */
 
-export const DEFAULT_SIMULATOR_URL = "http://127.0.0.1:8790";
 const KEY = "spell-coven.session";
-const SIM_KEY = "spell-coven.simulator";
 
 export interface SimUser {
   id: string;
@@ -40,59 +36,6 @@ export function saveSession(s: Session | null): void {
     else sessionStorage.removeItem(KEY);
   } catch {
     // storage disabled: the session lasts as long as the page
-  }
-}
-
-export interface LobbyConfig {
-  /** The development identity provider (the simulator), or null with a real identity provider. */
-  simUrl: string | null;
-  /** From the Worker's MAX_WS_RECONNECT_ATTEMPTS, when it says. */
-  maxReconnectAttempts: number | null;
-  guildId: string | null;
-}
-
-/**
- * What the page needs to start: `?sim=<url>` (remembered for the tab) wins, then the Worker's
- * `GET /api/session-config` (`{ guildId, maxReconnectAttempts, devIdentityUrl }`), then the
- * `npm start` default simulator.
- */
-export async function resolveConfig(): Promise<LobbyConfig> {
-  const cfg: LobbyConfig = { simUrl: DEFAULT_SIMULATOR_URL, maxReconnectAttempts: null, guildId: null };
-  let served = false;
-  try {
-    const res = await fetch("/api/session-config", { headers: { Accept: "application/json" } });
-    if (res.ok) {
-      const body = (await res.json()) as { devIdentityUrl?: unknown; simulatorUrl?: unknown; maxReconnectAttempts?: unknown; guildId?: unknown };
-      served = true;
-      const dev = body.devIdentityUrl ?? body.simulatorUrl ?? null;
-      cfg.simUrl = typeof dev === "string" && /^https?:\/\//.test(dev) ? dev.replace(/\/+$/, "") : null;
-      if (typeof body.maxReconnectAttempts === "number" && Number.isInteger(body.maxReconnectAttempts) && body.maxReconnectAttempts >= 0) cfg.maxReconnectAttempts = body.maxReconnectAttempts;
-      if (typeof body.guildId === "string" && /^\d{1,20}$/.test(body.guildId)) cfg.guildId = body.guildId;
-    }
-  } catch {
-    // not served: defaults
-  }
-  const fromQuery = new URLSearchParams(location.search).get("sim");
-  if (fromQuery && /^https?:\/\//.test(fromQuery)) {
-    try {
-      sessionStorage.setItem(SIM_KEY, fromQuery);
-    } catch {
-      // storage disabled
-    }
-    cfg.simUrl = fromQuery.replace(/\/+$/, "");
-  } else {
-    const remembered = safeGet(SIM_KEY);
-    if (remembered) cfg.simUrl = remembered;
-    else if (!served) cfg.simUrl = DEFAULT_SIMULATOR_URL;
-  }
-  return cfg;
-}
-
-function safeGet(key: string): string | null {
-  try {
-    return sessionStorage.getItem(key);
-  } catch {
-    return null;
   }
 }
 
