@@ -4,7 +4,7 @@
  * its own process). Every piece can be stopped and started again to rehearse outages.
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
 import type { Simulator } from "@spell-coven/simulator";
@@ -30,6 +30,13 @@ export interface LocalSystemOptions {
   quiet?: boolean;
   /** Extra Worker settings (tests shorten room timers this way). */
   workerVars?: Record<string, string>;
+  /**
+   * Start the Worker with empty local state (Durable Objects). The simulator always starts empty,
+   * so a Worker keeping yesterday's tables would show ghosts.
+   */
+  resetState?: boolean;
+  /** The simulator's JWT signing key (private JWK), so tokens it minted before a restart stay valid. */
+  simulatorSigningKey?: import("jose").JWK;
   /** "development": the lobby is built with React's development build (its warnings reach the console). Default production. */
   lobbyBuild?: "development" | "production";
 }
@@ -63,7 +70,7 @@ export async function startLocalSystem(opts: LocalSystemOptions): Promise<LocalS
     vars = { ...opts.discord };
   } else {
     const { startSimulator, DEMO_GUILD_ID } = await import("@spell-coven/simulator");
-    simulator = await startSimulator({ port: opts.simulatorPort ?? 0, host });
+    simulator = await startSimulator({ port: opts.simulatorPort ?? 0, host, ...(opts.simulatorSigningKey ? { jwt: { signingKey: opts.simulatorSigningKey } } : {}) });
     vars = {
       DISCORD_BOT_TOKEN: simulator.botToken,
       DISCORD_API_BASE: simulator.apiBase,
@@ -83,6 +90,7 @@ export async function startLocalSystem(opts: LocalSystemOptions): Promise<LocalS
 
   // Secrets reach wrangler through a private env file, never argv or logs.
   mkdirSync(opts.stateDir, { recursive: true });
+  if (opts.resetState) rmSync(join(opts.stateDir, "state"), { recursive: true, force: true });
   const envFile = join(opts.stateDir, "local-run.env");
   writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${v}`).join("\n") + "\n", { mode: 0o600 });
 
@@ -95,13 +103,17 @@ export async function startLocalSystem(opts: LocalSystemOptions): Promise<LocalS
     void exited(child).then((code) => {
       if (!expected.has(child)) reportExit({ name, code });
     });
-  const stopChild = async (child: ChildProcess | null, signal: NodeJS.Signals = "SIGTERM") => {
+  const stopChild = async (child: ChildProcess | null, sig: NodeJS.Signals = "SIGTERM") => {
     if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
     expected.add(child);
-    child.kill(signal);
+    // Everything below it too (workerd under wrangler, node under tsx): whatever outlives its
+    // parent is killed, so no port stays held.
+    const tree = child.pid ? processTree(child.pid).slice(1) : [];
+    child.kill(sig);
     const timer = setTimeout(() => child.kill("SIGKILL"), 12_000);
     const code = await exited(child);
     clearTimeout(timer);
+    for (const pid of tree) signal(pid, "SIGKILL");
     return code;
   };
 

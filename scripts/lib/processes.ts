@@ -81,7 +81,13 @@ export function readEnvFile(path: string): Record<string, string> {
  */
 export function processTree(pid: number): number[] {
   const children = new Map<number, number[]>();
-  for (const name of readdirSync("/proc")) {
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return [pid]; // no /proc (macOS): the direct child only
+  }
+  for (const name of entries) {
     if (!/^\d+$/.test(name)) continue;
     try {
       // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ")".
@@ -99,4 +105,46 @@ export function processTree(pid: number): number[] {
   };
   walk(pid);
   return out;
+}
+
+/** The parent of `pid` (Linux /proc), or null when it cannot be read. */
+function parentOf(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  } catch {
+    return null;
+  }
+}
+
+/** Alive and not a zombie. */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The processes that launched this one, up to and including npm when `npm start` did (tsx sits in
+ * between). npm dies on SIGTERM without passing it on, so whoever launched us may vanish while we
+ * run: the caller watches these and stops when one goes. Empty when not started by npm, or off Linux.
+ */
+export function launchers(): number[] {
+  if (!process.env.npm_lifecycle_event) return [];
+  const chain: number[] = [];
+  for (let pid = parentOf(process.pid); pid !== null && pid > 1 && chain.length < 8; pid = parentOf(pid)) {
+    chain.push(pid);
+    let cmd = "";
+    try {
+      cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    } catch {
+      return [];
+    }
+    // npm titles itself "npm start" (or runs as ".../npm-cli.js start").
+    if (/(^|[\/\0])npm(-cli\.js)?([\0 ]|$)/.test(cmd)) return chain;
+  }
+  return [];
 }

@@ -19,6 +19,7 @@ export type * from "./types.ts";
 export type { SimulatorState } from "./simulator.ts";
 export type { GatewayStats } from "./gateway/gateway.ts";
 export { LocalDiscord } from "./simulator.ts";
+export { newSigningKey } from "./identity.ts";
 export { BOT_USER_ID, BOT_USERNAME, DEFAULT_BOT_TOKEN, DEMO_CHANNELS, DEMO_GUILD_ID, DEMO_GUILD_NAME, DEMO_USERS } from "./seed.ts";
 export { DEFAULT_RATE_LIMITS } from "./rest/ratelimit.ts";
 export { DEFAULT_ALLOWED_INTENTS } from "./gateway/intents.ts";
@@ -83,7 +84,7 @@ export async function startSimulator(opts: LocalSimulatorOptions = {}): Promise<
   const httpBase = `http://${hostInUrl}:${port}`;
   wsBase = `ws://${hostInUrl}:${port}`;
 
-  const identity = await IdentityProvider.create(opts.jwt?.issuer ?? httpBase, opts.jwt?.audience ?? DEFAULT_JWT_AUDIENCE);
+  const identity = await IdentityProvider.create(opts.jwt?.issuer ?? httpBase, opts.jwt?.audience ?? DEFAULT_JWT_AUDIENCE, opts.jwt?.signingKey);
   const sim = new LocalDiscord({ server, world, gateway, rest, identity, url: httpBase, gatewayUrl: `${wsBase}${GATEWAY_PATH}`, botToken });
 
   onHttp = async (req, res, url) => {
