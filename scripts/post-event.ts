@@ -8,7 +8,7 @@
  * simulator (drift repair, as gateway-node does after an outage). `joined` / `left` post a voice
  * event Discord did not see: the Worker then disagrees with the simulator until the next snapshot.
  */
-import { signHubRequest, type HubEvent } from "@spell-coven/common";
+import { signHubRequest, type InternalEvent } from "@spell-coven/common";
 import { readLocalRun } from "./lib/local-run.ts";
 
 const [kind = "snapshot", userId = "1060000000000000101", channelId = "1060000000000000203"] = process.argv.slice(2);
@@ -23,7 +23,7 @@ async function simulatorVoiceStates(): Promise<{ userId: string; channelId: stri
   return (guild?.voiceStates ?? []).filter((v) => v.channel_id).map((v) => ({ userId: v.user_id, channelId: v.channel_id! }));
 }
 
-let event: HubEvent;
+let event: InternalEvent;
 if (kind === "snapshot") event = { id, guildId, event: "presence.snapshot", payload: { guildId, voiceStates: await simulatorVoiceStates() } };
 else if (kind === "joined") event = { id, guildId, event: "voice.joined", payload: { guildId, channelId, userId } };
 else if (kind === "left") event = { id, guildId, event: "voice.left", payload: { guildId, channelId, userId } };

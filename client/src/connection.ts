@@ -8,6 +8,7 @@
  */
 import {
   AuthOk,
+  CloseCodeAdvice,
   CloseCodes,
   ErrorAck,
   BatchFrame,
@@ -15,6 +16,7 @@ import {
   PING,
   PONG,
   type ClientMessage,
+  type CloseCode,
 } from "@spell-coven/common";
 import { ClientError, type ConnectionState, type StateChange } from "./events.ts";
 import { ReconnectScheduler, DEFAULT_MAX_RECONNECT_ATTEMPTS, type BackoffOptions } from "./reconnect.ts";
@@ -59,12 +61,6 @@ export interface ConnectionHandlers {
   onError(error: ClientError): void;
 }
 
-/** Close codes after which retrying as is cannot help: the app must act (sign in, fix config). */
-const FATAL: Record<number, string> = {
-  [CloseCodes.ProtocolError]: "The server rejected a message from this client (protocol error).",
-  [CloseCodes.AuthFailed]: "The server rejected the sign-in token; sign in again.",
-  [CloseCodes.UnknownGuild]: "This guild is not served by the server.",
-};
 /** Code the client uses when it abandons a socket itself (dead, timed out, gap). */
 const CLIENT_CLOSE = 4000;
 
@@ -377,8 +373,10 @@ export class Connection {
       this.#setState("disconnected", { lastClose: close, nextAttemptAt: null });
       return;
     }
-    const fatal = FATAL[close.code];
-    if (fatal) {
+    // Codes after which retrying as is cannot help: the app must act (sign in, fix config).
+    const advice = CloseCodeAdvice[close.code as CloseCode];
+    if (advice?.fatal) {
+      const fatal = advice.message;
       this.#stopped = true;
       const error = new ClientError("fatal_close", `${fatal}${close.reason ? ` (${close.reason})` : ""}`, { code: close.code });
       this.#setState("disconnected", { lastClose: close, nextAttemptAt: null, error });

@@ -8,12 +8,12 @@
  *   client.on("state", (s) => banner.show(s.state));
  *   client.connect();
  */
-import type { AuthOk, CreateRoomRequest, EventEnvelope, Invite, JoinRoomResult, Room } from "@spell-coven/common";
+import type { AuthOk, CreateRoomRequest, EventEnvelope, Invite, JoinRoomResult, LeaveRoomResult, Room } from "@spell-coven/common";
 import { Connection, type ConnectionOptions } from "./connection.ts";
 import { DropoutDetector, type DropoutStatus } from "./dropout.ts";
 import { ClientError, TypedEmitter, type ClientEvents, type ConnectionState, type Presence, type StateChange } from "./events.ts";
 import { PresenceStore } from "./presence.ts";
-import { RoomsApi, RoomsApiError, type EndRoomResult, type LeaveRoomResult } from "./rooms-api.ts";
+import { RoomsApi, RoomsApiError, type EndRoomResult } from "./rooms-api.ts";
 import { RoomsState } from "./rooms-state.ts";
 
 // What an app needs: the client, its errors, and the types of what it hands out. The building
@@ -23,8 +23,8 @@ export type { BackoffOptions } from "./reconnect.ts";
 export type { PresenceStore } from "./presence.ts";
 export type { DropoutStatus } from "./dropout.ts";
 export { ClientError, type ClientErrorKind, type ClientEvents, type ConnectionState, type StateChange, type Presence, type DropoutInfo } from "./events.ts";
-export { RoomsApiError, type RoomsApi, type EndRoomResult, type LeaveRoomResult } from "./rooms-api.ts";
-export type { Room, Invite, JoinRoomResult, CreateRoomRequest, AuthOk, EventEnvelope, EventName, EventPayload } from "@spell-coven/common";
+export { RoomsApiError, type RoomsApi, type EndRoomResult } from "./rooms-api.ts";
+export type { Room, Invite, JoinRoomResult, LeaveRoomResult, CreateRoomRequest, AuthOk, EventEnvelope, EventName, EventPayload } from "@spell-coven/common";
 
 export interface SpellCovenClientOptions extends Omit<ConnectionOptions, "url"> {
   /** The Worker's base URL; default the page's origin in a browser. */

@@ -1,9 +1,9 @@
 /**
- * Typed calls to the rooms API (contract: common/src/rooms.ts). Answers are validated with the
+ * Typed calls to the rooms API (contract: common/src/protocol/rooms-api.ts). Answers are validated with the
  * shared schemas; every failure is a RoomsApiError with the server's stable code and request id.
  */
-import { CreateRoomRequest, Invite, JoinRoomResult, Room, RoomsList, type RoomErrorCode } from "@spell-coven/common";
-import type { Invite as InviteT, JoinRoomResult as JoinRoomResultT, Room as RoomT } from "@spell-coven/common";
+import { CreateRoomRequest, Invite, JoinRoomResult, LeaveRoomResult, RoomsList, Room, type RoomErrorCode } from "@spell-coven/common";
+import type { Invite as InviteT, JoinRoomResult as JoinRoomResultT, LeaveRoomResult as LeaveRoomResultT, Room as RoomT } from "@spell-coven/common";
 import type { TokenProvider } from "./connection.ts";
 
 export class RoomsApiError extends Error {
@@ -45,19 +45,6 @@ export interface EndRoomResult {
   deleted: true;
 }
 
-/** `POST /api/rooms/:channelId/leave` answers `{ room }`: the room without the player's seat. */
-export interface LeaveRoomResult {
-  room: RoomT;
-}
-
-const LeaveRoomAnswer: Schema<LeaveRoomResult> = {
-  safeParse(value) {
-    const room = Room.safeParse((value as { room?: unknown } | null)?.room);
-    if (!room.success) return { success: false, error: { issues: room.error.issues.map((i) => ({ path: ["room", ...i.path], message: i.message })) } };
-    return { success: true, data: { room: room.data } };
-  },
-};
-
 /** Typed calls to the rooms API. */
 export class RoomsApi {
   readonly #base: string;
@@ -94,8 +81,8 @@ export class RoomsApi {
   }
 
   /** Gives up the player's seat (ROOM_NOT_FOUND 404, NOT_ROOM_MEMBER 403 when not seated there). */
-  leaveRoom(channelId: string): Promise<LeaveRoomResult> {
-    return this.#call<LeaveRoomResult>("POST", `/api/rooms/${encodeURIComponent(channelId)}/leave`, LeaveRoomAnswer, {});
+  leaveRoom(channelId: string): Promise<LeaveRoomResultT> {
+    return this.#call<LeaveRoomResultT>("POST", `/api/rooms/${encodeURIComponent(channelId)}/leave`, LeaveRoomResult, {});
   }
 
   endRoom(channelId: string): Promise<EndRoomResult> {

@@ -8,12 +8,13 @@ import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import { createLogger } from "@spell-coven/common";
 import { ApiError, errorBody } from "./errors.ts";
-import { ConfigError, getConfig } from "./env.ts";
+import { WorkerConfigError, getConfig } from "./env.ts";
 import { requestContext, type AppEnv } from "./middleware/context.ts";
 import { skipUpgrades } from "./middleware/skip-upgrades.ts";
 import { health } from "./routes/health.ts";
 import { internalEvents } from "./routes/internal-events.ts";
 import { rooms } from "./routes/rooms.ts";
+import { rtc } from "./routes/rtc.ts";
 import { sessionConfig } from "./routes/session-config.ts";
 import { ws } from "./routes/ws.ts";
 
@@ -45,6 +46,7 @@ app.route("/", sessionConfig);
 app.route("/", ws);
 app.route("/", internalEvents);
 app.route("/", rooms);
+app.route("/", rtc);
 
 app.notFound((c) => c.json(errorBody("NOT_FOUND", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`, c.get("requestId") ?? ""), 404));
 
@@ -56,7 +58,7 @@ app.onError((err, c) => {
   }
   if (err instanceof HTTPException) return c.json(errorBody("BAD_REQUEST", err.message || "Bad request.", requestId), err.status as 400);
   const log = c.get("log") ?? createLogger(safeLevel(c.env), { service: "worker", requestId });
-  if (err instanceof ConfigError) {
+  if (err instanceof WorkerConfigError) {
     log.error("configuration error", { err });
     return c.json(errorBody("NOT_CONFIGURED", err.message, requestId), 500);
   }

@@ -2,7 +2,7 @@
  * The Worker's Discord REST client (one per isolate and configuration) and the mapping of its
  * errors onto the Worker's own error answers.
  */
-import { DiscordApiError, DiscordInputError, DiscordRestClient, DiscordRestError } from "@spell-coven/common/rest/index";
+import { DiscordApiError, DiscordInputError, DiscordRestClient, DiscordRestError } from "@spell-coven/common/rest";
 import { ApiError } from "./errors.ts";
 import { DurableObjectCoordinator } from "./ratelimit/do-coordinator.ts";
 import type { Logger } from "@spell-coven/common";

@@ -3,7 +3,7 @@
  * per isolate into `Config`; a missing or malformed setting fails loudly with its name.
  */
 import { z } from "zod";
-import { DEFAULT_DISCORD_API_BASE, Snowflake } from "@spell-coven/common";
+import { DEFAULT_DISCORD_API_BASE, HubSecretSetting, IceServer, Snowflake } from "@spell-coven/common";
 import type { GuildHub } from "./hub/GuildHub.ts";
 import type { DiscordRateLimiter } from "./ratelimit/DiscordRateLimiter.ts";
 
@@ -38,6 +38,16 @@ export interface Env {
   DEV_IDENTITY_URL?: string;
   /** Where the lobby's "Open in Discord" links go (`<url>/channels/<guild>/<channel>`). Default https://discord.com; the local run sets the simulator. */
   DISCORD_WEB_URL?: string;
+  /** Cloudflare TURN key id; with TURN_KEY_API_TOKEN, table calls get short-lived TURN credentials. */
+  TURN_KEY_ID?: string;
+  /** Secret: the TURN key's API token. */
+  TURN_KEY_API_TOKEN?: string;
+  /** Cloudflare's Realtime API base (tests point it at a loopback fake). */
+  TURN_API_BASE?: string;
+  /** Lifetime of issued TURN credentials, seconds. Default 14400 (4 h); at most 172800. */
+  TURN_TTL_SECONDS?: string;
+  /** Without TURN: a JSON list of RTCIceServer objects to hand out (e.g. a STUN server). */
+  STATIC_ICE_SERVERS?: string;
 }
 
 type WorkerEnv = Env;
@@ -55,7 +65,7 @@ const csvSnowflakes = z
 const ConfigSchema = z.object({
   DISCORD_BOT_TOKEN: z.string().optional(),
   PRIMARY_GUILD_ID: csvSnowflakes,
-  HUB_SECRET: z.string().min(16, "must be at least 16 characters (32+ random bytes recommended)").optional(),
+  HUB_SECRET: HubSecretSetting.optional(),
   JWT_ISSUER: z.string().min(1),
   JWT_AUDIENCE: z.string().min(1),
   JWT_PUBLIC_JWK_URL: z.url(),
@@ -73,14 +83,31 @@ const ConfigSchema = z.object({
   DISCORD_BOT_USER_ID: Snowflake.optional(),
   DEV_IDENTITY_URL: z.url().optional(),
   DISCORD_WEB_URL: z.url().default("https://discord.com"),
+  TURN_KEY_ID: z.string().min(1).optional(),
+  TURN_KEY_API_TOKEN: z.string().min(1).optional(),
+  TURN_API_BASE: z.url().default("https://rtc.live.cloudflare.com/v1"),
+  TURN_TTL_SECONDS: z.coerce.number().int().min(60).max(172_800).default(14_400),
+  STATIC_ICE_SERVERS: z
+    .string()
+    .transform((s, ctx) => {
+      try {
+        return JSON.parse(s) as unknown;
+      } catch {
+        ctx.addIssue({ code: "custom", message: "must be a JSON list of RTCIceServer objects" });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.array(IceServer))
+    .default([]),
 });
 
 export type Config = z.infer<typeof ConfigSchema> & { allowedOrigins: string[] };
 
 const cache = new WeakMap<object, Config>();
 
-export class ConfigError extends Error {
-  override name = "ConfigError";
+/** The Worker's settings are missing or malformed (the message names each one). */
+export class WorkerConfigError extends Error {
+  override name = "WorkerConfigError";
 }
 
 /** Parses the environment once per isolate (env objects are stable per isolate). */
@@ -92,7 +119,7 @@ export function getConfig(env: Env): Config {
   const parsed = ConfigSchema.safeParse(raw);
   if (!parsed.success) {
     const detail = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-    throw new ConfigError(`Worker configuration is invalid: ${detail}`);
+    throw new WorkerConfigError(`Worker configuration is invalid: ${detail}`);
   }
   config = {
     ...parsed.data,

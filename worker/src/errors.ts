@@ -39,6 +39,7 @@ export const ErrorCodes = {
   NOT_CONFIGURED: 500,
   DISCORD_UNAVAILABLE: 502,
   DISCORD_ERROR: 502,
+  TURN_UNAVAILABLE: 502,
 } as const satisfies Record<string, ContentfulStatusCode>;
 export type ErrorCode = keyof typeof ErrorCodes;
 

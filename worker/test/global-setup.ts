@@ -4,6 +4,8 @@
  * project's Discord simulator (as its own process, driven over its HTTP control API).
  */
 import { spawn } from "node:child_process";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import type { TestProject } from "vitest/node";
@@ -19,7 +21,50 @@ declare module "vitest" {
     botToken: string;
     guildId: string;
     otherGuildId: string;
+    turnApiBase: string;
   }
+}
+
+/**
+ * A loopback stand-in for Cloudflare's TURN credentials API (generate-ice-servers), answering as
+ * the docs show, including the port-53 URL the Worker must drop. `POST /fail-next` makes the next
+ * call answer 500.
+ */
+async function startFakeTurnApi() {
+  let failNext = false;
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      if (req.url === "/fail-next") {
+        failNext = true;
+        return res.writeHead(204).end();
+      }
+      const m = /^\/v1\/turn\/keys\/([^/]+)\/credentials\/generate-ice-servers$/.exec(req.url ?? "");
+      if (req.method !== "POST" || !m) return res.writeHead(404).end();
+      if (req.headers.authorization !== "Bearer test-turn-api-token" || m[1] !== "test-turn-key") return res.writeHead(401).end();
+      if (failNext) {
+        failNext = false;
+        return res.writeHead(500).end("{}");
+      }
+      const { ttl } = JSON.parse(body || "{}") as { ttl?: number };
+      res.writeHead(201, { "Content-Type": "application/json" }).end(
+        JSON.stringify({
+          iceServers: [
+            { urls: ["stun:stun.cloudflare.test:3478", "stun:stun.cloudflare.test:53"] },
+            {
+              urls: ["turn:turn.cloudflare.test:3478?transport=udp", "turn:turn.cloudflare.test:53?transport=udp", "turns:turn.cloudflare.test:443?transport=tcp"],
+              username: `user-ttl-${ttl}`,
+              credential: "secret-credential",
+            },
+          ],
+        }),
+      );
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/v1`, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
 async function startSimulatorProcess() {
@@ -35,7 +80,7 @@ async function startSimulatorProcess() {
 
 export default async function setup(project: TestProject) {
   // Issuer and audience must match JWT_ISSUER / JWT_AUDIENCE in worker/vitest.config.ts.
-  const [idp, sim] = await Promise.all([startDevIdp({ kid: "test-key-1", issuer: "https://idp.test", audience: "spell-coven-test" }), startSimulatorProcess()]);
+  const [idp, sim, turn] = await Promise.all([startDevIdp({ kid: "test-key-1", issuer: "https://idp.test", audience: "spell-coven-test" }), startSimulatorProcess(), startFakeTurnApi()]);
   const other = await fetch(`${sim.url}/control/addGuild`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ name: "Other Guild" }) });
   const otherGuild = ((await other.json()) as { result: { id: string } }).result;
 
@@ -47,9 +92,11 @@ export default async function setup(project: TestProject) {
   project.provide("botToken", sim.botToken);
   project.provide("guildId", sim.guildId);
   project.provide("otherGuildId", otherGuild.id);
+  project.provide("turnApiBase", turn.url);
 
   return async () => {
     await sim.close();
     await idp.close();
+    await turn.close();
   };
 }

@@ -2,7 +2,7 @@
 import { env, exports } from "cloudflare:workers";
 import { inject } from "vitest";
 import { importJWK, SignJWT, generateKeyPair, type JWTPayload } from "jose";
-import { signHubRequest, type HubEvent } from "@spell-coven/common";
+import { signHubRequest, type InternalEvent } from "@spell-coven/common";
 
 export const GUILD_ID = inject("guildId");
 export const OTHER_GUILD_ID = inject("otherGuildId");
@@ -65,14 +65,14 @@ export async function mintHs256WithPublicKey(sub = "200000000000000001"): Promis
 let counter = 0;
 export const uniqueId = (prefix = "t") => `${prefix}:${Date.now()}:${++counter}:${Math.random().toString(36).slice(2, 8)}`;
 
-export function voiceJoined(userId: string, channelId: string, guildId = GUILD_ID): HubEvent {
+export function voiceJoined(userId: string, channelId: string, guildId = GUILD_ID): InternalEvent {
   return { id: uniqueId("v"), guildId, event: "voice.joined", payload: { guildId, channelId, userId } };
 }
-export function voiceLeft(userId: string, channelId: string | null, guildId = GUILD_ID): HubEvent {
+export function voiceLeft(userId: string, channelId: string | null, guildId = GUILD_ID): InternalEvent {
   return { id: uniqueId("v"), guildId, event: "voice.left", payload: { guildId, channelId, userId } };
 }
 
-export async function postEvents(events: HubEvent[] | unknown, opts: { secret?: string; nowSeconds?: number; headers?: Record<string, string> } = {}) {
+export async function postEvents(events: InternalEvent[] | unknown, opts: { secret?: string; nowSeconds?: number; headers?: Record<string, string> } = {}) {
   const body = JSON.stringify(Array.isArray(events) ? { events } : events);
   return postSigned(body, opts);
 }

@@ -6,8 +6,8 @@
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { RateLimitReport, RouteKey } from "@spell-coven/common/rest/index";
-import { DiscordRestClient } from "@spell-coven/common/rest/index";
+import type { RateLimitReport, RouteKey } from "@spell-coven/common/rest";
+import { DiscordRestClient } from "@spell-coven/common/rest";
 import { RateLimiterCore, type DiscordRateLimiter } from "../src/ratelimit/DiscordRateLimiter.ts";
 import { DurableObjectCoordinator } from "../src/ratelimit/do-coordinator.ts";
 

@@ -4,49 +4,9 @@ import { inject } from "vitest";
 import { runDurableObjectAlarm, runInDurableObject, evictDurableObject } from "cloudflare:test";
 import { PermissionFlagsBits } from "discord-api-types/v10";
 import { GUILD_ID, connect, events, mintToken, postEvents, request, voiceJoined, voiceLeft } from "./helpers.ts";
+import { ageRoom, api, control, createRoom, discordRequests, endRoom, errorOf, hub, invite, join, listRooms, newPlayer, sim } from "./rooms-helpers.ts";
 import { signInvite, INVITE_TTL_MS } from "../src/auth/invite-token.ts";
 
-const control = inject("discordControlUrl");
-const hub = () => env.GUILD_HUB.getByName(GUILD_ID);
-let nextUser = 500;
-/**
- * A fresh player per test, a member of the simulated Discord server (roles need membership); the
- * per-user creation limit (3 in tests) never leaks between tests.
- */
-async function newPlayer(): Promise<string> {
-  const id = `2000000000000${String(++nextUser).padStart(5, "0")}`;
-  await sim("addUser", { id, username: `player${nextUser}` });
-  return id;
-}
-
-async function sim(action: string, body: unknown = {}) {
-  const res = await fetch(`${control}/${action}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
-  if (!res.ok) throw new Error(`simulator ${action}: ${res.status} ${await res.text()}`);
-  return (await res.json<any>()).result;
-}
-const discordRequests = async (): Promise<any[]> => (await fetch(`${control}/requests`)).json();
-
-async function api(method: string, path: string, as: string, body?: unknown, headers: Record<string, string> = {}, claims = {}) {
-  return request(path, {
-    method,
-    ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
-    headers: { "Content-Type": "application/json", Authorization: `Bearer ${await mintToken(as, claims)}`, ...headers },
-  });
-}
-const createRoom = (as: string, body: unknown = {}, headers: Record<string, string> = {}) => api("POST", "/api/create-room", as, body, headers);
-const endRoom = (as: string, channelId: string, claims = {}) => api("DELETE", `/api/end-room/${channelId}`, as, undefined, {}, claims);
-const invite = (as: string, channelId: string) => api("POST", `/api/rooms/${channelId}/invites`, as, {});
-const join = (as: string, channelId: string, inviteToken?: string) => api("POST", `/api/rooms/${channelId}/join`, as, inviteToken ? { invite: inviteToken } : {});
-const listRooms = async (as: string) => (await (await api("GET", "/api/rooms", as)).json<any>()).rooms as any[];
-const errorOf = async (res: Response) => (await res.json<any>()).error;
-
-/** Moves a room's clocks back so the alarm finds it idle (or its warning over) without waiting an hour. */
-async function ageRoom(channelId: string, fields: { idleFor?: number; closingAt?: number }) {
-  await runInDurableObject(hub(), (_inst, state) => {
-    if (fields.idleFor !== undefined) state.storage.sql.exec("UPDATE rooms SET last_activity_at = ? WHERE channel_id = ?", Date.now() - fields.idleFor, channelId);
-    if (fields.closingAt !== undefined) state.storage.sql.exec("UPDATE rooms SET closing_at = ? WHERE channel_id = ?", fields.closingAt, channelId);
-  });
-}
 const IDLE_MS = 3600 * 1000;
 
 beforeAll(async () => {

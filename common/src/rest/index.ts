@@ -1,6 +1,6 @@
 /**
  * Discord REST for the Worker and the Node sidecars:
- *   import { DiscordRestClient } from "@spell-coven/common/rest/index";
+ *   import { DiscordRestClient } from "@spell-coven/common/rest";
  */
 export * from "./client.ts";
 export * from "./errors.ts";

@@ -14,7 +14,5 @@ export const IDLE_TIMEOUT_MS = 90_000;
 export const SWEEP_INTERVAL_MS = 30_000;
 /** How long internal event ids are remembered for deduplication. */
 export const DEDUP_WINDOW_MS = 24 * 60 * 60_000;
-/** Largest client message accepted (an auth message with a big JWT is a few KB). */
-export const MAX_CLIENT_MESSAGE_BYTES = 16 * 1024;
 /** Most concurrent sockets per guild object; beyond it new connections are refused (503). */
 export const MAX_SOCKETS = 10_000;

@@ -24,7 +24,7 @@ import {
   type RateLimitStateOptions,
   type ReportResult,
   type RouteKey,
-} from "@spell-coven/common/rest/index";
+} from "@spell-coven/common/rest";
 
 /** Optional tuning through vars (all numbers as strings, like every wrangler var). */
 export interface DiscordRateLimiterEnv {

@@ -9,7 +9,7 @@
  * the client falls back to its own in-memory state for that attempt (and logs a warning), so
  * Discord calls keep working.
  */
-import type { AcquireResult, RateLimitCoordinator, RateLimitReport, ReportResult, RouteKey } from "@spell-coven/common/rest/index";
+import type { AcquireResult, RateLimitCoordinator, RateLimitReport, ReportResult, RouteKey } from "@spell-coven/common/rest";
 import type { DiscordRateLimiter } from "./DiscordRateLimiter.ts";
 
 export class DurableObjectCoordinator implements RateLimitCoordinator {

@@ -11,7 +11,7 @@ import {
   SIGNATURE_HEADER,
   TIMESTAMP_HEADER,
   verifyHubRequest,
-  type HubEvent,
+  type InternalEvent,
   type InternalEventsResult,
 } from "@spell-coven/common";
 import { ApiError } from "../errors.ts";
@@ -40,7 +40,7 @@ export const internalEvents = new Hono<AppEnv>().post("/api/internal/events", as
   const parsed = InternalEventsBody.safeParse(json);
   if (!parsed.success) throw new ApiError("VALIDATION_FAILED", "The events do not match the schema.", zodDetails(parsed.error));
 
-  const byGuild = new Map<string, HubEvent[]>();
+  const byGuild = new Map<string, InternalEvent[]>();
   for (const e of parsed.data.events) {
     if (!PRIMARY_GUILD_ID.includes(e.guildId)) {
       throw new ApiError("FORBIDDEN", `Guild ${e.guildId} is not served by this Worker (PRIMARY_GUILD_ID); nothing in this post was applied.`);

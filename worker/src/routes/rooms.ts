@@ -1,15 +1,15 @@
 /**
  * Rooms API (JWT): game rooms in the primary guild. The routes authenticate, validate and check
  * invites; the guild's GuildHub decides everything that must not race (seats, idempotency, who
- * may end a room) and talks to Discord. Contract: common/src/rooms.ts.
+ * may end a room) and talks to Discord. Contract: common/src/protocol/rooms-api.ts.
  */
 import { Hono, type Context } from "hono";
-import { CreateRoomRequest, JoinRoomRequest, Snowflake, toHex, type Invite, type JoinRoomResult, type Room, type RoomsList } from "@spell-coven/common";
+import { CreateRoomRequest, JoinRoomRequest, Snowflake, toHex, type Invite, type JoinRoomResult, type LeaveRoomResult, type Room, type RoomsList } from "@spell-coven/common";
 import { ApiError, type ErrorCode } from "../errors.ts";
 import { jwtAuth } from "../middleware/jwt-auth.ts";
 import type { AppEnv } from "../middleware/context.ts";
 import { signInvite, verifyInvite } from "../auth/invite-token.ts";
-import type { RoomOutcome } from "../hub/rooms.ts";
+import type { RoomOutcome } from "../hub/GuildHub.ts";
 import { readJson } from "./body.ts";
 import { zodDetails } from "./validation.ts";
 
@@ -63,12 +63,20 @@ export const rooms = new Hono<AppEnv>()
     if (parsed.data.invite) {
       const check = await verifyInvite(hubSecret(c), parsed.data.invite, { guildId, channelId });
       if (!check.ok) throw new ApiError(check.code, check.message);
-    } else if (room.private && !room.members.includes(player.userId)) {
+    } else if (room.private && !room.members.includes(player.userId) && room.creatorId !== player.userId) {
       throw new ApiError("INVITE_REQUIRED", "This room is private: open the invite link you were sent.");
     }
     if (room.private) requireDiscordAccount(player.userId);
     const joined = unwrap(await hub(c).joinRoom(guildId, channelId, player.userId));
-    return c.json({ room: joined.room, alreadyMember: joined.alreadyMember } satisfies JoinRoomResult);
+    return c.json({ room: joined.room, alreadyMember: joined.alreadyMember, leftChannelId: joined.leftChannelId } satisfies JoinRoomResult);
+  })
+
+  .post("/api/rooms/:channelId/leave", async (c) => {
+    const channelId = channelParam(c);
+    const player = c.get("player");
+    const left = unwrap(await hub(c).leaveRoom(guildOf(c), channelId, player.userId));
+    c.get("log").info("seat given up", { channelId, userId: player.userId });
+    return c.json({ room: left.room } satisfies LeaveRoomResult);
   })
 
   .delete("/api/end-room/:channelId", async (c) => {

@@ -3,7 +3,7 @@
  * schemas, and the stable error codes a client can branch on.
  */
 import { z } from "zod";
-import { Snowflake } from "./snowflake.ts";
+import { Snowflake } from "../snowflake.ts";
 
 /** Default seats: a Commander pod. */
 export const DEFAULT_ROOM_USER_LIMIT = 4;
@@ -51,8 +51,17 @@ export type Invite = z.infer<typeof Invite>;
 export const JoinRoomRequest = z.object({ invite: z.string().min(1).max(4096).optional() });
 export type JoinRoomRequest = z.infer<typeof JoinRoomRequest>;
 
-export const JoinRoomResult = z.object({ room: Room, alreadyMember: z.boolean() });
+export const JoinRoomResult = z.object({
+  room: Room,
+  alreadyMember: z.boolean(),
+  /** The table whose seat was given up to take this one (a player sits at one table at a time). */
+  leftChannelId: Snowflake.nullable(),
+});
 export type JoinRoomResult = z.infer<typeof JoinRoomResult>;
+
+/** `POST /api/rooms/:channelId/leave`: the room as it is after the seat was given up. */
+export const LeaveRoomResult = z.object({ room: Room });
+export type LeaveRoomResult = z.infer<typeof LeaveRoomResult>;
 
 /** Error codes of the rooms API (besides the generic ones: UNAUTHORIZED, VALIDATION_FAILED, ...). */
 export const RoomErrorCodes = [
@@ -63,6 +72,7 @@ export const RoomErrorCodes = [
   "INVITE_EXPIRED",
   "INVITE_WRONG_ROOM",
   "NOT_ROOM_CREATOR",
+  "NOT_ROOM_MEMBER",
   "RATE_LIMITED",
   "IDEMPOTENCY_KEY_REUSED",
 ] as const;

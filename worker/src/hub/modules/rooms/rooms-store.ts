@@ -3,6 +3,8 @@
  * room creations per user (rate limit), idempotency keys of create-room, and Discord objects
  * still to delete (retried by the alarm until Discord confirms, so nothing is left orphaned).
  */
+import { migrate } from "../../storage/migrations.ts";
+
 export interface RoomRecord {
   channelId: string;
   name: string;
@@ -48,8 +50,31 @@ const toRecord = (r: RoomRow): RoomRecord => ({
 
 export type CleanupKind = "channel" | "role";
 
+/** The rooms module's tables (version 1 predates game rooms). */
+const MIGRATIONS = [
+  `CREATE TABLE rooms (channel_id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL)`,
+  // Game rooms: rooms made through the API are "managed" and carry their settings.
+  `ALTER TABLE rooms ADD COLUMN managed INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE rooms ADD COLUMN creator_id TEXT NOT NULL DEFAULT '';
+   ALTER TABLE rooms ADD COLUMN private INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE rooms ADD COLUMN user_limit INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE rooms ADD COLUMN role_id TEXT;
+   ALTER TABLE rooms ADD COLUMN last_activity_at INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE rooms ADD COLUMN closing_at INTEGER;
+   ALTER TABLE rooms ADD COLUMN ending INTEGER NOT NULL DEFAULT 0;
+   CREATE TABLE room_members (channel_id TEXT NOT NULL, user_id TEXT NOT NULL, joined_at INTEGER NOT NULL, PRIMARY KEY (channel_id, user_id));
+   CREATE TABLE room_creations (user_id TEXT NOT NULL, at INTEGER NOT NULL);
+   CREATE INDEX room_creations_user ON room_creations (user_id, at);
+   CREATE TABLE idempotency (key TEXT PRIMARY KEY, request_hash TEXT NOT NULL, response TEXT, created_at INTEGER NOT NULL);
+   CREATE TABLE discord_cleanup (kind TEXT NOT NULL, id TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL, PRIMARY KEY (kind, id));`,
+  // A player's seats, looked up on every join (one table at a time).
+  `CREATE INDEX room_members_user ON room_members (user_id)`,
+];
+
 export class RoomsStore {
-  constructor(private readonly sql: SqlStorage) {}
+  constructor(private readonly sql: SqlStorage) {
+    migrate(sql, "rooms", MIGRATIONS);
+  }
 
   get(channelId: string): RoomRecord | null {
     const row = this.sql.exec<RoomRow>("SELECT * FROM rooms WHERE channel_id = ?", channelId).toArray()[0];
@@ -107,6 +132,19 @@ export class RoomsStore {
 
   addMember(channelId: string, userId: string, now: number): boolean {
     return this.sql.exec("INSERT OR IGNORE INTO room_members (channel_id, user_id, joined_at) VALUES (?, ?, ?)", channelId, userId, now).rowsWritten > 0;
+  }
+
+  /** Channels where the player holds a seat. */
+  seatsOf(userId: string): string[] {
+    return this.sql.exec<{ channel_id: string }>("SELECT channel_id FROM room_members WHERE user_id = ?", userId).toArray().map((r) => r.channel_id);
+  }
+
+  /** Every known voice channel (managed rooms and channels seen through Discord) with when it was first noted. */
+  knownChannels(): { channelId: string; createdAt: number; managed: boolean; ending: boolean }[] {
+    return this.sql
+      .exec<{ channel_id: string; created_at: number; managed: number; ending: number }>("SELECT channel_id, created_at, managed, ending FROM rooms")
+      .toArray()
+      .map((r) => ({ channelId: r.channel_id, createdAt: r.created_at, managed: r.managed === 1, ending: r.ending === 1 }));
   }
 
   removeMember(channelId: string, userId: string): void {

@@ -3,7 +3,7 @@
  * shared by every producer (gateway-node, the Worker's routes) and consumer (the GuildHub, clients).
  */
 import { z } from "zod";
-import { Snowflake } from "./snowflake.ts";
+import { Snowflake } from "../snowflake.ts";
 
 export const RoomCreatedPayload = z.object({
   channelId: Snowflake,
@@ -25,9 +25,11 @@ export const RoomClosingCancelledPayload = z.object({ guildId: Snowflake, channe
 
 /** A player took a seat in a game room (through the rooms API). */
 export const RoomSeatedPayload = z.object({ guildId: Snowflake, channelId: Snowflake, userId: z.string().min(1).max(200) });
-
-/** A player gave up their seat (`POST /api/rooms/:channelId/leave`, or by taking a seat at another table). */
-export const RoomUnseatedPayload = z.object({ guildId: Snowflake, channelId: Snowflake, userId: z.string().min(1).max(200) });
+/**
+ * A player gave up their seat: they left it, or took a seat at another table (a player sits at
+ * one table at a time, so the old seat is released first).
+ */
+export const RoomUnseatedPayload = RoomSeatedPayload;
 
 /** Payload schema of each public event, keyed by event name. */
 export const EventPayloads = {
@@ -44,6 +46,9 @@ export const EventPayloads = {
 export type EventName = keyof typeof EventPayloads;
 export type EventPayload<E extends EventName> = z.infer<(typeof EventPayloads)[E]>;
 export const EventNames = Object.keys(EventPayloads) as EventName[];
+
+/** Whether `name` is a public event of this contract (for routing untyped input). */
+export const isEventName = (name: string): name is EventName => Object.hasOwn(EventPayloads, name);
 
 /** One voice state as the hub keeps it: who is in which channel. */
 export const VoiceMember = z.object({ userId: Snowflake, channelId: Snowflake });

@@ -9,11 +9,11 @@
  */
 import { PermissionFlagsBits, OverwriteType } from "discord-api-types/v10";
 import { DEFAULT_ROOM_USER_LIMIT, backoffDelay, type CreateRoomRequest, type Logger, type Room } from "@spell-coven/common";
-import type { DiscordRestClient } from "@spell-coven/common/rest/index";
-import { ApiError, ErrorCodes, type ErrorCode } from "../errors.ts";
-import { isNotFound, toApiError } from "../discord.ts";
-import type { Config } from "../env.ts";
-import type { PublicEvent } from "./apply.ts";
+import type { DiscordRestClient } from "@spell-coven/common/rest";
+import { ApiError, ErrorCodes, type ErrorCode } from "../../../errors.ts";
+import { isNotFound, toApiError } from "../../../discord.ts";
+import type { Config } from "../../../env.ts";
+import type { PublicEvent } from "../../hub-module.ts";
 import type { RoomRecord, RoomsStore } from "./rooms-store.ts";
 
 /** What a rooms call answers over RPC (errors travel as data: RPC does not keep error classes). */
@@ -22,6 +22,8 @@ export type RoomOutcome<T> = { ok: true; value: T } | { ok: false; code: ErrorCo
 /** How the rooms service reaches the rest of the hub. */
 export interface HubPort {
   readonly guildId: string;
+  /** Sequences and broadcasts an event now. */
+  publish(event: PublicEvent): void;
   /** Broadcasts once per `id` (the id shared with gateway-node's reports of the same change). */
   publishOnce(id: string, event: PublicEvent): void;
   voiceIn(channelId: string): string[];
@@ -109,6 +111,7 @@ export class RoomsService {
     const { channelId, name, roleId } = made.value;
     const createdAt = Date.now();
     this.rooms.saveManaged({ channelId, name, creatorId: userId, private: Boolean(body.private), userLimit: body.userLimit ?? DEFAULT_ROOM_USER_LIMIT, roleId, createdAt, lastActivityAt: createdAt });
+    await this.releaseSeats(userId, channelId, createdAt);
     this.rooms.addMember(channelId, userId, createdAt);
     this.hub.publishOnce(`room.created:${channelId}`, { event: "room.created", payload: { channelId, name, guildId: this.hub.guildId } });
     const room = this.view(this.rooms.get(channelId)!);
@@ -158,11 +161,11 @@ export class RoomsService {
 
   // ---- join ------------------------------------------------------------------------------------
 
-  async join(channelId: string, userId: string): Promise<RoomOutcome<{ room: Room; alreadyMember: boolean }>> {
+  async join(channelId: string, userId: string): Promise<RoomOutcome<{ room: Room; alreadyMember: boolean; leftChannelId: string | null }>> {
     const room = this.rooms.get(channelId);
     if (!room?.managed || room.ending) return fail("ROOM_NOT_FOUND", "This room does not exist any more.", { status: 404 });
     const members = this.rooms.members(channelId);
-    if (members.includes(userId)) return { ok: true, value: { room: this.view(room), alreadyMember: true } };
+    if (members.includes(userId)) return { ok: true, value: { room: this.view(room), alreadyMember: true, leftChannelId: null } };
     const seated = new Set([...members, ...this.hub.voiceIn(channelId)]);
     if (!seated.has(userId) && room.userLimit > 0 && seated.size >= room.userLimit) {
       return fail("ROOM_FULL", `This room is full (${room.userLimit} of ${room.userLimit} seats taken).`, { status: 409 });
@@ -179,9 +182,50 @@ export class RoomsService {
         return fromError(err, "give you access to the room's voice channel");
       }
     }
+    // A player sits at one table at a time: the old seat goes once the new one is certain.
+    const left = await this.releaseSeats(userId, channelId, now);
     // Unique id: a seat released after a failed role grant may be taken again later.
     this.hub.publishOnce(`room.seated:${channelId}:${userId}:${now}`, { event: "room.seated", payload: { guildId: this.hub.guildId, channelId, userId } });
-    return { ok: true, value: { room: this.view(this.rooms.get(channelId) ?? room), alreadyMember: false } };
+    return { ok: true, value: { room: this.view(this.rooms.get(channelId) ?? room), alreadyMember: false, leftChannelId: left[0] ?? null } };
+  }
+
+  // ---- leave -----------------------------------------------------------------------------------
+
+  /** Gives up a seat. The creator may leave too (and may still end the room). */
+  async leave(channelId: string, userId: string): Promise<RoomOutcome<{ room: Room }>> {
+    const room = this.rooms.get(channelId);
+    if (!room?.managed || room.ending) return fail("ROOM_NOT_FOUND", "This room does not exist any more.", { status: 404 });
+    if (!this.rooms.members(channelId).includes(userId)) return fail("NOT_ROOM_MEMBER", "You do not hold a seat at this table.", { status: 403 });
+    await this.unseat(room, userId, Date.now());
+    return { ok: true, value: { room: this.view(this.rooms.get(channelId) ?? room) } };
+  }
+
+  /** Releases the player's seats at every table but `keep`; returns the channels they left. */
+  private async releaseSeats(userId: string, keep: string, now: number): Promise<string[]> {
+    const left: string[] = [];
+    for (const channelId of this.rooms.seatsOf(userId)) {
+      const room = channelId === keep ? null : this.rooms.get(channelId);
+      if (!room) continue;
+      await this.unseat(room, userId, now);
+      left.push(channelId);
+    }
+    return left;
+  }
+
+  private async unseat(room: RoomRecord, userId: string, now: number): Promise<void> {
+    this.rooms.removeMember(room.channelId, userId);
+    this.hub.publishOnce(`room.unseated:${room.channelId}:${userId}:${now}`, { event: "room.unseated", payload: { guildId: this.hub.guildId, channelId: room.channelId, userId } });
+    // A private room's role is what lets a player see its channel: it goes with the seat. Best
+    // effort: the seat is given up even when Discord does not answer (the role then stays).
+    if (room.roleId) await this.revokeRole(userId, room.roleId);
+  }
+
+  private async revokeRole(userId: string, roleId: string): Promise<void> {
+    try {
+      await this.discord().removeMemberRole(this.hub.guildId, userId, roleId, { reason: "Left a Spell Coven table" });
+    } catch (err) {
+      if (!isNotFound(err)) this.log.warn("could not take back a private room's role", { userId, roleId, err });
+    }
   }
 
   // ---- end -------------------------------------------------------------------------------------
@@ -234,7 +278,8 @@ export class RoomsService {
   }
 
   /** Run by the alarm: warns idle rooms, removes rooms whose warning ran out, retries cleanups. */
-  async sweep(now: number, publish: (e: PublicEvent) => void): Promise<void> {
+  async sweep(now: number): Promise<void> {
+    const publish = (e: PublicEvent) => this.hub.publish(e);
     const idleMs = this.config.ROOM_IDLE_SECONDS * 1000;
     for (const room of this.rooms.managed()) {
       if (room.ending) continue;

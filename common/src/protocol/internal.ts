@@ -1,0 +1,76 @@
+/**
+ * The internal events post, sidecar -> Worker (`POST /api/internal/events`).
+ * Body: `{ "events": [InternalEvent, ...] }`, signed as described in hmac.ts.
+ *
+ * Internal events are the hub's input: what Discord did, as gateway-node saw it. The hub decides
+ * which public events (events.ts) they yield; a sender never broadcasts directly.
+ */
+import { z } from "zod";
+import { PresenceSnapshotPayload, RoomCreatedPayload, RoomDeletedPayload, VoiceJoinedPayload, VoiceLeftPayload } from "./events.ts";
+import { Snowflake } from "../snowflake.ts";
+
+/** Largest accepted body. A 10,000-member presence snapshot is about 600 KB. */
+export const MAX_INTERNAL_BODY_BYTES = 2 * 1024 * 1024;
+/** Most events in one post; gateway-node batches up to this many. */
+export const MAX_EVENTS_PER_POST = 500;
+
+/** A unique id per event: a retried post carrying the same id is accepted once, broadcast once. */
+export const EventId = z.string().min(1).max(200).regex(/^[\w.:@-]+$/, "may contain only letters, digits and . : @ _ -");
+
+/** Payload schema of each internal event, keyed by event name. */
+export const InternalEventPayloads = {
+  "room.created": RoomCreatedPayload,
+  "room.deleted": RoomDeletedPayload,
+  "voice.joined": VoiceJoinedPayload,
+  "voice.left": VoiceLeftPayload,
+  "presence.snapshot": PresenceSnapshotPayload,
+} as const;
+export type InternalEventName = keyof typeof InternalEventPayloads;
+export const InternalEventNames = Object.keys(InternalEventPayloads) as InternalEventName[];
+
+function internalEventSchema<E extends InternalEventName>(event: E) {
+  return z.object({
+    id: EventId,
+    guildId: Snowflake,
+    event: z.literal(event),
+    payload: InternalEventPayloads[event],
+    /** Unix ms when the sidecar saw the change (the hub uses its own clock when absent). */
+    ts: z.number().int().nonnegative().optional(),
+  });
+}
+
+/** One internal event of name `E` (all of them when `E` is left out). */
+export type InternalEvent<E extends InternalEventName = InternalEventName> = {
+  [K in E]: z.infer<ReturnType<typeof internalEventSchema<K>>>;
+}[E];
+
+export const InternalEvent = z
+  .discriminatedUnion(
+    "event",
+    InternalEventNames.map(internalEventSchema) as unknown as [ReturnType<typeof internalEventSchema>, ...ReturnType<typeof internalEventSchema>[]],
+  )
+  .refine((e) => e.payload.guildId === e.guildId, {
+    message: "payload.guildId must equal the event's guildId",
+    path: ["payload", "guildId"],
+  }) as unknown as z.ZodType<InternalEvent>;
+
+/**
+ * @deprecated The old name of InternalEvent (the hub's input, not something the hub emits). Kept
+ * until every sidecar imports the new name.
+ */
+export type HubEvent = InternalEvent;
+/** @deprecated The old name of the InternalEvent schema. */
+export const HubEvent = InternalEvent;
+
+export const InternalEventsBody = z.object({
+  events: z.array(InternalEvent).min(1).max(MAX_EVENTS_PER_POST),
+});
+export type InternalEventsBody = z.infer<typeof InternalEventsBody>;
+
+/** What the Worker answers to an accepted post. */
+export const InternalEventsResult = z.object({
+  accepted: z.number().int(),
+  duplicates: z.number().int(),
+  requestId: z.string(),
+});
+export type InternalEventsResult = z.infer<typeof InternalEventsResult>;

@@ -1,0 +1,79 @@
+/**
+ * Hub -> client messages on `/api/ws` (ARCHITECTURE.md): event envelopes (durable, sequenced),
+ * batch frames, acks (auth.ok, error) and signal envelopes (signals.ts). Types are derived from
+ * the schemas; the hub's fast string encoders are checked against them by a test.
+ */
+import { z } from "zod";
+import { EventNames, EventPayloads, type EventName } from "./events.ts";
+import { SignalEnvelope } from "./signals.ts";
+import { Snowflake } from "../snowflake.ts";
+
+/** Presence as sent to clients: channelId -> userIds in that voice channel. */
+export const Presence = z.record(Snowflake, z.array(Snowflake));
+export type Presence = z.infer<typeof Presence>;
+
+function eventEnvelopeSchema<E extends EventName>(event: E) {
+  return z.object({
+    v: z.literal(1),
+    type: z.literal("event"),
+    event: z.literal(event),
+    payload: EventPayloads[event],
+    /** Unix milliseconds when the hub sequenced the event. */
+    ts: z.number(),
+    /** Per-guild, strictly increasing. */
+    seq: z.number().int().positive(),
+  });
+}
+
+/** The envelope of one public event of name `E` (all of them when `E` is left out). */
+export type EventEnvelope<E extends EventName = EventName> = { [K in E]: z.infer<ReturnType<typeof eventEnvelopeSchema<K>>> }[E];
+
+export const EventEnvelope = z.discriminatedUnion(
+  "event",
+  EventNames.map(eventEnvelopeSchema) as unknown as [ReturnType<typeof eventEnvelopeSchema>, ...ReturnType<typeof eventEnvelopeSchema>[]],
+) as unknown as z.ZodType<EventEnvelope>;
+
+/** Most events the hub puts in one batch frame. */
+export const MAX_BATCH_EVENTS = 500;
+
+/**
+ * Several consecutive events in one message, for clients that asked for batches at auth. The
+ * events are checked one by one (EventEnvelope) so that one bad event skips only itself.
+ */
+export const BatchFrame = z.object({ v: z.literal(1), type: z.literal("batch"), events: z.array(z.unknown()).min(1).max(MAX_BATCH_EVENTS) });
+export type BatchFrame = { v: 1; type: "batch"; events: EventEnvelope[] };
+
+export const AuthOk = z.object({
+  v: z.literal(1),
+  type: z.literal("ack"),
+  event: z.literal("auth.ok"),
+  guildId: Snowflake,
+  userId: z.string(),
+  /** The hub's current seq; events after it follow on this socket. */
+  seq: z.number().int().nonnegative(),
+  /** Changes when the hub's history is reset; a resume from another epoch gets a snapshot. */
+  epoch: z.string(),
+  /** True when every missed event follows (replayed); false when `presence` is a fresh snapshot. */
+  resumed: z.boolean(),
+  presence: Presence,
+  /** Unix ms when the token expires; the hub closes with TOKEN_EXPIRED then. */
+  expiresAt: z.number().nullable(),
+  /** Send an ack at least every this many events, or the hub treats the client as too slow. */
+  maxLag: z.number().int().positive(),
+  ts: z.number(),
+});
+export type AuthOk = z.infer<typeof AuthOk>;
+
+/** Answer to a message the hub could not use; the socket stays open. */
+export const ErrorAck = z.object({
+  v: z.literal(1),
+  type: z.literal("ack"),
+  event: z.literal("error"),
+  payload: z.object({ code: z.string(), message: z.string() }),
+  ts: z.number(),
+});
+export type ErrorAck = z.infer<typeof ErrorAck>;
+
+/** Every single message the hub sends (a batch frame's events are EventEnvelopes). */
+export const ServerMessage = z.union([AuthOk, ErrorAck, EventEnvelope, BatchFrame, SignalEnvelope]);
+export type ServerMessage = AuthOk | ErrorAck | EventEnvelope | BatchFrame | SignalEnvelope;

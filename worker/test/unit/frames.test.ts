@@ -1,0 +1,33 @@
+import { describe, expect, it } from "vitest";
+import { BatchFrame, ClientAck, ErrorAck, EventEnvelope, MAX_BATCH_EVENTS, SignalEnvelope } from "@spell-coven/common";
+import { ACK_FAST, batchFrames, errorFrame, eventFrame, signalFrame } from "../../src/hub/fanout/frames.ts";
+
+const G = "100000000000000001";
+
+describe("the hub's fast encoders agree with the protocol schemas", () => {
+  it("event frames are valid EventEnvelopes", () => {
+    const frame = eventFrame({ event: "voice.joined", payload: { guildId: G, channelId: "2", userId: "3" } }, 1_700_000_000_000, 7);
+    expect(EventEnvelope.parse(JSON.parse(frame))).toEqual({ v: 1, type: "event", event: "voice.joined", payload: { guildId: G, channelId: "2", userId: "3" }, ts: 1_700_000_000_000, seq: 7 });
+  });
+
+  it("batch frames hold at most MAX_BATCH_EVENTS valid envelopes each, in order", () => {
+    const events = Array.from({ length: MAX_BATCH_EVENTS + 3 }, (_, i) => eventFrame({ event: "room.deleted", payload: { guildId: G, channelId: String(i + 1) } }, 1, i + 1));
+    const frames = batchFrames(events).map((f) => BatchFrame.parse(JSON.parse(f)));
+    expect(frames.map((f) => f.events.length)).toEqual([MAX_BATCH_EVENTS, 3]);
+    const seqs = frames.flatMap((f) => f.events.map((e) => EventEnvelope.parse(e).seq));
+    expect(seqs).toEqual(events.map((_, i) => i + 1));
+  });
+
+  it("signal and error frames are valid SignalEnvelopes and ErrorAcks", () => {
+    const signal = JSON.parse(signalFrame("voice.speaking", { channelId: "2", userId: "3", speaking: true, level: 0.5 }, 5));
+    expect(SignalEnvelope.parse(signal)).toMatchObject({ type: "signal", signal: "voice.speaking" });
+    expect("seq" in signal).toBe(false);
+    expect(ErrorAck.parse(JSON.parse(errorFrame("BAD_MESSAGE", "Nope.", 5))).payload.code).toBe("BAD_MESSAGE");
+  });
+
+  it("the ack fast path matches exactly what a client sends and nothing looser", () => {
+    const sent = JSON.stringify(ClientAck.parse({ type: "ack", seq: 42 }));
+    expect(ACK_FAST.exec(sent)?.[1]).toBe("42");
+    for (const other of ['{"type":"ack","seq":-1}', '{"type":"ack","seq":1.5}', '{ "type":"ack","seq":1}', '{"type":"ack","seq":1,"x":1}']) expect(ACK_FAST.test(other)).toBe(false);
+  });
+});
