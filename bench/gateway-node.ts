@@ -202,7 +202,7 @@ function samplePeak(): number {
 if (process.argv.some((a) => a.startsWith("--child="))) setInterval(samplePeak, 10).unref();
 
 async function childGatewayNode(port: number, full: boolean): Promise<void> {
-  const { createLogger } = await import("@spell-coven/common/log");
+  const { createLogger } = await import("@spell-coven/common");
   const { DEFAULT_TUNING } = await import("../gateway-node/src/config.ts");
   const log = createLogger("ERROR", {}, () => {});
   const config = {
@@ -292,7 +292,7 @@ async function childDjs(port: number): Promise<void> {
 }
 
 async function childMemory(port: number): Promise<void> {
-  const { createLogger } = await import("@spell-coven/common/log");
+  const { createLogger } = await import("@spell-coven/common");
   const { DEFAULT_TUNING } = await import("../gateway-node/src/config.ts");
   const { startGatewayNode } = await import("../gateway-node/src/index.ts");
   const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});

@@ -16,8 +16,8 @@ import { fileURLToPath } from "node:url";
 import { REST } from "@discordjs/rest";
 import { Routes } from "discord-api-types/v10";
 import { startSimulator, DEMO_GUILD_ID } from "@spell-coven/simulator";
-import { createLogger } from "@spell-coven/common/log";
-import { DiscordRestClient, HttpCoordinator, coordinatorHandler } from "@spell-coven/common/rest/index";
+import { createLogger } from "@spell-coven/common";
+import { DiscordRestClient, HttpCoordinator, coordinatorHandler } from "@spell-coven/common/rest";
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);

@@ -2,8 +2,8 @@
  * gateway-node in-process: `startGatewayNode(config)` wires shards -> translation -> outbox ->
  * Worker, serves /health and /metrics, and returns a handle. main.ts is the process entry.
  */
-import { createLogger, type Logger } from "@spell-coven/common/log";
-import { type HubEvent } from "@spell-coven/common/internal";
+import { createLogger, type Logger } from "@spell-coven/common";
+import { type HubEvent } from "@spell-coven/common";
 import type { GatewayNodeConfig } from "./config.ts";
 import { ShardManager, shardForGuild } from "./gateway/manager.ts";
 import { GatewayFatalError } from "./gateway/close-codes.ts";

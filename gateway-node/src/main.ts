@@ -5,7 +5,7 @@
  * unreachable): restart me; 2 bad environment; 3 Discord rejected the configuration (4004 bad
  * token, 4010-4014 shards/intents): fix it before restarting (the ERROR log says what to fix).
  */
-import { createLogger } from "@spell-coven/common/log";
+import { createLogger } from "@spell-coven/common";
 import { ConfigError, loadConfig } from "./config.ts";
 import { startGatewayNode } from "./index.ts";
 

@@ -10,8 +10,8 @@
  *                create-room path, so a room made through the API is broadcast once)
  *   snapshots    snap:<guildId>:<sessionId>:<counter>
  */
-import type { HubEvent } from "@spell-coven/common/internal";
-import type { PresenceSnapshotPayload } from "@spell-coven/common/events";
+import type { HubEvent } from "@spell-coven/common";
+import type { PresenceSnapshotPayload } from "@spell-coven/common";
 
 /** Discord ChannelType.GuildVoice. Stage channels (13) are not rooms. */
 const GUILD_VOICE = 2;

@@ -6,7 +6,7 @@
  *   (GET /gateway/bot) and, still exhausted, refuses with an error saying when it resets, rather
  *   than identify and risk Discord resetting the bot token.
  */
-import { sleep } from "@spell-coven/common/backoff";
+import { sleep } from "@spell-coven/common";
 
 export interface SessionStartLimit {
   total: number;

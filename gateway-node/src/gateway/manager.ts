@@ -4,7 +4,7 @@
  * Shard per id (several per process) sharing one identify throttle.
  */
 import { backoffDelay, sleep, shardIdFor } from "@spell-coven/common";
-import { type Logger } from "@spell-coven/common/log";
+import { type Logger } from "@spell-coven/common";
 import type { GatewayNodeConfig } from "../config.ts";
 import type { Metrics } from "../metrics.ts";
 import { httpRequest, type HttpRequest } from "../http.ts";

@@ -9,8 +9,8 @@
  * over).
  */
 import WebSocket from "ws";
-import { backoffDelay } from "@spell-coven/common/backoff";
-import { type Logger } from "@spell-coven/common/log";
+import { backoffDelay } from "@spell-coven/common";
+import { type Logger } from "@spell-coven/common";
 import type { Tuning } from "../config.ts";
 import type { Metrics, Series } from "../metrics.ts";
 import { createZlibStreamDecoder, type GatewayDecoder } from "./compression.ts";

@@ -3,7 +3,7 @@
  * knows whether to retry (5xx, network, timeout, 429, 404...), isolate a poison event (400, 413,
  * 422), or keep retrying while telling the operator to fix HUB_SECRET or the clock (401, 403).
  */
-import { signHubRequest } from "@spell-coven/common/hmac";
+import { signHubRequest } from "@spell-coven/common";
 import { HttpTimeoutError, httpRequest, type HttpRequest, type HttpResponse } from "../http.ts";
 
 export type PostOutcome =

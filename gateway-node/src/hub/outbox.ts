@@ -14,9 +14,9 @@
  * alone; that event alone is dropped with an ERROR log (`gateway_events_dropped_total`), never the
  * rest. Events failing the shared schema are dropped the same way before they are sent.
  */
-import { HubEvent, InternalEventsBody, MAX_EVENTS_PER_POST, MAX_INTERNAL_BODY_BYTES } from "@spell-coven/common/internal";
-import { backoffDelay } from "@spell-coven/common/backoff";
-import { type Logger } from "@spell-coven/common/log";
+import { HubEvent, InternalEventsBody, MAX_EVENTS_PER_POST, MAX_INTERNAL_BODY_BYTES } from "@spell-coven/common";
+import { backoffDelay } from "@spell-coven/common";
+import { type Logger } from "@spell-coven/common";
 import type { Metrics, Series } from "../metrics.ts";
 import type { HubPoster, PostOutcome } from "./client.ts";
 
