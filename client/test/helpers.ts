@@ -98,11 +98,21 @@ export class Relay {
           upstream.on("message", (data: RawData, isBinary) => {
             const text = data.toString();
             if (this.muted) return;
+            let out: string | RawData = isBinary ? data : text;
             if (!isBinary && this.#swallow > 0 && text.includes('"type":"event"')) {
-              this.#swallow--;
-              return;
+              // One event, also out of a batch frame (events that arrive together share a frame).
+              const frame = JSON.parse(text) as { type: string; events?: unknown[] };
+              if (frame.type === "batch" && frame.events) {
+                const kept = frame.events.slice(Math.min(this.#swallow, frame.events.length));
+                this.#swallow -= frame.events.length - kept.length;
+                if (kept.length === 0) return;
+                out = JSON.stringify({ ...frame, events: kept });
+              } else {
+                this.#swallow--;
+                return;
+              }
             }
-            if (client.readyState === WsClient.OPEN) client.send(isBinary ? data : text, { binary: isBinary });
+            if (client.readyState === WsClient.OPEN) client.send(out, { binary: isBinary });
           });
           const end = (code: number, reason: Buffer, other: WsClient) => {
             this.#pairs.delete(pair);
@@ -136,7 +146,7 @@ export class Relay {
     this.#pairs.clear();
   }
 
-  /** The next `n` events the server sends are not delivered (a gap). */
+  /** The next `n` events the server sends are not delivered (a gap), whether alone or in a batch frame. */
   swallowEvents(n = 1): void {
     this.#swallow += n;
   }
