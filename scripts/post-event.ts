@@ -18,7 +18,9 @@ const id = `manual:${Date.now()}`;
 
 async function simulatorVoiceStates(): Promise<{ userId: string; channelId: string }[]> {
   if (!run.controlUrl) throw new Error("`snapshot` reads the simulator's voice states; this run talks to Discord.");
-  const state = (await (await fetch(`${run.controlUrl}/control/state`)).json()) as { guilds: { id: string; voiceStates: { user_id: string; channel_id: string | null }[] }[] };
+  const state = (await (await fetch(`${run.controlUrl}/control/state`)).json()) as {
+    guilds: { id: string; voiceStates: { user_id: string; channel_id: string | null }[] }[];
+  };
   const guild = state.guilds.find((g) => g.id === guildId);
   return (guild?.voiceStates ?? []).filter((v) => v.channel_id).map((v) => ({ userId: v.user_id, channelId: v.channel_id! }));
 }
@@ -44,4 +46,5 @@ if (!res.ok) {
   process.exit(1);
 }
 console.log(res.status, text);
-if (kind !== "snapshot" && run.controlUrl) console.log("Note: the simulator did not see this change; `npm run post-event -- snapshot` brings the Worker back to it.");
+if (kind !== "snapshot" && run.controlUrl)
+  console.log("Note: the simulator did not see this change; `npm run post-event -- snapshot` brings the Worker back to it.");

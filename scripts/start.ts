@@ -38,8 +38,15 @@ async function main() {
   if (settings.DISCORD_BOT_TOKEN) {
     console.log("DISCORD_BOT_TOKEN is set: talking to Discord (no simulator).");
     const missing = REQUIRED_FOR_DISCORD.filter((n) => !settings[n]);
-    if (missing.length) throw new Error(`${missing.join(", ")} must be set in .dev.vars or the environment when DISCORD_BOT_TOKEN is set (see .dev.vars.example).`);
-    discord = Object.fromEntries(Object.entries(settings).filter((e): e is [string, string] => e[1] !== undefined && /^(DISCORD_|PRIMARY_GUILD_ID|HUB_SECRET|JWT_|VITE_BASE_URL|LOG_LEVEL|MAX_|WS_|ROOM_|SHARD_|ENABLE_MESSAGE_EVENTS|OUTBOX_)/.test(e[0])));
+    if (missing.length)
+      throw new Error(`${missing.join(", ")} must be set in .dev.vars or the environment when DISCORD_BOT_TOKEN is set (see .dev.vars.example).`);
+    discord = Object.fromEntries(
+      Object.entries(settings).filter(
+        (e): e is [string, string] =>
+          e[1] !== undefined &&
+          /^(DISCORD_|PRIMARY_GUILD_ID|HUB_SECRET|JWT_|VITE_BASE_URL|LOG_LEVEL|MAX_|WS_|ROOM_|SHARD_|ENABLE_MESSAGE_EVENTS|OUTBOX_)/.test(e[0]),
+      ),
+    );
   }
 
   // Nothing is written before these checks pass: a second run must not damage the first.
@@ -49,7 +56,9 @@ async function main() {
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${name}=${settings[name]} is not a port number.`);
     if (name === "SIM_PORT" && discord) continue;
     if (await portTaken(port)) {
-      throw new Error(`Port ${port} (${name}) is taken: another \`npm start\`, or some other program, listens on it. Choose another with ${name}=<port> (in the environment or .dev.vars), e.g. ${name}=${port + 10} npm start`);
+      throw new Error(
+        `Port ${port} (${name}) is taken: another \`npm start\`, or some other program, listens on it. Choose another with ${name}=<port> (in the environment or .dev.vars), e.g. ${name}=${port + 10} npm start`,
+      );
     }
   }
 
@@ -66,19 +75,34 @@ async function main() {
     ...(workerVars ? { workerVars } : {}),
     ...(settings.LOG_LEVEL ? { logLevel: settings.LOG_LEVEL } : {}),
   });
-  if (system.simulator) console.log(`Discord simulator on ${system.simulator.url} (no Discord account needed); the Worker's local state was reset to match it.`);
-  if (workerVars && Object.keys(workerVars).length) console.log(`From .dev.vars / the environment: ${Object.entries(workerVars).map(([k, v]) => `${k}=${v}`).join(" ")}`);
+  if (system.simulator)
+    console.log(`Discord simulator on ${system.simulator.url} (no Discord account needed); the Worker's local state was reset to match it.`);
+  if (workerVars && Object.keys(workerVars).length)
+    console.log(
+      `From .dev.vars / the environment: ${Object.entries(workerVars)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(" ")}`,
+    );
   await system.startWorker();
   await system.startGateway();
 
-  writeLocalRun(dir, { workerUrl: system.workerUrl, controlUrl: system.simulator?.url ?? null, guildId: system.vars.PRIMARY_GUILD_ID!.split(",")[0]!, hubSecret: system.vars.HUB_SECRET! });
+  writeLocalRun(dir, {
+    workerUrl: system.workerUrl,
+    controlUrl: system.simulator?.url ?? null,
+    guildId: system.vars.PRIMARY_GUILD_ID!.split(",")[0]!,
+    hubSecret: system.vars.HUB_SECRET!,
+  });
 
   console.log(`
   Spell Coven Gateway is running.
     Lobby (players open this)    ${system.workerUrl}/
     Worker API, /api/ws          ${system.workerUrl}/api
-    gateway-node health          ${system.gatewayHealthUrl}/health${system.simulator ? `
-    Discord simulator control    ${system.simulator.url}/` : ""}
+    gateway-node health          ${system.gatewayHealthUrl}/health${
+      system.simulator
+        ? `
+    Discord simulator control    ${system.simulator.url}/`
+        : ""
+    }
 
   Next: open the lobby and ${system.simulator ? "sign in as a simulated player (alice, bob...), create a table," : "sign in,"}
   then ${system.simulator ? "on the simulator control page make a user join its voice channel: the lobby shows it live" : "join its voice channel in Discord"}.

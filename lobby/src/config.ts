@@ -28,11 +28,18 @@ export async function resolveConfig(): Promise<LobbyConfig> {
   try {
     const res = await fetch("/api/session-config", { headers: { Accept: "application/json" } });
     if (res.ok) {
-      const body = (await res.json()) as { devIdentityUrl?: unknown; simulatorUrl?: unknown; maxReconnectAttempts?: unknown; guildId?: unknown; discordWebUrl?: unknown };
+      const body = (await res.json()) as {
+        devIdentityUrl?: unknown;
+        simulatorUrl?: unknown;
+        maxReconnectAttempts?: unknown;
+        guildId?: unknown;
+        discordWebUrl?: unknown;
+      };
       served = true;
       const dev = body.devIdentityUrl ?? body.simulatorUrl ?? null;
       cfg.simUrl = typeof dev === "string" && /^https?:\/\//.test(dev) ? dev.replace(/\/+$/, "") : null;
-      if (typeof body.maxReconnectAttempts === "number" && Number.isInteger(body.maxReconnectAttempts) && body.maxReconnectAttempts >= 0) cfg.maxReconnectAttempts = body.maxReconnectAttempts;
+      if (typeof body.maxReconnectAttempts === "number" && Number.isInteger(body.maxReconnectAttempts) && body.maxReconnectAttempts >= 0)
+        cfg.maxReconnectAttempts = body.maxReconnectAttempts;
       if (typeof body.guildId === "string" && /^\d{1,20}$/.test(body.guildId)) cfg.guildId = body.guildId;
       if (typeof body.discordWebUrl === "string" && /^https?:\/\//.test(body.discordWebUrl)) cfg.discordWebUrl = body.discordWebUrl.replace(/\/+$/, "");
     }
@@ -62,7 +69,6 @@ function safeGet(key: string): string | null {
     return null;
   }
 }
-
 
 /** The Discord (or simulator) page of a voice channel. */
 export function discordChannelUrl(base: string, guildId: string, channelId: string): string {

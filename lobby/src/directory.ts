@@ -30,6 +30,7 @@ export function useDirectory(): Directory {
 /** Loads the simulator's names (when there is one); `version` reloads them (a table was created). */
 export function useSimulatorDirectory(simUrl: string | null, version: number): Directory {
   const [names, setNames] = useState(empty);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `version` is the reload trigger
   useEffect(() => {
     if (!simUrl) return;
     const abort = new AbortController();

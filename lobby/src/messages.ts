@@ -50,7 +50,13 @@ export interface BannerView {
 export function bannerFor(s: StateChange, opts: { everOpen: boolean; now: number }): BannerView | null {
   switch (s.state) {
     case "open":
-      return s.responsive ? null : { tone: "warn", text: "Spell Coven is not answering. What you see may be out of date; the page reconnects by itself if this goes on.", action: "reconnect" };
+      return s.responsive
+        ? null
+        : {
+            tone: "warn",
+            text: "Spell Coven is not answering. What you see may be out of date; the page reconnects by itself if this goes on.",
+            action: "reconnect",
+          };
     case "connecting":
       return opts.everOpen ? { tone: "info", text: "Reconnecting…", action: null } : null;
     case "reconnecting": {

@@ -44,9 +44,7 @@ export async function listSimUsers(simUrl: string): Promise<SimUser[]> {
   if (!res.ok) throw new Error(`The simulator answered ${res.status}.`);
   const users = (await res.json()) as unknown;
   if (!Array.isArray(users)) throw new Error("The simulator's user list is not a list.");
-  return users
-    .filter((u): u is SimUser => typeof u?.id === "string" && typeof u?.username === "string")
-    .map((u) => ({ id: u.id, username: u.username }));
+  return users.filter((u): u is SimUser => typeof u?.id === "string" && typeof u?.username === "string").map((u) => ({ id: u.id, username: u.username }));
 }
 
 export async function mintSimToken(simUrl: string, userId: string): Promise<string> {

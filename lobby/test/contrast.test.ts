@@ -43,12 +43,12 @@ const PAIRS: [string, string, string][] = [
   ["muted", "bg-2", "tags"],
   ["accent-text", "accent", "primary buttons, avatars"],
   ["accent-text", "accent-strong", "primary buttons (hover)"],
-  ["ok", "bg-2", "\"You're seated\" tag"],
+  ["ok", "bg-2", '"You\'re seated" tag'],
   ["ok", "card", "ok text on cards"],
   ["error", "card", "inline errors, the closing countdown"],
   ["error", "bg", "sign-in errors"],
-  ["on-error", "error", "\"Yes, end it\""],
-  ["text", "warn-bg", "dropout notice, reconnecting banner, \"Not answering\""],
+  ["on-error", "error", '"Yes, end it"'],
+  ["text", "warn-bg", 'dropout notice, reconnecting banner, "Not answering"'],
   ["text", "error-bg", "error notices, offline banner"],
   ["text", "info-bg", "info banner"],
   ["muted", "warn-bg", "Dismiss on the dropout notice"],
@@ -67,7 +67,10 @@ describe("colour contrast (WCAG AA, 4.5:1)", () => {
     expect(light.bg).not.toBe(dark.bg);
   });
 
-  for (const [theme, vars] of [["dark", dark], ["light", light]] as const) {
+  for (const [theme, vars] of [
+    ["dark", dark],
+    ["light", light],
+  ] as const) {
     it(`${theme} theme: every text colour on its background`, () => {
       const failures = PAIRS.map(([fg, bg, where]) => ({ where, fg, bg, ratio: contrast(vars[fg]!, vars[bg]!) }))
         .filter((p) => p.ratio < 4.5)

@@ -19,7 +19,9 @@ describe("what the lobby says", () => {
   it("retry time from the error's details when there is no Retry-After; a hint where the player can act", () => {
     const view = errorView(new RoomsApiError(409, "IDEMPOTENCY_IN_PROGRESS", "Still running.", null, { retryAfterSeconds: 2 }));
     expect(view.retryAt).toBeGreaterThan(Date.now());
-    expect(errorView(new RoomsApiError(403, "NOT_GUILD_MEMBER", "You are not a member of this server.")).text).toBe("You are not a member of this server. Join the Discord server first, then try again.");
+    expect(errorView(new RoomsApiError(403, "NOT_GUILD_MEMBER", "You are not a member of this server.")).text).toBe(
+      "You are not a member of this server. Join the Discord server first, then try again.",
+    );
     expect(errorView(new Error("boom"))).toEqual({ text: "boom", retryAt: null, requestId: null });
   });
 

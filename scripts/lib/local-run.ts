@@ -52,7 +52,9 @@ export function lockRunDir(dir: string): void {
   mkdirSync(dir, { recursive: true });
   const holder = lockHolder(dir);
   if (holder !== null) {
-    throw new Error(`Another \`npm start\` (pid ${holder}) is running from ${dir}. Stop it first, or run this one elsewhere: LOCAL_RUN_DIR=.wrangler-2 WORKER_PORT=8797 SIM_PORT=8791 HEALTH_CHECK_PORT=8082 npm start`);
+    throw new Error(
+      `Another \`npm start\` (pid ${holder}) is running from ${dir}. Stop it first, or run this one elsewhere: LOCAL_RUN_DIR=.wrangler-2 WORKER_PORT=8797 SIM_PORT=8791 HEALTH_CHECK_PORT=8082 npm start`,
+    );
   }
   writeFileSync(lockFile(dir), `${process.pid}\n`);
 }

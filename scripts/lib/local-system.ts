@@ -70,7 +70,11 @@ export async function startLocalSystem(opts: LocalSystemOptions): Promise<LocalS
     vars = { ...opts.discord };
   } else {
     const { startSimulator, DEMO_GUILD_ID } = await import("@spell-coven/simulator");
-    simulator = await startSimulator({ port: opts.simulatorPort ?? 0, host, ...(opts.simulatorSigningKey ? { jwt: { signingKey: opts.simulatorSigningKey } } : {}) });
+    simulator = await startSimulator({
+      port: opts.simulatorPort ?? 0,
+      host,
+      ...(opts.simulatorSigningKey ? { jwt: { signingKey: opts.simulatorSigningKey } } : {}),
+    });
     vars = {
       DISCORD_BOT_TOKEN: simulator.botToken,
       DISCORD_API_BASE: simulator.apiBase,
@@ -92,7 +96,13 @@ export async function startLocalSystem(opts: LocalSystemOptions): Promise<LocalS
   mkdirSync(opts.stateDir, { recursive: true });
   if (opts.resetState) rmSync(join(opts.stateDir, "state"), { recursive: true, force: true });
   const envFile = join(opts.stateDir, "local-run.env");
-  writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${v}`).join("\n") + "\n", { mode: 0o600 });
+  writeFileSync(
+    envFile,
+    `${Object.entries(vars)
+      .map(([k, v]) => `${k}=${v}`)
+      .join("\n")}\n`,
+    { mode: 0o600 },
+  );
 
   let worker: ChildProcess | null = null;
   let gateway: ChildProcess | null = null;
@@ -126,12 +136,28 @@ export async function startLocalSystem(opts: LocalSystemOptions): Promise<LocalS
     vars,
     unexpectedExit,
     async startWorker() {
-      worker = run(opts.quiet ? null : "worker", "wrangler", ["dev", "--port", String(opts.workerPort), "--ip", host, "--env-file", envFile, "--persist-to", join(opts.stateDir, "state"), "--show-interactive-dev-session=false"], {
-        ...process.env,
-        WRANGLER_SEND_METRICS: "false",
-        CLOUDFLARE_CF_FETCH_ENABLED: "false",
-        LOBBY_BUILD: opts.lobbyBuild ?? "production",
-      });
+      worker = run(
+        opts.quiet ? null : "worker",
+        "wrangler",
+        [
+          "dev",
+          "--port",
+          String(opts.workerPort),
+          "--ip",
+          host,
+          "--env-file",
+          envFile,
+          "--persist-to",
+          join(opts.stateDir, "state"),
+          "--show-interactive-dev-session=false",
+        ],
+        {
+          ...process.env,
+          WRANGLER_SEND_METRICS: "false",
+          CLOUDFLARE_CF_FETCH_ENABLED: "false",
+          LOBBY_BUILD: opts.lobbyBuild ?? "production",
+        },
+      );
       watch("wrangler dev", worker);
       await waitForHttp(`${workerUrl}/health`, 60_000, () => worker!.exitCode !== null).catch((err: Error) => {
         throw new Error(`${err.message}; wrangler dev said:\n${recentOutput(worker!)}`);

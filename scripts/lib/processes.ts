@@ -25,8 +25,7 @@ export function run(name: string | null, command: string, args: string[], env: N
     let buf = "";
     stream.on("data", (chunk: Buffer) => {
       buf += chunk.toString();
-      let i;
-      while ((i = buf.indexOf("\n")) >= 0) {
+      for (let i = buf.indexOf("\n"); i >= 0; i = buf.indexOf("\n")) {
         out.write(`[${name}] ${buf.slice(0, i)}\n`);
         buf = buf.slice(i + 1);
       }
@@ -144,7 +143,7 @@ export function launchers(): number[] {
       return [];
     }
     // npm titles itself "npm start" (or runs as ".../npm-cli.js start").
-    if (/(^|[\/\0])npm(-cli\.js)?([\0 ]|$)/.test(cmd)) return chain;
+    if (/(^|[/\0])npm(-cli\.js)?([\0 ]|$)/.test(cmd)) return chain;
   }
   return [];
 }

@@ -3,7 +3,17 @@ import { useNow } from "../hooks/useNow.ts";
 import { bannerFor } from "../messages.ts";
 
 /** The connection banner: reconnecting (with its countdown), offline, not answering, signed out. */
-export function ConnectionBanner({ connection, everOpen, onReconnect, onSignIn }: { connection: StateChange; everOpen: boolean; onReconnect(): void; onSignIn(): void }) {
+export function ConnectionBanner({
+  connection,
+  everOpen,
+  onReconnect,
+  onSignIn,
+}: {
+  connection: StateChange;
+  everOpen: boolean;
+  onReconnect(): void;
+  onSignIn(): void;
+}) {
   const now = useNow(connection.state === "reconnecting");
   const view = bannerFor(connection, { everOpen, now });
   return (

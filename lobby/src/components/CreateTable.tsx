@@ -40,9 +40,26 @@ export function CreateTable({ seatedAt }: { seatedAt: string | null }) {
       <h2 id="create-heading">Start a table</h2>
       <form className="stack" noValidate onSubmit={(e) => void onSubmit(e)}>
         <label htmlFor="room-name">Table name</label>
-        <input id="room-name" type="text" maxLength={100} placeholder="Friday Commander" autoComplete="off" value={name} onChange={(e) => setName(e.target.value)} />
+        <input
+          id="room-name"
+          type="text"
+          maxLength={100}
+          placeholder="Friday Commander"
+          autoComplete="off"
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+        />
         <label htmlFor="room-seats">Seats</label>
-        <input id="room-seats" type="number" min={1} max={99} inputMode="numeric" value={seats} onChange={(e) => setSeats(e.target.value)} aria-invalid={invalid ? true : undefined} />
+        <input
+          id="room-seats"
+          type="number"
+          min={1}
+          max={99}
+          inputMode="numeric"
+          value={seats}
+          onChange={(e) => setSeats(e.target.value)}
+          aria-invalid={invalid ? true : undefined}
+        />
         <label className="check" htmlFor="room-private">
           <input id="room-private" type="checkbox" checked={isPrivate} onChange={(e) => setPrivate(e.target.checked)} />
           <span>Private: only players you invite can join</span>

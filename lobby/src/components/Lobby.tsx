@@ -31,7 +31,17 @@ export interface PendingInvite {
 const PING_INTERVAL_MS = 10_000;
 const SLOW_AFTER_MS = 3_000;
 
-export function Lobby({ session, config, invite, onSignOut }: { session: Session; config: LobbyConfig; invite: PendingInvite | null; onSignOut(message?: string): void }) {
+export function Lobby({
+  session,
+  config,
+  invite,
+  onSignOut,
+}: {
+  session: Session;
+  config: LobbyConfig;
+  invite: PendingInvite | null;
+  onSignOut(message?: string): void;
+}) {
   const feedback = useFeedback();
   const signOut = useRef(onSignOut);
   signOut.current = onSignOut;
@@ -65,6 +75,7 @@ export function Lobby({ session, config, invite, onSignOut }: { session: Session
   names.current = { snap, directory };
 
   // ---- the connection, for as long as this sign-in lasts -----------------------------------------
+  // biome-ignore lint/correctness/useExhaustiveDependencies: one connection per client; the listeners read the latest state through refs
   useEffect(() => {
     const seqs: number[] = [];
     (globalThis as { __lobby?: unknown }).__lobby = { client, seqs };
@@ -151,7 +162,7 @@ export function Lobby({ session, config, invite, onSignOut }: { session: Session
       clearInterval(refresh);
       client.close();
     };
-  }, [client]); // eslint-disable-line react-hooks/exhaustive-deps -- one connection per client
+  }, [client]);
 
   // ---- derived from the snapshot ----------------------------------------------------------------
   useEffect(() => {
@@ -174,7 +185,10 @@ export function Lobby({ session, config, invite, onSignOut }: { session: Session
   }, [snap, client, dropout, setDropout, feedback]);
 
   const current = snap.currentRoom ? snap.rooms?.find((r) => r.channelId === snap.currentRoom) : undefined;
-  const closing = current && current.closingAt !== null && !dismissedClosing.has(current.channelId) ? { channelId: current.channelId, name: current.name, closesAt: current.closingAt } : null;
+  const closing =
+    current && current.closingAt !== null && !dismissedClosing.has(current.channelId)
+      ? { channelId: current.channelId, name: current.name, closesAt: current.closingAt }
+      : null;
   const claims = peekJwt(session.token);
   const playerName = session.username ?? claims.name ?? (claims.sub ? directory.userName(claims.sub) : "Player");
 

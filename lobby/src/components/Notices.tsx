@@ -63,7 +63,10 @@ export function Notices(props: {
       {dropout && (
         <Notice tone="warn" testId="dropout" onDismiss={props.onDismissDropout}>
           <strong>You dropped out of voice. </strong>
-          {dropout.movedTo ? `You moved from the voice channel of ${dropout.roomName} to ${dropout.movedTo}.` : `You left the voice channel of ${dropout.roomName}.`} Rejoin it in Discord to keep playing.
+          {dropout.movedTo
+            ? `You moved from the voice channel of ${dropout.roomName} to ${dropout.movedTo}.`
+            : `You left the voice channel of ${dropout.roomName}.`}{" "}
+          Rejoin it in Discord to keep playing.
         </Notice>
       )}
       {closing && (

@@ -5,7 +5,17 @@ import { listSimUsers, mintSimToken, peekJwt, type Session, type SimUser } from 
 type Users = { kind: "loading" } | { kind: "none" } | { kind: "failed"; message: string } | { kind: "ready"; users: SimUser[] };
 
 /** Sign in: pick a simulated player (local run), or paste a token. */
-export function SignIn({ simUrl, invited, message, onSignedIn }: { simUrl: string | null; invited: boolean; message: string | null; onSignedIn(session: Session): void }) {
+export function SignIn({
+  simUrl,
+  invited,
+  message,
+  onSignedIn,
+}: {
+  simUrl: string | null;
+  invited: boolean;
+  message: string | null;
+  onSignedIn(session: Session): void;
+}) {
   const [users, setUsers] = useState<Users>(simUrl ? { kind: "loading" } : { kind: "none" });
   const [error, setError] = useState<string | null>(message);
   const [busy, setBusy] = useState<string | null>(null);
@@ -47,7 +57,9 @@ export function SignIn({ simUrl, invited, message, onSignedIn }: { simUrl: strin
   return (
     <section className="card signin" aria-labelledby="signin-heading">
       <h1 id="signin-heading">Sign in to the lobby</h1>
-      <p className="muted">{invited ? "You've been invited to a table. Sign in to take your seat." : "Pick who you are to see the tables and who is in voice."}</p>
+      <p className="muted">
+        {invited ? "You've been invited to a table. Sign in to take your seat." : "Pick who you are to see the tables and who is in voice."}
+      </p>
       <div className="user-grid">
         {users.kind === "loading" && <p className="muted">Loading players…</p>}
         {users.kind === "failed" && (

@@ -54,7 +54,11 @@ export function TableActions({ room, me }: { room: Room; me: string | null }) {
   const join = () =>
     act(`join:${room.channelId}`, async () => {
       const res = await client.joinRoom(room.channelId);
-      feedback.info(res.alreadyMember ? `You're already seated at ${res.room.name}.` : `You joined ${res.room.name}${elsewhere ? ` and gave up your seat at ${elsewhere.name}` : ""}. Hop into its voice channel in Discord.`);
+      feedback.info(
+        res.alreadyMember
+          ? `You're already seated at ${res.room.name}.`
+          : `You joined ${res.room.name}${elsewhere ? ` and gave up your seat at ${elsewhere.name}` : ""}. Hop into its voice channel in Discord.`,
+      );
       navigate(tablePath(room.channelId));
     });
   const leave = () =>
@@ -110,7 +114,14 @@ export function TableActions({ room, me }: { room: Room; me: string | null }) {
         ) : full ? (
           <span className="tag">Full</span>
         ) : (
-          <button type="button" className="btn btn-primary" disabled={busy} data-action="join" title={elsewhere ? `Gives up your seat at ${elsewhere.name}` : undefined} onClick={() => void join()}>
+          <button
+            type="button"
+            className="btn btn-primary"
+            disabled={busy}
+            data-action="join"
+            title={elsewhere ? `Gives up your seat at ${elsewhere.name}` : undefined}
+            onClick={() => void join()}
+          >
             {elsewhere ? "Move to this table" : "Join table"}
           </button>
         )}
@@ -140,7 +151,12 @@ export function TableActions({ room, me }: { room: Room; me: string | null }) {
           <label htmlFor={inputId}>Invite link</label>
           <div className="invite-row">
             <input id={inputId} className="invite-url" type="text" readOnly value={invite.url} data-testid="invite-url" onFocus={(e) => e.target.select()} />
-            <button type="button" className="btn" data-action="copy" onClick={(e) => void copy(e.currentTarget.previousElementSibling as HTMLInputElement | null)}>
+            <button
+              type="button"
+              className="btn"
+              data-action="copy"
+              onClick={(e) => void copy(e.currentTarget.previousElementSibling as HTMLInputElement | null)}
+            >
               {copied ? "Copied!" : "Copy link"}
             </button>
           </div>

@@ -37,8 +37,13 @@ export function TableCard({ room, me, current, variant }: { room: Room; me: stri
             Private
           </span>
         )}
-        <span className="seats" aria-label={`${room.members.length} of ${room.userLimit} seats taken`}>
-          {room.members.length}/{room.userLimit} seats
+        <span className="seats">
+          <span aria-hidden="true">
+            {room.members.length}/{room.userLimit} seats
+          </span>
+          <span className="sr-only">
+            {room.members.length} of {room.userLimit} seats taken
+          </span>
         </span>
       </header>
       {room.closingAt !== null && (
@@ -67,7 +72,13 @@ export function TableCard({ room, me, current, variant }: { room: Room; me: stri
       <TableActions room={room} me={me} />
       {canOpenInDiscord && (
         <p className="small">
-          <a className="discord-link" href={discordChannelUrl(config.discordWebUrl, room.guildId, room.channelId)} target="_blank" rel="noopener noreferrer" data-testid="open-in-discord">
+          <a
+            className="discord-link"
+            href={discordChannelUrl(config.discordWebUrl, room.guildId, room.channelId)}
+            target="_blank"
+            rel="noopener noreferrer"
+            data-testid="open-in-discord"
+          >
             <Icon name="external" /> Open in Discord
           </a>
           {variant === "page" && <span className="muted"> to join the table's voice channel.</span>}
