@@ -347,7 +347,16 @@ const CHILD_BUNDLE = fileURLToPath(new URL("../gateway-node/dist/bench-child.mjs
  */
 async function buildChildBundle(): Promise<void> {
   const esbuild = await import("esbuild");
-  const common = fileURLToPath(new URL("../common/src/index.ts", import.meta.url));
+  // Workspace packages are TypeScript: bundle them (by their package.json exports), leave the rest external.
+  const workspace: Record<string, string> = {
+    "@spell-coven/common": "../common/src/index.ts",
+    "@spell-coven/common/rest": "../common/src/rest/index.ts",
+    "@spell-coven/sidecar-kit": "../sidecar-kit/src/index.ts",
+  };
+  const resolveWorkspace = (spec: string): string => {
+    const mapped = workspace[spec] ?? `../common/src/${spec.split("/")[2]}.ts`;
+    return fileURLToPath(new URL(mapped, import.meta.url));
+  };
   await esbuild.build({
     entryPoints: [fileURLToPath(import.meta.url)],
     bundle: true,
@@ -357,7 +366,7 @@ async function buildChildBundle(): Promise<void> {
     outfile: CHILD_BUNDLE,
     packages: "external",
     logLevel: "warning",
-    plugins: [{ name: "workspace", setup: (b) => void b.onResolve({ filter: /^@spell-coven\/common(\/\w+)?$/ }, (a) => ({ path: a.path === "@spell-coven/common" ? common : common.replace(/index\.ts$/, `${a.path.split("/")[2]}.ts`) })) }],
+    plugins: [{ name: "workspace", setup: (b) => void b.onResolve({ filter: /^@spell-coven\/(common|sidecar-kit)(\/\w+)?$/ }, (a) => ({ path: resolveWorkspace(a.path) })) }],
   });
 }
 

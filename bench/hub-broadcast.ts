@@ -22,7 +22,7 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import WebSocket from "ws";
-import { signHubRequest, type HubEvent } from "@spell-coven/common";
+import { signHubRequest, type InternalEvent } from "@spell-coven/common";
 import { startDevIdp } from "../scripts/lib/dev-idp.ts";
 import { freePort } from "../scripts/lib/free-port.ts";
 import { ms, ratio, summarize } from "./lib/stats.ts";
@@ -183,7 +183,7 @@ async function closeClients(clients: Client[]) {
 }
 
 let eventCounter = 0;
-function makeEvents(n: number): HubEvent[] {
+function makeEvents(n: number): InternalEvent[] {
   return Array.from({ length: n }, () => {
     const i = ++eventCounter;
     const userId = `3${String(i % 1000).padStart(17, "0")}`;
@@ -194,7 +194,7 @@ function makeEvents(n: number): HubEvent[] {
   });
 }
 
-async function post(target: Target, events: HubEvent[]) {
+async function post(target: Target, events: InternalEvent[]) {
   const body = JSON.stringify({ events });
   const res = await fetch(`${target.baseUrl}/api/internal/events`, { method: "POST", body, headers: { "Content-Type": "application/json", ...(await signHubRequest(HUB_SECRET, body)) } });
   if (!res.ok) throw new Error(`post failed: ${res.status} ${await res.text()}`);

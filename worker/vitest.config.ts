@@ -29,6 +29,7 @@ export default defineConfig({
           TURN_KEY_API_TOKEN: "test-turn-api-token",
           TURN_API_BASE: inject<string>("turnApiBase"),
           TURN_TTL_SECONDS: "3600",
+          STREAM_HEARTBEAT_MS: "300",
         },
       },
     })),

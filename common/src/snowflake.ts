@@ -17,6 +17,12 @@ export const DISCORD_EPOCH_MS = 1_420_070_400_000n;
 /** Default REST base (`DISCORD_API_BASE`), the same for the Worker and gateway-node. */
 export const DEFAULT_DISCORD_API_BASE = "https://discord.com/api/v10";
 
+/**
+ * The `User-Agent` Discord asks bots to send (`DiscordBot ($url, $versionNumber)`): on every REST
+ * call and on the Gateway WebSocket upgrade (some gateway servers refuse an upgrade without one).
+ */
+export const DISCORD_USER_AGENT = "DiscordBot (https://github.com/spell-coven/gateway, 0.1.0)";
+
 /** True for a decimal string that can be a snowflake. */
 export function isSnowflake(value: unknown): value is string {
   return typeof value === "string" && /^\d{1,20}$/.test(value);

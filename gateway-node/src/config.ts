@@ -1,9 +1,11 @@
 /**
  * Configuration from the environment, validated with zod. A bad value stops the process with a
- * message naming the variable to fix; the token is never echoed back.
+ * message naming the variable to fix; the token is never echoed back. HUB_SECRET, LOG_LEVEL,
+ * HEALTH_CHECK_PORT and HEALTH_CHECK_HOST follow the rules every sidecar shares (sidecar-kit).
  */
 import { z } from "zod";
-import { DEFAULT_DISCORD_API_BASE, parseLogLevel, type LogLevel } from "@spell-coven/common";
+import { DEFAULT_DISCORD_API_BASE, type LogLevel } from "@spell-coven/common";
+import { SidecarConfigError, envBool, envHttpUrl, envInt, parseEnv, sidecarEnv } from "@spell-coven/sidecar-kit";
 
 const SNOWFLAKE = /^\d{1,20}$/;
 
@@ -34,6 +36,8 @@ export interface Tuning {
   hubTimeoutMs: number;
   /** How long stop() waits for the outbox to drain. */
   shutdownFlushMs: number;
+  /** After giving up, how long /health says `unhealthy` before the process exits. */
+  unhealthyLingerMs: number;
   /** Gateway send limit: `limit` per `windowMs`, `reserved` of them kept for heartbeat/identify/resume. */
   sendLimit: number;
   sendWindowMs: number;
@@ -54,6 +58,7 @@ export const DEFAULT_TUNING: Tuning = {
   hubRetryMaxMs: 30_000,
   hubTimeoutMs: 10_000,
   shutdownFlushMs: 10_000,
+  unhealthyLingerMs: 3000,
   sendLimit: 120,
   sendWindowMs: 60_000,
   sendReserved: 5,
@@ -79,19 +84,6 @@ export interface GatewayNodeConfig {
   tuning: Tuning;
 }
 
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
-    this.name = "ConfigError";
-  }
-}
-
-const bool = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .refine((v) => ["", "0", "1", "true", "false", "yes", "no", "on", "off"].includes(v), "must be true or false")
-  .transform((v) => ["1", "true", "yes", "on"].includes(v));
 
 const intList = z
   .string()
@@ -120,30 +112,8 @@ const EnvSchema = z.object({
     .transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean))
     .refine((ids) => ids.length > 0, "is required: the guild id(s) to forward, comma separated")
     .refine((ids) => ids.every((id) => SNOWFLAKE.test(id)), "must be Discord guild ids (digits), comma separated"),
-  HUB_ENDPOINT: z
-    .string({ error: "is required: the Worker URL, e.g. https://hub.example.com/api/internal/events" })
-    .trim()
-    .refine((v) => {
-      try {
-        const u = new URL(v);
-        return u.protocol === "http:" || u.protocol === "https:";
-      } catch {
-        return false;
-      }
-    }, "must be an http(s) URL, e.g. https://hub.example.com/api/internal/events")
-    .transform(normaliseHubEndpoint),
-  HUB_SECRET: z.string({ error: "is required: the secret shared with the Worker" }).min(1, "must not be empty: the secret shared with the Worker"),
-  LOG_LEVEL: z
-    .string()
-    .optional()
-    .refine((v) => v === undefined || v === "" || ["DEBUG", "INFO", "WARN", "ERROR"].includes(v.toUpperCase()), "must be DEBUG, INFO, WARN or ERROR")
-    .transform((v) => parseLogLevel(v)),
-  HEALTH_CHECK_PORT: z
-    .string()
-    .optional()
-    .transform((v) => (v === undefined || v.trim() === "" ? 8080 : Number(v)))
-    .refine((n) => Number.isInteger(n) && n >= 0 && n <= 65535, "must be a TCP port (0-65535)"),
-  HEALTH_CHECK_HOST: z.string().trim().optional().transform((v) => v || "0.0.0.0"),
+  HUB_ENDPOINT: envHttpUrl("is required: the Worker URL, e.g. https://hub.example.com/api/internal/events", "https://hub.example.com/api/internal/events").transform(normaliseHubEndpoint),
+  ...sidecarEnv,
   DISCORD_API_BASE: z
     .string()
     .trim()
@@ -157,13 +127,8 @@ const EnvSchema = z.object({
     .optional()
     .transform((v) => (v === undefined || v === "" ? undefined : Number(v)))
     .refine((n) => n === undefined || (Number.isInteger(n) && n >= 1), "must be a positive integer"),
-  ENABLE_MESSAGE_EVENTS: bool.optional().transform((v) => v ?? false),
-  OUTBOX_MAX_EVENTS_PER_GUILD: z
-    .string()
-    .trim()
-    .optional()
-    .transform((v) => (v === undefined || v === "" ? DEFAULT_TUNING.outboxMaxPerGuild : Number(v)))
-    .refine((n) => Number.isInteger(n) && n >= 10, "must be an integer >= 10"),
+  ENABLE_MESSAGE_EVENTS: envBool.optional().transform((v) => v ?? false),
+  OUTBOX_MAX_EVENTS_PER_GUILD: envInt(DEFAULT_TUNING.outboxMaxPerGuild, 10),
 });
 
 /** A bare origin gets the documented path appended; any other path is used as given. */
@@ -178,23 +143,17 @@ export interface LoadedConfig {
   warnings: string[];
 }
 
-/** Parses the environment. Throws ConfigError listing every variable to fix. */
+/** Parses the environment. Throws SidecarConfigError listing every variable to fix. */
 export function loadConfig(env: Record<string, string | undefined>, tuning: Partial<Tuning> = {}): LoadedConfig {
   // Empty strings count as unset for optional variables (docker-compose often passes "").
-  const parsed = EnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${String(i.path[0] ?? "environment")} ${i.message}`);
-    throw new ConfigError(problems);
-  }
-  const e = parsed.data;
+  const e = parseEnv(EnvSchema, env);
   const problems: string[] = [];
   const warnings: string[] = [];
   if (e.SHARD_IDS && e.SHARD_COUNT === undefined) problems.push("SHARD_COUNT is required when SHARD_IDS is set");
   if (e.SHARD_IDS && e.SHARD_COUNT !== undefined && e.SHARD_IDS.some((id) => id >= e.SHARD_COUNT!)) {
     problems.push(`SHARD_IDS must all be below SHARD_COUNT (${e.SHARD_COUNT})`);
   }
-  if (problems.length) throw new ConfigError(problems);
-  if (e.HUB_SECRET.length < 32) warnings.push("HUB_SECRET is shorter than 32 characters; use a long random value (openssl rand -hex 32)");
+  if (problems.length) throw new SidecarConfigError(problems);
   const config: GatewayNodeConfig = {
     token: e.DISCORD_BOT_TOKEN,
     guildIds: [...new Set(e.PRIMARY_GUILD_ID)],

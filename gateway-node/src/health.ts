@@ -1,12 +1,10 @@
 /**
- * GET /health (JSON, 200 when ok/degraded, 503 when unhealthy) and GET /metrics (Prometheus text)
- * on HEALTH_CHECK_PORT.
+ * gateway-node's /health report (served by the sidecar kit's HealthServer, 503 when unhealthy):
+ * ok when every shard is ready and posts go through; degraded while starting, reconnecting or
+ * retrying posts; unhealthy when giving up.
  */
-import http from "node:http";
-import type { AddressInfo } from "node:net";
+import type { HealthStatus } from "@spell-coven/sidecar-kit";
 import type { ShardInfo } from "./gateway/shard.ts";
-
-export type HealthStatus = "ok" | "degraded" | "unhealthy";
 
 export interface HealthReport {
   status: HealthStatus;
@@ -23,7 +21,6 @@ export interface HealthSources {
   /** Set when the process is giving up (fatal close code, 5 failed attempts...). */
   fatal(): string | null;
   started(): boolean;
-  renderMetrics(): string;
 }
 
 export function healthReport(src: HealthSources): HealthReport {
@@ -54,48 +51,4 @@ export function healthReport(src: HealthSources): HealthReport {
     reason = "posts to the Worker are failing; events are queued";
   }
   return { status, shards, outboxDepth, ...(reason ? { reason } : {}) };
-}
-
-export class HealthServer {
-  private server: http.Server;
-  constructor(private readonly src: HealthSources) {
-    this.server = http.createServer((req, res) => {
-      const path = (req.url ?? "/").split("?")[0];
-      if (req.method !== "GET" && req.method !== "HEAD") {
-        res.writeHead(405, { allow: "GET, HEAD" }).end();
-        return;
-      }
-      if (path === "/health" || path === "/healthz") {
-        const report = healthReport(this.src);
-        const body = JSON.stringify(report);
-        res.writeHead(report.status === "unhealthy" ? 503 : 200, { "content-type": "application/json", "cache-control": "no-store" });
-        res.end(req.method === "HEAD" ? undefined : body);
-        return;
-      }
-      if (path === "/metrics") {
-        res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
-        res.end(req.method === "HEAD" ? undefined : this.src.renderMetrics());
-        return;
-      }
-      res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: { code: "NOT_FOUND", message: "try /health or /metrics" } }));
-    });
-    this.server.keepAliveTimeout = 5000;
-  }
-
-  listen(port: number, host: string): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once("error", reject);
-      this.server.listen(port, host, () => {
-        this.server.off("error", reject);
-        resolve((this.server.address() as AddressInfo).port);
-      });
-    });
-  }
-
-  close(): Promise<void> {
-    return new Promise((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
-  }
 }

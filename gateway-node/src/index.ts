@@ -1,27 +1,28 @@
 /**
  * gateway-node in-process: `startGatewayNode(config)` wires shards -> translation -> outbox ->
- * Worker, serves /health and /metrics, and returns a handle. main.ts is the process entry.
+ * Worker, serves /health and /metrics, and returns a handle. main.ts is the process entry. The
+ * parts every sidecar shares (hub poster, outbox, health server, stop sequence) are the sidecar kit's.
  */
-import { createLogger, type Logger } from "@spell-coven/common";
-import { type HubEvent } from "@spell-coven/common";
+import { createLogger, type InternalEvent, type Logger } from "@spell-coven/common";
+import { HealthServer, HubClient, SidecarRuntime, type HttpRequest, type HubPoster, type StopResult } from "@spell-coven/sidecar-kit";
 import type { GatewayNodeConfig } from "./config.ts";
+import { DispatchBus } from "./gateway/dispatch-bus.ts";
 import { ShardManager, shardForGuild } from "./gateway/manager.ts";
 import { GatewayFatalError } from "./gateway/close-codes.ts";
-import { HealthServer, healthReport, type HealthReport, type HealthSources } from "./health.ts";
-import { HubClient, type HubPoster } from "./hub/client.ts";
-import { Outbox } from "./hub/outbox.ts";
+import { healthReport, type HealthReport, type HealthSources } from "./health.ts";
+import { HubOutbox } from "./hub/hub-outbox.ts";
 import { Metrics } from "./metrics.ts";
-import type { HttpRequest } from "./http.ts";
 import { Translator } from "./translate.ts";
 
-export { loadConfig, ConfigError, DEFAULT_TUNING, type GatewayNodeConfig, type Tuning } from "./config.ts";
+export { loadConfig, DEFAULT_TUNING, type GatewayNodeConfig, type Tuning } from "./config.ts";
 export { Translator } from "./translate.ts";
-export { Outbox } from "./hub/outbox.ts";
-export { HubClient } from "./hub/client.ts";
+export { HubOutbox } from "./hub/hub-outbox.ts";
 export { Metrics } from "./metrics.ts";
 export { Shard } from "./gateway/shard.ts";
-export { ShardManager, intentsFor, shardForGuild } from "./gateway/manager.ts";
+export { ShardManager, NotOnThisProcessError, intentsFor, shardForGuild } from "./gateway/manager.ts";
+export { DispatchBus, type DispatchConsumer, type SubscribeOptions } from "./gateway/dispatch-bus.ts";
 export { closeAction, GatewayFatalError } from "./gateway/close-codes.ts";
+export type { StopResult } from "@spell-coven/sidecar-kit";
 
 export interface GatewayNodeDeps {
   /** HTTP client for GET /gateway/bot and hub posts (default: node:http/https). */
@@ -36,18 +37,18 @@ export interface GatewayNodeDeps {
   health?: boolean;
 }
 
-export interface StopResult {
-  exitCode: number;
-  reason: string;
-  /** Events still queued when the flush deadline passed (0 = everything delivered). */
-  undelivered: number;
-}
-
 export interface GatewayNodeHandle {
   readonly metrics: Metrics;
   readonly translator: Translator;
-  readonly outbox: Outbox;
+  readonly outbox: HubOutbox;
   readonly manager: ShardManager;
+  /**
+   * Every dispatch of this process's shards; the Translator is one consumer, subscribe more
+   * (`bus.subscribe(consumer, { types })`), e.g. the rtc-node voice link.
+   */
+  readonly bus: DispatchBus;
+  /** A Gateway payload for a guild, on the shard that carries it (see ShardManager.sendToGuild). */
+  sendToGuild(guildId: string, payload: { op: number; d: unknown }): void;
   /** Port of the health server (0 when disabled). */
   readonly healthPort: number;
   health(): HealthReport;
@@ -67,13 +68,12 @@ export interface GatewayNodeHandle {
 export async function startGatewayNode(config: GatewayNodeConfig, deps: GatewayNodeDeps = {}): Promise<GatewayNodeHandle> {
   const log = deps.log ?? createLogger(config.logLevel, { service: "gateway-node" });
   const metrics = new Metrics();
-  let fatalReason: string | null = null;
   let started = false;
 
   // The outbox needs snapshots from the translator; the translator feeds the outbox.
-  let outbox!: Outbox;
-  const translator = new Translator(config.guildIds, (ev: HubEvent) => outbox.enqueue(ev));
-  outbox = new Outbox({
+  let outbox!: HubOutbox;
+  const translator = new Translator(config.guildIds, (ev: InternalEvent) => outbox.enqueue(ev));
+  outbox = new HubOutbox({
     poster: deps.poster ?? new HubClient({ endpoint: config.hubEndpoint, secret: config.hubSecret, timeoutMs: config.tuning.hubTimeoutMs, ...(deps.request ? { request: deps.request } : {}) }),
     log: log.child({ component: "outbox" }),
     metrics,
@@ -83,16 +83,24 @@ export async function startGatewayNode(config: GatewayNodeConfig, deps: GatewayN
     retryMaxMs: config.tuning.hubRetryMaxMs,
   });
 
-  let resolveFinished!: (r: StopResult) => void;
-  const finished = new Promise<StopResult>((r) => (resolveFinished = r));
-  let stopping: Promise<StopResult> | null = null;
-  let healthServer: HealthServer | null = null;
+  const bus = new DispatchBus(log.child({ component: "dispatch-bus" }));
+  bus.subscribe((t, d, eventKey, seq) => translator.handleDispatch(t, d, eventKey, seq));
 
-  const manager = new ShardManager({
+  let manager!: ShardManager;
+  const runtime = new SidecarRuntime({
+    log,
+    stopSources: () => manager.stop(),
+    outbox,
+    flushMs: config.tuning.shutdownFlushMs,
+    undeliveredHint: "the next start sends a presence snapshot that repairs voice presence",
+  });
+  const fatal = (err: Error) => runtime.giveUp(err, err instanceof GatewayFatalError ? err.exitCode : undefined);
+
+  manager = new ShardManager({
     config,
     log: log.child({ component: "gateway" }),
     metrics,
-    onDispatch: (t, d, sessionId, seq) => translator.handleDispatch(t, d, sessionId, seq),
+    onDispatch: bus.publish,
     onReady: (d, shardId, shardCount) => {
       const present = new Set((d.guilds ?? []).map((g) => g.id));
       for (const g of config.guildIds) {
@@ -101,7 +109,7 @@ export async function startGatewayNode(config: GatewayNodeConfig, deps: GatewayN
         }
       }
     },
-    onFatal: (err) => fatal(err),
+    onFatal: fatal,
     ...(deps.request ? { request: deps.request } : {}),
     ...(deps.compress !== undefined ? { compress: deps.compress } : {}),
     ...(deps.random ? { random: deps.random } : {}),
@@ -111,38 +119,15 @@ export async function startGatewayNode(config: GatewayNodeConfig, deps: GatewayN
     shards: () => manager.info(),
     outboxDepth: () => outbox.depth(),
     outboxFailing: () => outbox.failing(),
-    fatal: () => fatalReason,
+    fatal: () => runtime.fatal,
     started: () => started,
-    renderMetrics: () => {
-      metrics.voiceStatesCached.set(translator.stats().voiceStates);
-      return metrics.render();
-    },
+  };
+  const renderMetrics = () => {
+    metrics.voiceStatesCached.set(translator.stats().voiceStates);
+    return metrics.render();
   };
 
-  async function shutdown(exitCode: number, reason: string, flushMs: number): Promise<StopResult> {
-    await manager.stop();
-    const undelivered = await outbox.flush(flushMs);
-    outbox.close();
-    if (undelivered > 0) {
-      log.error("stopping with events the Worker has not taken; they are lost with this process (the next start sends a presence snapshot that repairs voice presence)", { undelivered, byGuild: outbox.depthByGuild() });
-    }
-    log.info("stopped", { exitCode, reason, undelivered });
-    return { exitCode, reason, undelivered };
-  }
-
-  function fatal(err: Error): void {
-    if (fatalReason || stopping) return;
-    fatalReason = err.message;
-    const action = err.message.includes("Operator action") ? "" : " Operator action is needed.";
-    log.error(`fatal: ${err.message}${action} Exiting with a non-zero code so the restart policy takes over.`, { err: { name: err.name, message: err.message } });
-    const exitCode = err instanceof GatewayFatalError ? err.exitCode : 1;
-    stopping = shutdown(exitCode, err.message, config.tuning.shutdownFlushMs);
-    void stopping.then(resolveFinished);
-  }
-
-  if (deps.health !== false) {
-    healthServer = new HealthServer(sources);
-  }
+  const healthServer = deps.health !== false ? new HealthServer({ health: () => healthReport(sources), metrics: renderMetrics }) : null;
   const healthPort = healthServer ? await healthServer.listen(config.healthPort, config.healthHost) : 0;
   if (healthServer) log.info("health server listening", { port: healthPort, host: config.healthHost });
 
@@ -158,16 +143,13 @@ export async function startGatewayNode(config: GatewayNodeConfig, deps: GatewayN
     translator,
     outbox,
     manager,
+    bus,
+    sendToGuild: (guildId, payload) => manager.sendToGuild(guildId, payload),
     healthPort,
     health: () => healthReport(sources),
-    finished,
+    finished: runtime.finished,
     async stop(opts = {}) {
-      if (!stopping) {
-        log.info("stopping: closing shards, flushing the outbox");
-        stopping = shutdown(0, "stop requested", opts.flushMs ?? config.tuning.shutdownFlushMs);
-        void stopping.then(resolveFinished);
-      }
-      const result = await stopping;
+      const result = await runtime.stop(opts.flushMs);
       await healthServer?.close();
       return result;
     },

@@ -6,7 +6,8 @@
  * token, 4010-4014 shards/intents): fix it before restarting (the ERROR log says what to fix).
  */
 import { createLogger } from "@spell-coven/common";
-import { ConfigError, loadConfig } from "./config.ts";
+import { ExitCode, SidecarConfigError, runUntilStopped } from "@spell-coven/sidecar-kit";
+import { loadConfig } from "./config.ts";
 import { startGatewayNode } from "./index.ts";
 
 async function main(): Promise<void> {
@@ -14,9 +15,9 @@ async function main(): Promise<void> {
   try {
     loaded = loadConfig(process.env);
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (err instanceof SidecarConfigError) {
       process.stderr.write(`gateway-node: ${err.message}\nFix the variables above and start again.\n`);
-      process.exit(2);
+      process.exit(ExitCode.BadEnvironment);
     }
     throw err;
   }
@@ -24,28 +25,10 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel, { service: "gateway-node" });
   for (const w of warnings) log.warn(w);
   const node = await startGatewayNode(config, { log });
-
-  let signalled = false;
-  const onSignal = (sig: string) => {
-    if (signalled) {
-      log.warn("second signal: exiting now", { signal: sig });
-      process.exit(1);
-    }
-    signalled = true;
-    log.info("signal received", { signal: sig });
-    void node.stop().then((r) => process.exit(r.exitCode));
-  };
-  process.on("SIGTERM", () => onSignal("SIGTERM"));
-  process.on("SIGINT", () => onSignal("SIGINT"));
-
-  const result = await node.finished;
-  if (result.exitCode !== 0) {
-    await node.stop();
-    process.exit(result.exitCode);
-  }
+  await runUntilStopped(node, { log, unhealthyLingerMs: config.tuning.unhealthyLingerMs });
 }
 
 main().catch((err) => {
   process.stderr.write(`gateway-node: failed to start: ${(err as Error).message}\n`);
-  process.exit(1);
+  process.exit(ExitCode.Transient);
 });

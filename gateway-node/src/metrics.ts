@@ -1,84 +1,9 @@
 /**
- * A tiny Prometheus text-format registry (no dependency): counters and gauges with optional
- * labels. Hot paths increment plain numbers; rendering happens only on GET /metrics.
+ * gateway-node's metrics (names documented in the README), on the sidecar kit's registry.
  */
-type Labels = Record<string, string | number>;
+import { MetricsRegistry } from "@spell-coven/sidecar-kit";
 
-export interface Series {
-  labels: string; // rendered `{a="b"}` or ""
-  value: number;
-}
-
-class Metric {
-  private readonly series = new Map<string, Series>();
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    readonly type: "counter" | "gauge",
-  ) {}
-
-  private get(labels?: Labels): Series {
-    const key = labels ? renderLabels(labels) : "";
-    let s = this.series.get(key);
-    if (!s) {
-      s = { labels: key, value: 0 };
-      this.series.set(key, s);
-    }
-    return s;
-  }
-
-  /** The series for `labels`, to update without a lookup on hot paths. */
-  handle(labels?: Labels): Series {
-    return this.get(labels);
-  }
-
-  inc(labels?: Labels, by = 1): void {
-    this.get(labels).value += by;
-  }
-
-  set(value: number, labels?: Labels): void {
-    this.get(labels).value = value;
-  }
-
-  value(labels?: Labels): number {
-    return this.series.get(labels ? renderLabels(labels) : "")?.value ?? 0;
-  }
-
-  /** Sum over every label set. */
-  total(): number {
-    let t = 0;
-    for (const s of this.series.values()) t += s.value;
-    return t;
-  }
-
-  render(): string {
-    let out = `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} ${this.type}\n`;
-    if (this.series.size === 0 && this.type === "counter") out += `${this.name} 0\n`;
-    for (const s of this.series.values()) out += `${this.name}${s.labels} ${Number.isFinite(s.value) ? s.value : 0}\n`;
-    return out;
-  }
-}
-
-function renderLabels(labels: Labels): string {
-  const parts = Object.keys(labels)
-    .sort()
-    .map((k) => `${k}="${String(labels[k]).replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`);
-  return parts.length ? `{${parts.join(",")}}` : "";
-}
-
-export class Metrics {
-  private readonly all: Metric[] = [];
-  private counter(name: string, help: string): Metric {
-    const m = new Metric(name, help, "counter");
-    this.all.push(m);
-    return m;
-  }
-  private gauge(name: string, help: string): Metric {
-    const m = new Metric(name, help, "gauge");
-    this.all.push(m);
-    return m;
-  }
-
+export class Metrics extends MetricsRegistry {
   readonly dispatchesReceived = this.counter("gateway_dispatches_received_total", "Gateway dispatches (op 0) received, all types.");
   readonly eventsTranslated = this.counter("gateway_events_translated_total", "Hub events produced by translation, by event name.");
   readonly eventsForwarded = this.counter("gateway_events_forwarded_total", "Hub events accepted by the Worker (2xx), by event name.");
@@ -99,7 +24,4 @@ export class Metrics {
   readonly shardReady = this.gauge("gateway_shard_ready", "1 when the shard's session is ready, by shard.");
   readonly voiceStatesCached = this.gauge("gateway_voice_states_cached", "Voice states held in the cache.");
 
-  render(): string {
-    return this.all.map((m) => m.render()).join("");
-  }
 }

@@ -2,29 +2,36 @@
  * Discord dispatches -> hub events. Keeps one compact voice-state cache per forwarded guild
  * (Map<userId, channelId>), seeded from GUILD_CREATE, so that VOICE_STATE_UPDATE (which carries
  * only the new state) becomes voice.joined, voice.left, or left + joined for a move. Mute, deafen,
- * video or stream toggles keep the channel and yield nothing.
+ * video or stream toggles keep the channel and yield nothing. The guild's voice channels are kept
+ * too, so each presence.snapshot also carries them (`channels`) and the hub reconciles its rooms.
  *
- * Event ids are stable across retries and unique:
- *   voice        v:<sessionId>:<seq>          (a move: v:<sessionId>:<seq>:0 left, :1 joined)
+ * Event ids are unique without trusting the peer (a server may reuse session ids or restart seq),
+ * and stable across retries (the outbox keeps each event, id included, until the Worker takes it):
+ *   voice        v:<eventKey>:<seq>   eventKey is random per gateway connection (a move:
+ *                                     v:<eventKey>:<seq>:0 left, :1 joined)
  *   rooms        room.created:<channelId> / room.deleted:<channelId> (same ids as the Worker's own
  *                create-room path, so a room made through the API is broadcast once)
- *   snapshots    snap:<guildId>:<sessionId>:<counter>
+ *   snapshots    snap:<guildId>:<processKey>:<counter>   processKey is random per Translator
  */
-import type { HubEvent } from "@spell-coven/common";
-import type { PresenceSnapshotPayload } from "@spell-coven/common";
+import { randomBytes } from "node:crypto";
+import { ChannelType } from "discord-api-types/v10";
+import type { InternalEvent, PresenceSnapshotPayload } from "@spell-coven/common";
 
-/** Discord ChannelType.GuildVoice. Stage channels (13) are not rooms. */
-const GUILD_VOICE = 2;
+type SnapshotChannel = NonNullable<PresenceSnapshotPayload["channels"]>[number];
 
-interface GuildState {
+interface GuildVoiceCache {
   /** userId -> channelId for every user in a voice channel. */
   voice: Map<string, string>;
-  /** Session of the shard that last delivered this guild (for overflow snapshot ids). */
-  sessionId: string;
+  /**
+   * channelId -> name of every voice channel (ChannelType.GuildVoice; stage channels are not
+   * rooms), from GUILD_CREATE and the channel dispatches since. Sent with every snapshot so the hub
+   * can reconcile its rooms after a gap (a lost session, a restart) as it does presence.
+   */
+  rooms: Map<string, string>;
   available: boolean;
 }
 
-export type HubEventSink = (event: HubEvent) => void;
+export type HubEventSink = (event: InternalEvent) => void;
 
 export interface TranslatorStats {
   guilds: number;
@@ -47,11 +54,14 @@ interface GuildCreateData {
   id: string;
   unavailable?: boolean;
   voice_states?: { user_id: string; channel_id: string | null }[];
+  channels?: ChannelData[];
 }
 
 export class Translator {
-  private readonly guilds = new Map<string, GuildState>();
+  private readonly guilds = new Map<string, GuildVoiceCache>();
   private snapshotCounter = 0;
+  /** Random per process: snapshot ids of a restarted process never repeat the last one's. */
+  private readonly processKey = randomBytes(6).toString("hex");
   private readonly now: () => number;
 
   constructor(
@@ -60,35 +70,38 @@ export class Translator {
     opts: { now?: () => number } = {},
   ) {
     this.now = opts.now ?? Date.now;
-    for (const id of guildIds) this.guilds.set(id, { voice: new Map(), sessionId: "none", available: false });
+    for (const id of guildIds) this.guilds.set(id, { voice: new Map(), rooms: new Map(), available: false });
   }
 
   isForwarded(guildId: string): boolean {
     return this.guilds.has(guildId);
   }
 
-  /** One gateway dispatch. `sessionId` and `seq` identify it uniquely within the bot's sessions. */
-  handleDispatch(t: string | null, d: unknown, sessionId: string, seq: number | null): void {
+  /** One gateway dispatch. `eventKey` and `seq` identify it uniquely (see the ids above). */
+  handleDispatch(t: string | null, d: unknown, eventKey: string, seq: number | null): void {
     switch (t) {
       case "VOICE_STATE_UPDATE":
-        this.voiceStateUpdate(d as VoiceStateData, sessionId, seq);
+        this.voiceStateUpdate(d as VoiceStateData, eventKey, seq);
         return;
       case "CHANNEL_CREATE":
       case "CHANNEL_DELETE":
         this.channel(t, d as ChannelData);
         return;
+      case "CHANNEL_UPDATE":
+        this.channelUpdate(d as ChannelData);
+        return;
       case "GUILD_CREATE":
-        this.guildCreate(d as GuildCreateData, sessionId);
+        this.guildCreate(d as GuildCreateData);
         return;
       case "GUILD_DELETE":
-        this.guildDelete(d as { id: string; unavailable?: boolean }, sessionId);
+        this.guildDelete(d as { id: string; unavailable?: boolean });
         return;
       default:
         return;
     }
   }
 
-  private voiceStateUpdate(d: VoiceStateData, sessionId: string, seq: number | null): void {
+  private voiceStateUpdate(d: VoiceStateData, eventKey: string, seq: number | null): void {
     const guildId = d.guild_id;
     if (guildId === undefined) return;
     const g = this.guilds.get(guildId);
@@ -99,7 +112,7 @@ export class Translator {
     if (next === prev) return; // mute / deafen / video / stream toggle
     if (next === null) g.voice.delete(userId);
     else g.voice.set(userId, next);
-    const base = `v:${sessionId}:${seq ?? "x"}`;
+    const base = `v:${eventKey}:${seq ?? "x"}`;
     const ts = this.now();
     if (prev !== null && next !== null) {
       this.sink({ id: base + ":0", guildId, event: "voice.left", payload: { guildId, channelId: prev, userId }, ts });
@@ -112,54 +125,76 @@ export class Translator {
   }
 
   private channel(t: "CHANNEL_CREATE" | "CHANNEL_DELETE", d: ChannelData): void {
-    if (d.type !== GUILD_VOICE || d.guild_id === undefined || !this.guilds.has(d.guild_id)) return;
+    if (d.type !== ChannelType.GuildVoice || d.guild_id === undefined) return;
+    const g = this.guilds.get(d.guild_id);
+    if (g === undefined) return;
     const guildId = d.guild_id;
     const ts = this.now();
     if (t === "CHANNEL_CREATE") {
+      g.rooms.set(d.id, roomName(d));
       this.sink({
         id: `room.created:${d.id}`,
         guildId,
         event: "room.created",
-        payload: { channelId: d.id, name: d.name || d.id, guildId },
+        payload: { channelId: d.id, name: roomName(d), guildId },
         ts,
       });
     } else {
+      g.rooms.delete(d.id);
       this.sink({ id: `room.deleted:${d.id}`, guildId, event: "room.deleted", payload: { channelId: d.id, guildId }, ts });
     }
   }
 
-  private guildCreate(d: GuildCreateData, sessionId: string): void {
+  /** A rename is kept for the next snapshot (there is no room.updated event); a type change away from voice drops it. */
+  private channelUpdate(d: ChannelData): void {
+    const g = d.guild_id === undefined ? undefined : this.guilds.get(d.guild_id);
+    if (g === undefined) return;
+    if (d.type === ChannelType.GuildVoice) g.rooms.set(d.id, roomName(d));
+    else g.rooms.delete(d.id);
+  }
+
+  private guildCreate(d: GuildCreateData): void {
     const g = this.guilds.get(d.id);
     if (g === undefined || d.unavailable) return;
     g.voice.clear();
     for (const vs of d.voice_states ?? []) if (vs.channel_id) g.voice.set(vs.user_id, vs.channel_id);
-    g.sessionId = sessionId;
+    g.rooms.clear();
+    for (const c of d.channels ?? []) if (c.type === ChannelType.GuildVoice) g.rooms.set(c.id, roomName(c));
     g.available = true;
     this.sink(this.buildSnapshot(d.id));
   }
 
-  private guildDelete(d: { id: string; unavailable?: boolean }, sessionId: string): void {
+  private guildDelete(d: { id: string; unavailable?: boolean }): void {
     const g = this.guilds.get(d.id);
     if (g === undefined) return;
     g.available = false;
     // An outage (unavailable: true): keep the cache; the GUILD_CREATE that ends it sends a snapshot.
     if (d.unavailable) return;
-    // The bot left or was removed: nobody is visible in voice any more.
+    // The bot left or was removed: nobody is visible in voice any more. Its channels are unknown
+    // now (not gone): the snapshot leaves `channels` out, so the hub keeps its rooms.
     g.voice.clear();
-    g.sessionId = sessionId;
+    g.rooms.clear();
     this.sink(this.buildSnapshot(d.id));
   }
 
-  /** Current voice presence of a forwarded guild as a presence.snapshot event with a fresh id. */
-  buildSnapshot(guildId: string): Extract<HubEvent, { event: "presence.snapshot" }> {
+  /**
+   * Current voice presence of a forwarded guild as a presence.snapshot event with a fresh id, with
+   * the guild's voice channels while the guild is available (its channel list is known).
+   */
+  buildSnapshot(guildId: string): Extract<InternalEvent, { event: "presence.snapshot" }> {
     const g = this.guilds.get(guildId);
     const voiceStates: PresenceSnapshotPayload["voiceStates"] = [];
     if (g) for (const [userId, channelId] of g.voice) voiceStates.push({ userId, channelId });
+    let channels: SnapshotChannel[] | undefined;
+    if (g?.available) {
+      channels = [];
+      for (const [channelId, name] of g.rooms) channels.push({ channelId, name });
+    }
     return {
-      id: `snap:${guildId}:${g?.sessionId ?? "none"}:${++this.snapshotCounter}`,
+      id: `snap:${guildId}:${this.processKey}:${++this.snapshotCounter}`,
       guildId,
       event: "presence.snapshot",
-      payload: { guildId, voiceStates },
+      payload: { guildId, voiceStates, ...(channels ? { channels } : {}) },
       ts: this.now(),
     };
   }
@@ -175,4 +210,9 @@ export class Translator {
   voiceOf(guildId: string): ReadonlyMap<string, string> | undefined {
     return this.guilds.get(guildId)?.voice;
   }
+}
+
+/** The room name the hub accepts (1-100 characters): Discord's name, or the id if it has none. */
+function roomName(c: ChannelData): string {
+  return (c.name || c.id).slice(0, 100);
 }

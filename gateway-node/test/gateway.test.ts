@@ -26,7 +26,6 @@ describe("gateway session against the simulator", () => {
     const snap = h.hub.ofType("presence.snapshot")[0]!;
     expect(snap.id).toMatch(new RegExp(`^snap:${G}:[\\w-]+:\\d+$`));
     expect(snap.payload.voiceStates).toEqual([{ userId: carol, channelId: DEMO_CHANNELS.table2 }]);
-    const sid = h.node.manager.info()[0]!.sessionId!;
 
     h.sim.joinVoice(G, alice, DEMO_CHANNELS.lobby);
     h.sim.setVoiceFlags(G, alice, { selfMute: true });
@@ -39,7 +38,8 @@ describe("gateway session against the simulator", () => {
     await h.hub.waitFor(() => h!.hub.events.length === 7, 5000, "7 events");
     const evs = h.hub.events.slice(1);
     expect(evs.map((e) => e.event)).toEqual(["voice.joined", "voice.left", "voice.joined", "voice.left", "room.created", "room.deleted"]);
-    expect(evs[0]!.id).toMatch(new RegExp(`^v:${sid}:\\d+$`));
+    // v:<random per connection>:<seq>: unique without trusting the server's session id or seq.
+    expect(evs[0]!.id).toMatch(/^v:[0-9a-f]{12}:\d+$/);
     expect(evs[1]!.id).toMatch(/:0$/);
     expect(evs[2]!.id).toBe(evs[1]!.id.replace(/:0$/, ":1"));
     expect(evs[1]!.payload).toEqual({ guildId: G, channelId: DEMO_CHANNELS.lobby, userId: alice });
@@ -171,6 +171,21 @@ describe("gateway session against the simulator", () => {
     expect(result.reason).toMatch(/DISCORD_BOT_TOKEN/);
     expect(counts().connections).toBe(0);
     expect(h.logs.join("\n")).not.toContain("not-the-token");
+  });
+
+  it("GET /gateway/bot answered 429: waits retry_after like every REST call, then starts", async () => {
+    h = await startHarness({ beforeStart: (sim) => sim.failNext(1, 429, /gateway\/bot/, 0.3) });
+    await ready(h);
+    const calls = h.sim.requests().filter((r) => r.path.endsWith("/gateway/bot"));
+    expect(calls.map((r) => r.status)).toEqual([429, 200]);
+    expect(calls[1]!.at - calls[0]!.at).toBeGreaterThanOrEqual(280);
+    expect(h.logs.some((l) => l.includes("discord rate limited (429)"))).toBe(true);
+  });
+
+  it("GET /gateway/bot failing with 5xx: retried with backoff, then starts", async () => {
+    h = await startHarness({ beforeStart: (sim) => sim.failNext(2, 502, /gateway\/bot/) });
+    await ready(h);
+    expect(h.sim.requests().filter((r) => r.path.endsWith("/gateway/bot")).map((r) => r.status)).toEqual([502, 502, 200]);
   });
 
   it("5 consecutive failed attempts -> unhealthy, ERROR 'operator action', exit 1", async () => {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { createLogger, type HubEvent } from "@spell-coven/common";
-import { HubClient } from "../src/hub/client.ts";
-import { Outbox } from "../src/hub/outbox.ts";
+import { createLogger, type InternalEvent } from "@spell-coven/common";
+import { HubClient } from "@spell-coven/sidecar-kit";
+import { HubOutbox } from "../src/hub/hub-outbox.ts";
 import { Metrics } from "../src/metrics.ts";
 import { Translator } from "../src/translate.ts";
 import { FakeHub } from "./helpers/fake-hub.ts";
@@ -13,9 +13,9 @@ const log = createLogger("DEBUG", {}, (l) => logs.push(l));
 
 function setup(hub: FakeHub, opts: { max?: number; timeoutMs?: number } = {}) {
   const metrics = new Metrics();
-  let outbox!: Outbox;
+  let outbox!: HubOutbox;
   const translator = new Translator([G1, G2], (e) => outbox.enqueue(e));
-  outbox = new Outbox({
+  outbox = new HubOutbox({
     poster: new HubClient({ endpoint: hub.url, secret: hub.secret, timeoutMs: opts.timeoutMs ?? 2000 }),
     log,
     metrics,
@@ -133,7 +133,7 @@ describe("outbox", () => {
     const { outbox } = setup(hub);
     await hub.down();
     outbox.enqueue({ id: "ok1", guildId: G1, event: "voice.joined", payload: { guildId: G1, channelId: "1", userId: "2" } });
-    outbox.enqueue({ id: "bad id with spaces", guildId: G1, event: "voice.joined", payload: { guildId: G1, channelId: "1", userId: "3" } } as HubEvent);
+    outbox.enqueue({ id: "bad id with spaces", guildId: G1, event: "voice.joined", payload: { guildId: G1, channelId: "1", userId: "3" } } as InternalEvent);
     outbox.enqueue({ id: "ok2", guildId: G1, event: "voice.left", payload: { guildId: G1, channelId: "1", userId: "2" } });
     await hub.up();
     await hub.waitFor(() => hub.events.length === 2);

@@ -1,13 +1,14 @@
 import { describe, expect, it, vi, afterEach } from "vitest";
 import zlib from "node:zlib";
 import { GatewayCloseCodes } from "discord-api-types/v10";
-import { createLogger, type HubEvent } from "@spell-coven/common";
+import { createLogger, type InternalEvent } from "@spell-coven/common";
 import { StreamZlibStreamDecoder, SyncZlibStreamDecoder, ZlibStreamEncoder, syncZlibAvailable } from "../src/gateway/compression.ts";
 import { SendQueue } from "../src/gateway/send-queue.ts";
 import { IdentifyThrottle, SessionStartLimitError } from "../src/gateway/identify-throttle.ts";
 import { closeAction } from "../src/gateway/close-codes.ts";
 import { intentsFor, shardForGuild } from "../src/gateway/manager.ts";
-import { ConfigError, loadConfig } from "../src/config.ts";
+import { SidecarConfigError } from "@spell-coven/sidecar-kit";
+import { loadConfig } from "../src/config.ts";
 import { Translator } from "../src/translate.ts";
 import { Metrics } from "../src/metrics.ts";
 import { healthReport } from "../src/health.ts";
@@ -71,6 +72,7 @@ describe("send queue", () => {
     const q = new SendQueue({ limit: 10, windowMs: 1000, reserved: 2, now: () => now });
     const sent: string[] = [];
     q.attach((p) => sent.push(p));
+    q.release();
     for (let i = 0; i < 12; i++) q.send(`n${i}`);
     expect(sent).toHaveLength(8);
     q.sendPriority("hb1");
@@ -91,6 +93,7 @@ describe("send queue", () => {
     const q = new SendQueue({ limit: 120, windowMs: 60_000, reserved: 5, now: () => now });
     const times: number[] = [];
     q.attach(() => times.push(now));
+    q.release();
     for (let i = 0; i < 400; i++) q.send("x");
     for (let t = 0; t < 240_000; t += 500) {
       now = t;
@@ -108,13 +111,32 @@ describe("send queue", () => {
     const q = new SendQueue({ limit: 2, windowMs: 60_000, reserved: 1 });
     const a: string[] = [];
     q.attach((p) => a.push(p));
+    q.release();
     q.send("1");
     q.send("2");
     q.detach();
     const b: string[] = [];
     q.attach((p) => b.push(p));
+    q.release();
     expect(a).toEqual(["1"]);
     expect(b).toEqual(["2"]);
+  });
+
+  it("ordinary payloads wait for release() on each connection (before identify they would get 4003); priority ones do not", () => {
+    const q = new SendQueue({ limit: 10, windowMs: 60_000, reserved: 1 });
+    const out: string[] = [];
+    q.send("op4");
+    q.attach((p) => out.push(p));
+    q.sendPriority("identify");
+    expect(out).toEqual(["identify"]);
+    q.release();
+    expect(out).toEqual(["identify", "op4"]);
+    q.detach();
+    q.send("op4-again");
+    q.attach((p) => out.push(p));
+    expect(out).toHaveLength(2);
+    q.release();
+    expect(out.at(-1)).toBe("op4-again");
   });
 });
 
@@ -198,14 +220,14 @@ describe("config", () => {
       loadConfig({ DISCORD_BOT_TOKEN: "super-secret-token", PRIMARY_GUILD_ID: "abc", HUB_ENDPOINT: "nope", HUB_SECRET: "", HEALTH_CHECK_PORT: "99999" });
       expect.unreachable();
     } catch (e) {
-      expect(e).toBeInstanceOf(ConfigError);
+      expect(e).toBeInstanceOf(SidecarConfigError);
       const m = (e as Error).message;
       for (const v of ["PRIMARY_GUILD_ID", "HUB_ENDPOINT", "HUB_SECRET", "HEALTH_CHECK_PORT"]) expect(m).toContain(v);
       expect(m).not.toContain("super-secret-token");
     }
     expect(() => loadConfig({ ...env, DISCORD_BOT_TOKEN: undefined })).toThrow(/DISCORD_BOT_TOKEN/);
     expect(() => loadConfig({ ...env, SHARD_IDS: "0,3", SHARD_COUNT: "2" })).toThrow(/SHARD_IDS/);
-    expect(loadConfig({ ...env, HUB_SECRET: "short" }).warnings[0]).toMatch(/HUB_SECRET/);
+    expect(() => loadConfig({ ...env, HUB_SECRET: "short" })).toThrow(/HUB_SECRET must be at least 32/);
     expect(loadConfig({ ...env, SHARD_COUNT: "2" }).config.shardIds).toEqual([0, 1]);
   });
   it("routes guilds to shards like Discord", () => {
@@ -217,7 +239,7 @@ describe("config", () => {
 describe("translator", () => {
   const G = "100000000000000001";
   const mk = () => {
-    const out: HubEvent[] = [];
+    const out: InternalEvent[] = [];
     const t = new Translator([G], (e) => out.push(e), { now: () => 5 });
     return { t, out };
   };
@@ -227,8 +249,16 @@ describe("translator", () => {
     const { t, out } = mk();
     t.handleDispatch("GUILD_CREATE", { id: G, voice_states: [{ user_id: "1", channel_id: "10" }, { user_id: "2", channel_id: "11" }] }, "sessA", 2);
     expect(out).toEqual([
-      { id: `snap:${G}:sessA:1`, guildId: G, event: "presence.snapshot", ts: 5, payload: { guildId: G, voiceStates: [{ userId: "1", channelId: "10" }, { userId: "2", channelId: "11" }] } },
+      { id: expect.stringMatching(new RegExp(`^snap:${G}:[0-9a-f]{12}:1$`)), guildId: G, event: "presence.snapshot", ts: 5, payload: { guildId: G, voiceStates: [{ userId: "1", channelId: "10" }, { userId: "2", channelId: "11" }], channels: [] } },
     ]);
+  });
+
+  it("snapshot ids of two processes (translators) never repeat, even for the same session and count", () => {
+    const a = mk();
+    const b = mk();
+    a.t.handleDispatch("GUILD_CREATE", { id: G, voice_states: [] }, "same-key", 2);
+    b.t.handleDispatch("GUILD_CREATE", { id: G, voice_states: [] }, "same-key", 2);
+    expect(a.out[0]!.id).not.toBe(b.out[0]!.id);
   });
 
   it("join, mute toggle (nothing), move (left then joined), leave", () => {
@@ -261,6 +291,21 @@ describe("translator", () => {
     ]);
   });
 
+  it("every snapshot carries the guild's voice channels: GUILD_CREATE, then CHANNEL_CREATE / UPDATE / DELETE since", () => {
+    const { t, out } = mk();
+    const ch = (id: string, type: number, name: string) => ({ id, type, name, guild_id: G });
+    t.handleDispatch("GUILD_CREATE", { id: G, voice_states: [], channels: [ch("30", 2, "Lobby"), ch("31", 2, "Table 1"), ch("32", 0, "general"), ch("33", 13, "Stage"), ch("34", 4, "Game Rooms")] }, "s", 1);
+    expect((out[0]!.payload as any).channels).toEqual([{ channelId: "30", name: "Lobby" }, { channelId: "31", name: "Table 1" }]);
+    t.handleDispatch("CHANNEL_CREATE", ch("35", 2, "Table 2"), "s", 2);
+    t.handleDispatch("CHANNEL_UPDATE", ch("30", 2, "Lobby (renamed)"), "s", 3);
+    t.handleDispatch("CHANNEL_UPDATE", ch("32", 0, "general-2"), "s", 4);
+    t.handleDispatch("CHANNEL_DELETE", ch("31", 2, "Table 1"), "s", 5);
+    expect(t.buildSnapshot(G).payload.channels).toEqual([{ channelId: "30", name: "Lobby (renamed)" }, { channelId: "35", name: "Table 2" }]);
+    // A new GUILD_CREATE (after an identify) replaces the list: what vanished meanwhile is gone.
+    t.handleDispatch("GUILD_CREATE", { id: G, voice_states: [], channels: [ch("35", 2, "Table 2"), ch("36", 2, "New")] }, "s", 1);
+    expect((out.at(-1)!.payload as any).channels).toEqual([{ channelId: "35", name: "Table 2" }, { channelId: "36", name: "New" }]);
+  });
+
   it("GUILD_DELETE: outage keeps the cache; removal clears it with an empty snapshot", () => {
     const { t, out } = mk();
     t.handleDispatch("GUILD_CREATE", { id: G, voice_states: [{ user_id: "1", channel_id: "10" }] }, "s", 1);
@@ -270,6 +315,8 @@ describe("translator", () => {
     t.handleDispatch("GUILD_DELETE", { id: G }, "s", 3);
     expect(out[1]!.event).toBe("presence.snapshot");
     expect((out[1]!.payload as any).voiceStates).toEqual([]);
+    // The channels are unknown once the bot is out of the guild: left out, so the hub keeps its rooms.
+    expect((out[1]!.payload as any).channels).toBeUndefined();
   });
 });
 

@@ -7,7 +7,7 @@ import type { APIChannel, APIVoiceState } from "discord-api-types/v10";
 import type { Gateway, GatewayStats } from "./gateway/gateway.ts";
 import type { IdentityProvider, MintOptions } from "./identity.ts";
 import type { RestApi } from "./rest/server.ts";
-import type { RateLimitConfig, RecordedRequest, SimGuild, Simulator, SimUser } from "./types.ts";
+import type { GatewayFaults, RateLimitConfig, RecordedRequest, SimGuild, Simulator, SimUser } from "./types.ts";
 import type { SimChannelType, World } from "./world.ts";
 
 export interface SimulatorParts {
@@ -116,6 +116,10 @@ export class LocalDiscord implements Simulator {
     this.parts.world.leaveVoice(guildId, userId);
   }
 
+  denyBotPermissions(guildId: string, permissions: bigint): void {
+    this.parts.world.denyBotPermissions(guildId, permissions);
+  }
+
   setVoiceFlags(guildId: string, userId: string, flags: { selfMute?: boolean; selfDeaf?: boolean }): void {
     this.parts.world.setVoiceFlags(guildId, userId, flags);
   }
@@ -148,6 +152,15 @@ export class LocalDiscord implements Simulator {
 
   closeWith(code: number, reason?: string, shardId?: number): void {
     this.parts.gateway.closeWith(code, reason, shardId);
+  }
+
+  setGatewayFaults(faults: Partial<GatewayFaults>): GatewayFaults {
+    this.parts.gateway.setFaults(faults);
+    return this.parts.gateway.currentFaults;
+  }
+
+  restartGateway(): void {
+    this.parts.gateway.restart();
   }
 
   goDown(): void {

@@ -40,6 +40,21 @@ export interface SimulatorOptions {
   rateLimits?: Partial<RateLimitConfig>;
 }
 
+/**
+ * Ways this gateway can misbehave like other servers have been seen to (issue 17), switched on
+ * with `setFaults`. All off by default: the simulator then behaves as Discord documents.
+ */
+export interface GatewayFaults {
+  /** Answer a WebSocket upgrade without a `User-Agent: DiscordBot (...)` header with HTTP 400. */
+  requireUserAgent: boolean;
+  /** Answer every Resume (op 6) with op 9 d:false, as a gateway that lost its sessions would. */
+  invalidateResumes: boolean;
+  /** Hand out the same session_id on every identify (the first one handed out). */
+  reuseSessionIds: boolean;
+  /** Number dispatches from 1 again on each new connection of a session (after a resume). */
+  restartSeqOnResume: boolean;
+}
+
 export interface RateLimitConfig {
   /** Requests per second across all routes for the bot (Discord: 50). */
   globalPerSecond: number;
@@ -92,6 +107,8 @@ export interface Simulator {
   /** Join or move: dispatches VOICE_STATE_UPDATE with the full voice state (with `member`). */
   joinVoice(guildId: string, userId: string, channelId: string): void;
   leaveVoice(guildId: string, userId: string): void;
+  /** Fault switch: take permissions (a bitfield, e.g. PermissionFlagsBits.MoveMembers) from the bot in a guild; 0n gives them back. */
+  denyBotPermissions(guildId: string, permissions: bigint): void;
   /** Mute/deafen toggles: a VOICE_STATE_UPDATE that is not a join. */
   setVoiceFlags(guildId: string, userId: string, flags: { selfMute?: boolean; selfDeaf?: boolean }): void;
   postMessage(channelId: string, userId: string, content: string): void;
@@ -109,6 +126,15 @@ export interface Simulator {
   sendInvalidSession(resumable: boolean, shardId?: number): void;
   /** Closes with any code and reason. */
   closeWith(code: number, reason?: string, shardId?: number): void;
+  /**
+   * Misbehaviours seen on other gateway servers, all off by default: `requireUserAgent` (an upgrade
+   * without `User-Agent: DiscordBot (...)` gets HTTP 400), `invalidateResumes` (every resume gets
+   * op 9 d:false), `reuseSessionIds` (every identify gets the same session_id),
+   * `restartSeqOnResume` (dispatches are numbered from 1 again after a resume). Returns the switches now.
+   */
+  setGatewayFaults(faults: Partial<GatewayFaults>): GatewayFaults;
+  /** A gateway server restart: sockets drop, every session is forgotten (resumes get op 9 d:false). */
+  restartGateway(): void;
   /** Goes down: closes every gateway connection and refuses new ones and REST calls (503) until comeBack(). */
   goDown(): void;
   comeBack(): void;

@@ -9,6 +9,7 @@ import { randomBytes } from "node:crypto";
 import {
   ChannelType,
   GatewayDispatchEvents,
+  PermissionFlagsBits,
   RESTJSONErrorCodes,
   type APIChannel,
   type APIGuildMember,
@@ -76,6 +77,8 @@ interface GuildRecord {
   members: Map<string, MemberRecord>;
   channels: Map<string, ChannelRecord>;
   voice: Map<string, VoiceRecord>;
+  /** Permissions taken from the bot in this guild (a fault switch: the bot is the owner otherwise). */
+  botDenied?: bigint;
 }
 
 export type DispatchListener = (guildId: string, event: GatewayDispatchEvents, data: unknown) => void;
@@ -222,8 +225,36 @@ export class World {
     return [...guild.voice.keys()].map((userId) => this.voiceStatePayload(guild, userId));
   }
 
+  /**
+   * Modify Guild Member `channel_id` (PATCH /guilds/{guild}/members/{user}): moves a connected
+   * member to another voice channel, or disconnects them (null). As on Discord it needs Move
+   * Members, the member must be in voice (40032), and a move may exceed the channel's user limit.
+   */
+  moveMember(guildId: string, userId: string, channelId: string | null): void {
+    const guild = this.guild(guildId);
+    this.member(guild, userId);
+    if ((guild.botDenied ?? 0n) & PermissionFlagsBits.MoveMembers) {
+      throw new DiscordApiError(403, RESTJSONErrorCodes.MissingPermissions, "Missing Permissions");
+    }
+    if (!guild.voice.has(userId)) {
+      throw new DiscordApiError(400, RESTJSONErrorCodes.TargetUserIsNotConnectedToVoice, "Target user is not connected to voice.");
+    }
+    if (channelId === null) this.leaveVoice(guildId, userId);
+    else this.joinVoice(guildId, userId, channelId, { bypassLimit: true });
+  }
+
+  /** A member as the REST API shows it. */
+  apiMember(guildId: string, userId: string): APIGuildMember {
+    return this.memberPayload(this.guild(guildId), userId);
+  }
+
+  /** Takes permissions away from the bot in one guild (or gives them back with 0n). */
+  denyBotPermissions(guildId: string, permissions: bigint): void {
+    this.guild(guildId).botDenied = permissions;
+  }
+
   /** Join or move (one VOICE_STATE_UPDATE either way, as on Discord). Same channel: no event. */
-  joinVoice(guildId: string, userId: string, channelId: string): void {
+  joinVoice(guildId: string, userId: string, channelId: string, opts: { bypassLimit?: boolean } = {}): void {
     const guild = this.guild(guildId);
     this.member(guild, userId);
     const channel = guild.channels.get(channelId);
@@ -234,7 +265,7 @@ export class World {
     const current = guild.voice.get(userId);
     if (current?.channelId === channelId) return;
     const occupants = [...guild.voice.values()].filter((v) => v.channelId === channelId).length;
-    if (channel.userLimit > 0 && occupants >= channel.userLimit && userId !== this.bot.id) {
+    if (channel.userLimit > 0 && occupants >= channel.userLimit && userId !== this.bot.id && !opts.bypassLimit) {
       throw new DiscordApiError(400, RESTJSONErrorCodes.GeneralError, `Voice channel ${channelId} is full (user_limit ${channel.userLimit})`);
     }
     guild.voice.set(userId, {

@@ -272,6 +272,57 @@ describe("resume", () => {
   });
 });
 
+describe("fault switches (setGatewayFaults, restartGateway)", () => {
+  it("requireUserAgent: an upgrade without User-Agent: DiscordBot (...) gets HTTP 400", async () => {
+    sim.setGatewayFaults({ requireUserAgent: true });
+    await expect(rawGateway(sim.gatewayUrl)).rejects.toThrow(/400/);
+    const ok = await rawGateway(sim.gatewayUrl, undefined, { "User-Agent": "DiscordBot (https://example.com, 1.0)" });
+    open.push(ok);
+    expect((await ok.next((p) => p.op === 10)).op).toBe(10);
+  });
+
+  it("invalidateResumes: a resume of a live session gets op 9 d:false", async () => {
+    const { c, sessionId } = await identified();
+    sim.setGatewayFaults({ invalidateResumes: true });
+    sim.dropConnections();
+    await c.closed;
+    const r = await connect();
+    r.send({ op: 6, d: { token: sim.botToken, session_id: sessionId, seq: 2 } });
+    expect(await r.next((p) => p.op === 9)).toMatchObject({ d: false });
+  });
+
+  it("reuseSessionIds: every identify gets the first session_id, numbered from 1 again", async () => {
+    sim.setGatewayFaults({ reuseSessionIds: true });
+    const first = await identified();
+    first.c.ws.close(1000);
+    await first.c.closed;
+    const second = await identified();
+    expect(second.sessionId).toBe(first.sessionId);
+    expect(dispatched(second.c, "READY")[0]!.s).toBe(1);
+  });
+
+  it("restartSeqOnResume: after a resume the dispatches are numbered from 1 again", async () => {
+    sim.setGatewayFaults({ restartSeqOnResume: true });
+    const { c, sessionId } = await identified();
+    sim.dropConnections();
+    await c.closed;
+    const r = await connect();
+    r.send({ op: 6, d: { token: sim.botToken, session_id: sessionId, seq: 2 } });
+    expect(await r.next((p) => p.t === "RESUMED")).toMatchObject({ s: 1 });
+    sim.joinVoice(DEMO_GUILD_ID, DEMO_USERS.alice, DEMO_CHANNELS.lobby);
+    expect(await r.next((p) => p.t === "VOICE_STATE_UPDATE")).toMatchObject({ s: 2 });
+  });
+
+  it("restartGateway: sockets drop and sessions are forgotten", async () => {
+    const { c, sessionId } = await identified();
+    sim.restartGateway();
+    await c.closed;
+    const r = await connect();
+    r.send({ op: 6, d: { token: sim.botToken, session_id: sessionId, seq: 2 } });
+    expect(await r.next((p) => p.op === 9)).toMatchObject({ d: false });
+  });
+});
+
 describe("zlib-stream", () => {
   it("sends binary frames that each end in 00 00 ff ff and inflate with one shared context", async () => {
     const c = await connect("v=10&encoding=json&compress=zlib-stream");

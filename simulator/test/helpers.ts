@@ -70,8 +70,8 @@ export interface RawGateway {
 }
 
 /** A bare protocol client (the `ws` package) for asserting exact gateway behaviour. */
-export async function rawGateway(url: string, query = "v=10&encoding=json"): Promise<RawGateway> {
-  const ws = new WebSocket(`${url}?${query}`);
+export async function rawGateway(url: string, query = "v=10&encoding=json", headers?: Record<string, string>): Promise<RawGateway> {
+  const ws = new WebSocket(`${url}?${query}`, headers ? { headers } : {});
   // Decoded the way @discordjs/ws does: one inflate context, Z_SYNC_FLUSH, read after each write.
   const inflate = query.includes("compress=zlib-stream") ? createInflate({ flush: zlibConstants.Z_SYNC_FLUSH }) : null;
   const received: RawGateway["received"] = [];

@@ -194,3 +194,30 @@ describe("outage", () => {
     expect((await api(sim, "GET", "/gateway/bot")).status).toBe(200);
   });
 });
+
+describe("moving members between voice channels (Modify Guild Member channel_id)", () => {
+  const { alice } = DEMO_USERS;
+  const path = `/guilds/${DEMO_GUILD_ID}/members/${alice}`;
+  const channelOf = (userId: string) => sim.voiceStates(DEMO_GUILD_ID).find((v) => v.user_id === userId)?.channel_id ?? null;
+
+  it("moves a connected member, dispatching the voice state change, and disconnects with null", async () => {
+    sim.joinVoice(DEMO_GUILD_ID, alice, DEMO_CHANNELS.table1);
+    const moved = await api(sim, "PATCH", path, { body: { channel_id: DEMO_CHANNELS.table2 } });
+    expect(moved.status).toBe(200);
+    expect((moved.body as { user: { id: string } }).user.id).toBe(alice);
+    expect(channelOf(alice)).toBe(DEMO_CHANNELS.table2);
+    expect((await api(sim, "PATCH", path, { body: { channel_id: null } })).status).toBe(200);
+    expect(channelOf(alice)).toBeNull();
+  });
+
+  it("answers as Discord does: 40032 when the member is not in voice, 50013 without Move Members, 50035 for bad fields", async () => {
+    expect(await api(sim, "PATCH", path, { body: { channel_id: DEMO_CHANNELS.table1 } })).toMatchObject({ status: 400, body: { code: 40032 } });
+    sim.joinVoice(DEMO_GUILD_ID, alice, DEMO_CHANNELS.table1);
+    sim.denyBotPermissions(DEMO_GUILD_ID, 1n << 24n); // MOVE_MEMBERS
+    expect(await api(sim, "PATCH", path, { body: { channel_id: DEMO_CHANNELS.table2 } })).toMatchObject({ status: 403, body: { code: 50013 } });
+    sim.denyBotPermissions(DEMO_GUILD_ID, 0n);
+    expect(await api(sim, "PATCH", path, { body: { channel_id: "nope" } })).toMatchObject({ status: 400, body: { code: 50035 } });
+    expect(await api(sim, "PATCH", path, { body: { nick: "x" } })).toMatchObject({ status: 400, body: { code: 50035 } });
+    expect(channelOf(alice)).toBe(DEMO_CHANNELS.table1);
+  });
+});

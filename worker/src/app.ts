@@ -15,6 +15,7 @@ import { health } from "./routes/health.ts";
 import { internalEvents } from "./routes/internal-events.ts";
 import { rooms } from "./routes/rooms.ts";
 import { rtc } from "./routes/rtc.ts";
+import { stream } from "./routes/stream.ts";
 import { sessionConfig } from "./routes/session-config.ts";
 import { ws } from "./routes/ws.ts";
 
@@ -47,6 +48,7 @@ app.route("/", ws);
 app.route("/", internalEvents);
 app.route("/", rooms);
 app.route("/", rtc);
+app.route("/", stream);
 
 app.notFound((c) => c.json(errorBody("NOT_FOUND", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`, c.get("requestId") ?? ""), 404));
 

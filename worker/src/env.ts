@@ -48,6 +48,8 @@ export interface Env {
   TURN_TTL_SECONDS?: string;
   /** Without TURN: a JSON list of RTCIceServer objects to hand out (e.g. a STUN server). */
   STATIC_ICE_SERVERS?: string;
+  /** SSE heartbeat comment interval (ms). Default 15000. */
+  STREAM_HEARTBEAT_MS?: string;
 }
 
 type WorkerEnv = Env;
@@ -100,6 +102,7 @@ export const ConfigSchema = z.object({
     })
     .pipe(z.array(IceServer))
     .default([]),
+  STREAM_HEARTBEAT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
 });
 
 export type Config = z.infer<typeof ConfigSchema> & { allowedOrigins: string[] };

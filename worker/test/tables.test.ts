@@ -1,7 +1,8 @@
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { evictDurableObject } from "cloudflare:test";
-import { connect, events } from "./helpers.ts";
-import { createRoom, endRoom, hub, invite, join, leave, newPlayer, sim } from "./rooms-helpers.ts";
+import { PermissionFlagsBits } from "discord-api-types/v10";
+import { GUILD_ID, connect, events, postEvents, voiceJoined } from "./helpers.ts";
+import { control, createRoom, discordRequests, endRoom, hub, invite, join, leave, newPlayer, sim } from "./rooms-helpers.ts";
 
 beforeAll(async () => {
   await sim("setRateLimits", { routeLimit: 1000, routeWindowMs: 1000, globalPerSecond: 1000 });
@@ -241,5 +242,78 @@ describe("leaving the call", () => {
     b.send({ type: "rtc.signal", to: pa, gen: 1, description: OFFER });
     expect((await a.next((m) => m.signal === "rtc.signal")).payload.from).toBe(pb);
     expect(events(a).filter((m) => m.event?.startsWith("rtc"))).toHaveLength(0);
+  });
+});
+
+describe("into the table's voice without manual steps", () => {
+  const voiceOf = async (userId: string) => {
+    const state = await (await fetch(`${control}/state`)).json<any>();
+    return state.guilds.find((g: any) => g.id === GUILD_ID).voiceStates.find((v: any) => v.user_id === userId)?.channel_id ?? null;
+  };
+  /** Someone in voice, as Discord (the simulator) and the hub (through gateway-node's event) both see it. */
+  const inVoice = async (userId: string, channelId: string) => {
+    await sim("joinVoice", { guildId: GUILD_ID, userId, channelId });
+    await postEvents([voiceJoined(userId, channelId)]);
+  };
+  const lobbyChannel = async () => (await sim("addChannel", { guildId: GUILD_ID, name: `Lobby ${Math.random().toString(36).slice(2, 6)}`, type: 2 })).id as string;
+  const voiceStatus = (s: Sock, status: string) => s.next((m) => m.signal === "table.voice" && m.payload.status === status, 8_000);
+
+  it("a seated player in another voice channel is moved to the table's by the bot, with an audit-log reason", async () => {
+    const t = await table();
+    const player = t.players[0]!;
+    await inVoice(player, await lobbyChannel());
+    const sock = await connect({ userId: player });
+    const started = Date.now();
+    await joinCall(sock, t.channelId);
+    await voiceStatus(sock, "moving");
+    await voiceStatus(sock, "moved");
+    expect(Date.now() - started).toBeLessThan(2_000); // seed 001 US2: within 2 s
+    expect(await voiceOf(player)).toBe(t.channelId);
+    const patch = (await discordRequests()).find((r) => r.method === "PATCH" && r.path.endsWith(`/members/${player}`));
+    expect(patch.body).toEqual({ channel_id: t.channelId });
+    expect(patch.auditLogReason).toMatch(/opened their table/);
+  });
+
+  it("a player not in voice is told to join, and brought to the table when they connect anywhere", async () => {
+    const t = await table();
+    const player = t.players[0]!;
+    const sock = await connect({ userId: player });
+    await joinCall(sock, t.channelId);
+    await voiceStatus(sock, "join-voice");
+    await inVoice(player, await lobbyChannel());
+    await voiceStatus(sock, "moved");
+    expect(await voiceOf(player)).toBe(t.channelId);
+  });
+
+  it("explains a move Discord refuses (no Move Members permission) in plain language", async () => {
+    const t = await table();
+    const player = t.players[0]!;
+    await inVoice(player, await lobbyChannel());
+    await sim("denyBotPermissions", { guildId: GUILD_ID, permissions: String(PermissionFlagsBits.MoveMembers) });
+    try {
+      const sock = await connect({ userId: player });
+      await joinCall(sock, t.channelId);
+      const failed = await voiceStatus(sock, "failed");
+      expect(failed.payload.message).toMatch(/Move Members/);
+      expect(await voiceOf(player)).not.toBe(t.channelId);
+    } finally {
+      await sim("denyBotPermissions", { guildId: GUILD_ID, permissions: "0" });
+    }
+  });
+
+  it("leaves spectators and players already there alone", async () => {
+    const t = await table();
+    const player = t.players[0]!;
+    await inVoice(player, t.channelId);
+    const sock = await connect({ userId: player });
+    await joinCall(sock, t.channelId);
+    await voiceStatus(sock, "in-voice");
+    const watcherId = await newPlayer();
+    await inVoice(watcherId, await lobbyChannel());
+    const watcher = await connect({ userId: watcherId });
+    await joinCall(watcher, t.channelId);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(signals(watcher, "table.voice")).toHaveLength(0);
+    expect((await discordRequests()).filter((r) => r.method === "PATCH")).toHaveLength(0);
   });
 });

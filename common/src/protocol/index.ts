@@ -10,3 +10,4 @@ export * from "./signals.ts";
 export * from "./close-codes.ts";
 export * from "./rooms-api.ts";
 export * from "./rtc-api.ts";
+export * from "./stream.ts";

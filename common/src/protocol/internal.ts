@@ -54,14 +54,6 @@ export const InternalEvent = z
     path: ["payload", "guildId"],
   }) as unknown as z.ZodType<InternalEvent>;
 
-/**
- * @deprecated The old name of InternalEvent (the hub's input, not something the hub emits). Kept
- * until every sidecar imports the new name.
- */
-export type HubEvent = InternalEvent;
-/** @deprecated The old name of the InternalEvent schema. */
-export const HubEvent = InternalEvent;
-
 export const InternalEventsBody = z.object({
   events: z.array(InternalEvent).min(1).max(MAX_EVENTS_PER_POST),
 });

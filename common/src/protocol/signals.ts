@@ -46,6 +46,16 @@ export const SignalPayloads = {
   /** `from` asks to rebuild the pair as generation `gen`. */
   "rtc.reset": z.object({ channelId: Snowflake, from: PeerId, gen: PairGeneration }),
   "table.left": z.object({ channelId: Snowflake, peerId: PeerId }),
+  /**
+   * Getting a player into the table's voice channel: already there, being moved by the bot, moved,
+   * waiting for them to join any voice channel (then they are brought over), or failed (`message`
+   * says why and what to do).
+   */
+  "table.voice": z.object({
+    channelId: Snowflake,
+    status: z.enum(["in-voice", "moving", "moved", "join-voice", "failed"]),
+    message: z.string().max(300).optional(),
+  }),
   /** From rtc-node while its bot is at the table. `level` is 0..1. */
   "voice.speaking": z.object({ channelId: Snowflake, userId: Snowflake, speaking: z.boolean(), level: z.number().min(0).max(1).optional() }),
 } as const;

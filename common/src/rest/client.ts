@@ -16,7 +16,7 @@ import type {
 } from "discord-api-types/v10";
 import { ChannelType } from "discord-api-types/v10";
 import { backoffDelay, sleep } from "../backoff.ts";
-import { DEFAULT_DISCORD_API_BASE, snowflakeTimestamp } from "../snowflake.ts";
+import { DEFAULT_DISCORD_API_BASE, DISCORD_USER_AGENT, snowflakeTimestamp } from "../snowflake.ts";
 import { createLogger, type Logger } from "../log.ts";
 import { MemoryCoordinator, type RateLimitCoordinator } from "./coordinator.ts";
 import {
@@ -32,7 +32,7 @@ import * as S from "./schemas.ts";
 import type { AcquireResult, RateLimitReport, RateLimitStateOptions, ReportResult } from "./state.ts";
 
 export const DEFAULT_API_BASE = DEFAULT_DISCORD_API_BASE;
-export const DEFAULT_USER_AGENT = "DiscordBot (https://github.com/spell-coven/gateway, 0.1.0)";
+export const DEFAULT_USER_AGENT = DISCORD_USER_AGENT;
 
 export interface DiscordRestClientOptions {
   /** Bot token, without the "Bot " prefix. Never logged. */
@@ -269,6 +269,16 @@ export class DiscordRestClient {
   async removeMemberRole(guildId: string, userId: string, roleId: string, opts: WriteOptions = {}): Promise<void> {
     const v = S.validate("removeMemberRole", S.memberRoleInput, { guildId, userId, roleId, opts });
     await this.send<unknown>("DELETE", `/guilds/${v.guildId}/members/${v.userId}/roles/${v.roleId}`, { reason: v.opts.reason });
+  }
+
+  /**
+   * PATCH /guilds/{guild.id}/members/{user.id} with `channel_id`: moves a member who is connected
+   * to voice into another voice channel (null disconnects them). Needs Move Members; Discord
+   * answers 40032 when the member is not in voice.
+   */
+  async moveMember(guildId: string, userId: string, channelId: string | null, opts: WriteOptions = {}): Promise<void> {
+    const v = S.validate("moveMember", S.moveMemberInput, { guildId, userId, channelId, opts });
+    await this.send<unknown>("PATCH", `/guilds/${v.guildId}/members/${v.userId}`, { body: { channel_id: v.channelId }, reason: v.opts.reason });
   }
 
   /**

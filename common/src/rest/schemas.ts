@@ -100,6 +100,7 @@ export const createRoleInput = z.object({
 
 export const deleteRoleInput = z.object({ guildId: snowflake, roleId: snowflake, opts: writeOptions });
 export const memberRoleInput = z.object({ guildId: snowflake, userId: snowflake, roleId: snowflake, opts: writeOptions });
+export const moveMemberInput = z.object({ guildId: snowflake, userId: snowflake, channelId: snowflake.nullable(), opts: writeOptions });
 
 /** A unicode emoji, or a custom one as `name:id` (also accepts `<:name:id>` / `<a:name:id>`). */
 export const emoji = z

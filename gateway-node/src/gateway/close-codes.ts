@@ -3,6 +3,7 @@
  * per GatewayCloseCodes member, so a new member added to discord-api-types shows up here.
  */
 import { GatewayCloseCodes } from "discord-api-types/gateway/v10";
+import { ExitCode } from "@spell-coven/sidecar-kit";
 
 export type CloseAction =
   | { kind: "resume"; why: string }
@@ -74,16 +75,16 @@ export function closeAction(code: number, opts: { shardId?: number; shardCount?:
   }
 }
 
-/** Process exit codes: 1 = gave up on something transient (restart me); 3 = Discord rejected our configuration (fix it first). */
-export const EXIT_TRANSIENT = 1;
-export const EXIT_CONFIG_REJECTED = 3;
-
+/**
+ * Why a shard or the manager gives up. `exitCode` is the sidecar kit's: ExitCode.Transient
+ * (restart me) or ExitCode.ConfigRejected (Discord rejected the configuration: fix it first).
+ */
 export class GatewayFatalError extends Error {
   constructor(
     readonly code: number | string,
     why: string,
     readonly fix: string,
-    readonly exitCode: number = EXIT_TRANSIENT,
+    readonly exitCode: number = ExitCode.Transient,
   ) {
     super(`${why}. ${fix}`);
     this.name = "GatewayFatalError";

@@ -3,12 +3,13 @@
  * and session_start_limit; refuses to start when the limit cannot cover the shards; spawns one
  * Shard per id (several per process) sharing one identify throttle.
  */
-import { backoffDelay, sleep, shardIdFor } from "@spell-coven/common";
-import { type Logger } from "@spell-coven/common";
+import { GatewayIntentBits } from "discord-api-types/gateway/v10";
+import { DISCORD_USER_AGENT, shardIdFor, type Logger } from "@spell-coven/common";
+import { DiscordApiError, DiscordRestClient } from "@spell-coven/common/rest";
+import { ExitCode, fetchOverHttp, httpRequest, type HttpRequest } from "@spell-coven/sidecar-kit";
 import type { GatewayNodeConfig } from "../config.ts";
 import type { Metrics } from "../metrics.ts";
-import { httpRequest, type HttpRequest } from "../http.ts";
-import { EXIT_CONFIG_REJECTED, GatewayFatalError } from "./close-codes.ts";
+import { GatewayFatalError } from "./close-codes.ts";
 import { IdentifyThrottle, SessionStartLimitError, type SessionStartLimit } from "./identify-throttle.ts";
 import { Shard, type DispatchHandler, type ShardInfo } from "./shard.ts";
 
@@ -20,11 +21,8 @@ export interface GatewayBotInfo {
 
 /** GUILDS | GUILD_VOICE_STATES, plus GUILD_MESSAGES | MESSAGE_CONTENT when message events are on. */
 export function intentsFor(enableMessageEvents: boolean): number {
-  const GUILDS = 1 << 0;
-  const GUILD_VOICE_STATES = 1 << 7;
-  const GUILD_MESSAGES = 1 << 9;
-  const MESSAGE_CONTENT = 1 << 15;
-  return GUILDS | GUILD_VOICE_STATES | (enableMessageEvents ? GUILD_MESSAGES | MESSAGE_CONTENT : 0);
+  const I = GatewayIntentBits;
+  return I.Guilds | I.GuildVoiceStates | (enableMessageEvents ? I.GuildMessages | I.MessageContent : 0);
 }
 
 /** Discord's routing: shard_id = (guild_id >> 22) % num_shards, computed on BigInt. */
@@ -48,57 +46,71 @@ export class ShardManager {
   private shards: Shard[] = [];
   private stopped = false;
   private readonly abort = new AbortController();
-  private readonly request: HttpRequest;
+  private readonly rest: DiscordRestClient;
   shardCount = 0;
 
   constructor(private readonly opts: ShardManagerOptions) {
-    this.request = opts.request ?? httpRequest;
+    const { config } = opts;
+    // node:http under the shared client's fetch: no undici for one call (see sidecar-kit http-client).
+    this.rest = new DiscordRestClient({
+      token: config.token,
+      apiBase: config.apiBase,
+      fetch: fetchOverHttp(opts.request ?? httpRequest),
+      logger: opts.log,
+      userAgent: DISCORD_USER_AGENT,
+      maxRetries: Math.max(0, config.tuning.maxReconnectAttempts - 1),
+      retryBaseMs: config.tuning.reconnectBaseMs,
+      retryMaxMs: config.tuning.reconnectMaxMs,
+      timeoutMs: 15_000,
+    });
   }
 
   info(): ShardInfo[] {
     return this.shards.map((s) => s.info());
   }
 
-  /** Fetches GET /gateway/bot, retrying transient failures; 401 is fatal (bad token). */
+  /**
+   * Sends a Gateway payload for `guildId` on the shard that carries that guild
+   * (`shard_id = (guild_id >> 22) % shard_count`), e.g. op 4 Update Voice State for the rtc-node
+   * voice link. Queued under the shard's send limit; it goes out once that shard's session is
+   * ready (across reconnects). Throws NotOnThisProcessError when this process does not run that
+   * shard (or has not started), and RangeError for a payload Discord would refuse.
+   */
+  sendToGuild(guildId: string, payload: { op: number; d: unknown }): void {
+    if (this.shardCount === 0) throw new NotOnThisProcessError(guildId, null, []);
+    const id = shardIdFor(guildId, this.shardCount);
+    const shard = this.shards.find((s) => s.id === id);
+    if (!shard) throw new NotOnThisProcessError(guildId, id, this.shards.map((s) => s.id));
+    shard.send(payload);
+  }
+
+  /**
+   * GET /gateway/bot through the shared Discord REST client, so it follows the same rules as every
+   * other REST call: 429 `retry_after` honoured, 5xx / network errors / timeouts retried with
+   * backoff (maxReconnectAttempts attempts in all). 401 is fatal (bad token), as is giving up.
+   */
   async fetchGatewayBot(): Promise<GatewayBotInfo> {
-    const { config, log } = this.opts;
-    const max = config.tuning.maxReconnectAttempts;
-    let lastError = "";
-    for (let attempt = 0; attempt < max; attempt++) {
-      if (attempt > 0) await sleep(backoffDelay(attempt - 1, config.tuning.reconnectBaseMs, config.tuning.reconnectMaxMs), this.abort.signal);
-      try {
-        const res = await this.request(`${config.apiBase}/gateway/bot`, {
-          headers: { authorization: `Bot ${config.token}`, "user-agent": "DiscordBot (https://github.com/spell-coven, 0.1.0) gateway-node" },
-          signal: this.abort.signal,
-          timeoutMs: 15_000,
-        });
-        if (res.status === 401) {
-          throw new GatewayFatalError(
-            401,
-            "GET /gateway/bot answered 401 Unauthorized: Discord rejected DISCORD_BOT_TOKEN",
-            "Set DISCORD_BOT_TOKEN to the bot's current token (Developer Portal > your application > Bot > Reset Token).",
-            EXIT_CONFIG_REJECTED,
-          );
-        }
-        if (res.status < 200 || res.status >= 300) {
-          lastError = `HTTP ${res.status}`;
-          log.warn("GET /gateway/bot failed; retrying", { status: res.status, attempt: attempt + 1 });
-          continue;
-        }
-        const body = JSON.parse(res.text) as GatewayBotInfo;
-        if (typeof body?.url !== "string" || !body.session_start_limit) throw new Error("unexpected GET /gateway/bot body");
-        return body;
-      } catch (err) {
-        if (err instanceof GatewayFatalError || this.abort.signal.aborted) throw err;
-        lastError = (err as Error).message;
-        log.warn("GET /gateway/bot failed; retrying", { err, attempt: attempt + 1 });
+    const { config } = this.opts;
+    try {
+      const body = await this.rest.request<GatewayBotInfo>("GET", "/gateway/bot");
+      if (typeof body?.url !== "string" || !body.session_start_limit) throw new Error("unexpected GET /gateway/bot body");
+      return body;
+    } catch (err) {
+      if (this.abort.signal.aborted) throw err;
+      if (err instanceof DiscordApiError && err.status === 401) {
+        throw new GatewayFatalError(
+          401,
+          "GET /gateway/bot answered 401 Unauthorized: Discord rejected DISCORD_BOT_TOKEN",
+          "Set DISCORD_BOT_TOKEN to the bot's current token (Developer Portal > your application > Bot > Reset Token).",
+          ExitCode.ConfigRejected,
+        );
       }
+      throw new GatewayFatalError(
+        "GATEWAY_BOT_UNREACHABLE",
+        `GET ${config.apiBase}/gateway/bot failed (last: ${(err as Error).message})`,
+        "Operator action is needed: check DISCORD_API_BASE, network access to Discord and https://discordstatus.com.",
+      );
     }
-    throw new GatewayFatalError(
-      "GATEWAY_BOT_UNREACHABLE",
-      `GET ${config.apiBase}/gateway/bot failed ${max} times (last: ${lastError})`,
-      "Operator action is needed: check DISCORD_API_BASE, network access to Discord and https://discordstatus.com.",
-    );
   }
 
   async start(): Promise<void> {
@@ -154,5 +166,21 @@ export class ShardManager {
     this.stopped = true;
     this.abort.abort(new Error("stopping"));
     await Promise.all(this.shards.map((s) => s.stop()));
+  }
+}
+
+/** A guild whose shard this process does not run (another process holds it), or no shards yet. */
+export class NotOnThisProcessError extends Error {
+  constructor(
+    readonly guildId: string,
+    readonly shardId: number | null,
+    readonly localShards: number[],
+  ) {
+    super(
+      shardId === null
+        ? `cannot send for guild ${guildId}: the shards have not started yet (GET /gateway/bot pending)`
+        : `guild ${guildId} is on shard ${shardId}, which this process does not run (it runs ${localShards.join(", ") || "none"}); send through the process that runs it (SHARD_IDS)`,
+    );
+    this.name = "NotOnThisProcessError";
   }
 }

@@ -5,6 +5,9 @@
  * alignment. Ordinary payloads may use `limit - reserved` of them; heartbeats, identify and
  * resume ("priority") may use the whole limit and jump the queue, so they are never starved
  * (discord.js keeps the same leeway: 115 for the rest).
+ *
+ * Ordinary payloads wait for `release()` (the session is ready: READY or RESUMED) on each new
+ * connection: sent before identify they would be answered with 4003 Not authenticated.
  */
 export interface SendQueueOptions {
   limit?: number;
@@ -26,6 +29,8 @@ export class SendQueue {
   private readonly normalQueue: string[] = [];
   private timer: ReturnType<typeof setTimeout> | null = null;
   private write: ((payload: string) => void) | null = null;
+  /** Ordinary payloads may go out (the connection's session is ready). */
+  private released = false;
 
   constructor(opts: SendQueueOptions = {}) {
     this.limit = opts.limit ?? 120;
@@ -35,17 +40,28 @@ export class SendQueue {
     this.times = new Float64Array(this.limit);
   }
 
-  /** Attaches a new socket writer. The send history is per connection, so it starts fresh. */
+  /**
+   * Attaches a new socket writer. The send history is per connection, so it starts fresh. Only
+   * priority payloads go out until `release()`.
+   */
   attach(write: (payload: string) => void): void {
     this.write = write;
+    this.released = false;
     this.head = 0;
     this.count = 0;
+    this.drain();
+  }
+
+  /** The session on this connection is ready: ordinary payloads may go out. */
+  release(): void {
+    this.released = true;
     this.drain();
   }
 
   /** Detaches the writer (socket closed). Ordinary payloads stay queued for the next connection; priority ones are dropped (they belong to the old session's handshake). */
   detach(): void {
     this.write = null;
+    this.released = false;
     this.priorityQueue.length = 0;
     this.clearTimer();
   }
@@ -98,12 +114,13 @@ export class SendQueue {
       this.write(this.priorityQueue.shift()!);
       if (!this.write) return;
     }
-    while (!this.priorityQueue.length && this.normalQueue.length && this.count < this.normalLimit) {
+    while (this.released && !this.priorityQueue.length && this.normalQueue.length && this.count < this.normalLimit) {
       this.record();
       this.write(this.normalQueue.shift()!);
       if (!this.write) return;
     }
-    if (this.queued && !this.timer && this.count > 0) {
+    const waiting = this.priorityQueue.length + (this.released ? this.normalQueue.length : 0);
+    if (waiting && !this.timer && this.count > 0) {
       // Wake when the oldest send leaves the window.
       const wait = Math.max(1, this.times[this.head]! + this.windowMs - this.now() + 1);
       this.timer = setTimeout(() => {

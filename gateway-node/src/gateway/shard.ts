@@ -8,13 +8,17 @@
  * `maxReconnectAttempts` of them the shard gives up (the process exits, its restart policy takes
  * over).
  */
+import { randomBytes } from "node:crypto";
 import WebSocket from "ws";
-import { backoffDelay } from "@spell-coven/common";
-import { type Logger } from "@spell-coven/common";
+import { GatewayOpcodes } from "discord-api-types/gateway/v10";
+import { DISCORD_USER_AGENT, backoffDelay, type Logger } from "@spell-coven/common";
+import { ExitCode } from "@spell-coven/sidecar-kit";
 import type { Tuning } from "../config.ts";
-import type { Metrics, Series } from "../metrics.ts";
+import type { Series } from "@spell-coven/sidecar-kit";
+import type { Metrics } from "../metrics.ts";
+import type { DispatchConsumer } from "./dispatch-bus.ts";
 import { createZlibStreamDecoder, type GatewayDecoder } from "./compression.ts";
-import { CLIENT_CLOSE_NEW_SESSION, CLIENT_CLOSE_RESUME, EXIT_CONFIG_REJECTED, GatewayFatalError, closeAction } from "./close-codes.ts";
+import { CLIENT_CLOSE_NEW_SESSION, CLIENT_CLOSE_RESUME, GatewayFatalError, closeAction } from "./close-codes.ts";
 import { SessionStartLimitError, type IdentifyThrottle } from "./identify-throttle.ts";
 import { SendQueue } from "./send-queue.ts";
 
@@ -29,7 +33,8 @@ export interface ShardInfo {
   consecutiveFailures: number;
 }
 
-export type DispatchHandler = (t: string, d: unknown, sessionId: string, seq: number | null, shardId: number) => void;
+/** What a shard calls for each dispatch (the DispatchBus's `publish`, or any consumer). */
+export type DispatchHandler = DispatchConsumer;
 
 export interface ShardOptions {
   id: number;
@@ -63,8 +68,16 @@ interface Conn {
   acked: boolean;
   lastBeatAt: number;
   established: boolean;
+  /** The server answered: Hello or op 9 arrived. A connection that never answered is a failed attempt. */
+  answered: boolean;
+  /** Last socket error (e.g. "Unexpected server response: 503", "connect ECONNREFUSED ..."). */
+  lastError: string | null;
   ended: boolean;
   replayed: number;
+  /** Random per connection: the unique part of the event ids built from its dispatches. */
+  eventKey: string;
+  /** Last seq seen on this connection (a seq that does not increase renews eventKey). */
+  lastSeq: number;
 }
 
 interface Payload {
@@ -74,14 +87,10 @@ interface Payload {
   t: string | null;
 }
 
-const OP_DISPATCH = 0;
-const OP_HEARTBEAT = 1;
-const OP_IDENTIFY = 2;
-const OP_RESUME = 6;
-const OP_RECONNECT = 7;
-const OP_INVALID_SESSION = 9;
-const OP_HELLO = 10;
-const OP_HEARTBEAT_ACK = 11;
+/** Opcodes only the shard itself sends (the handshake and heartbeats): never through send(). */
+const SHARD_OWN_OPS = new Set<number>([GatewayOpcodes.Heartbeat, GatewayOpcodes.Identify, GatewayOpcodes.Resume]);
+/** Discord closes the connection with 4002 on a payload over 4096 bytes. */
+const MAX_SEND_BYTES = 4096;
 
 export class Shard {
   readonly id: number;
@@ -90,7 +99,10 @@ export class Shard {
   private sessionId: string | null = null;
   private resumeUrl: string | null = null;
   private seq: number | null = null;
+  /** Consecutive connections the server never answered (no Hello, no op 9): the give-up count. */
   private failures = 0;
+  /** Consecutive connections that did not reach READY/RESUMED: drives the reconnect backoff. */
+  private unestablished = 0;
   private resumeFailures = 0;
   private latency: number | null = null;
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
@@ -102,11 +114,14 @@ export class Shard {
   private readonly latencyGauge: Series;
   private readonly readyGauge: Series;
   private readonly labels: { shard: number };
+  /** LOG_LEVEL=DEBUG: one line per dispatch (checked once; the hot path pays one branch). */
+  private readonly logDispatches: boolean;
 
   constructor(private readonly opts: ShardOptions) {
     this.id = opts.id;
     this.labels = { shard: opts.id };
     this.log = opts.log.child({ shard: opts.id });
+    this.logDispatches = this.log.level === "DEBUG";
     this.random = opts.random ?? Math.random;
     this.compress = opts.compress ?? true;
     this.sendQueue = new SendQueue({ limit: opts.tuning.sendLimit, windowMs: opts.tuning.sendWindowMs, reserved: opts.tuning.sendReserved });
@@ -135,9 +150,20 @@ export class Shard {
     this.connect();
   }
 
-  /** Queues an ordinary payload (op 3, 4, 8...) under the send limit. */
-  send(payload: unknown): void {
-    this.sendQueue.send(JSON.stringify(payload));
+  /**
+   * Queues an ordinary payload (op 3 presence, op 4 voice state, op 8 request members...) under the
+   * send limit; it goes out once this connection's session is ready (queued across reconnects).
+   * Throws RangeError for a payload Discord would close the connection over (an opcode the shard
+   * owns, over 4096 bytes) and Error once the shard has stopped.
+   */
+  send(payload: { op: number; d: unknown }): void {
+    if (!Number.isInteger(payload?.op) || SHARD_OWN_OPS.has(payload.op)) {
+      throw new RangeError(`op ${String(payload?.op)} cannot be sent through the shard: heartbeat, identify and resume are its own`);
+    }
+    const text = JSON.stringify({ op: payload.op, d: payload.d ?? null });
+    if (Buffer.byteLength(text) > MAX_SEND_BYTES) throw new RangeError(`gateway payload of ${Buffer.byteLength(text)} bytes: Discord closes the connection over ${MAX_SEND_BYTES}`);
+    if (this.state === "stopped" || this.state === "failed") throw new Error(`shard ${this.id} is ${this.state}: cannot send op ${payload.op}`);
+    this.sendQueue.send(text);
   }
 
   /** Closes with 1000 (ends the session) and stops for good. */
@@ -182,6 +208,8 @@ export class Shard {
     this.log.debug("connecting", { url, mode: resume ? "resume" : "identify" });
     if (!resume) this.resumeFailures = 0;
     const ws = new WebSocket(url, {
+      // The same DiscordBot (...) string as REST: some gateway servers refuse an upgrade without one.
+      headers: { "User-Agent": DISCORD_USER_AGENT },
       perMessageDeflate: false,
       handshakeTimeout: this.opts.tuning.helloTimeoutMs,
       skipUTF8Validation: true,
@@ -200,6 +228,10 @@ export class Shard {
       acked: true,
       lastBeatAt: 0,
       established: false,
+      answered: false,
+      lastError: null,
+      eventKey: newEventKey(),
+      lastSeq: -1,
       ended: false,
       replayed: 0,
     };
@@ -229,6 +261,7 @@ export class Shard {
     });
     ws.on("error", (err) => {
       if (conn.ended) return;
+      conn.lastError = err.message;
       this.log.warn("gateway socket error", { err });
     });
     ws.on("close", (code: number, reason: Buffer) => {
@@ -294,12 +327,13 @@ export class Shard {
 
   private onClose(conn: Conn, code: number, reason: string): void {
     this.opts.metrics.closes.inc({ shard: this.id, code });
-    const action = closeAction(code, { shardId: this.id, shardCount: this.opts.count, intents: this.opts.intents });
+    const closed = closeAction(code, { shardId: this.id, shardCount: this.opts.count, intents: this.opts.intents });
+    const action = code === 1006 && conn.lastError ? { ...closed, why: `closed without a close frame (1006): ${conn.lastError}` } : closed;
     this.endConn(conn, code, reason);
     if (conn !== this.conn) return;
     switch (action.kind) {
       case "fatal": {
-        this.fail(new GatewayFatalError(code, action.why, action.fix, EXIT_CONFIG_REJECTED));
+        this.fail(new GatewayFatalError(code, action.why, action.fix, ExitCode.ConfigRejected));
         return;
       }
       case "identify":
@@ -317,8 +351,12 @@ export class Shard {
     this.readyGauge.value = 0;
     if (this.state === "stopped" || this.state === "failed") return;
     if (!conn.established) {
-      this.failures++;
-      if (conn.mode === "resume") this.resumeFailures++;
+      this.unestablished++;
+      // A server that answers (Hello, op 9) is reachable: only silence counts toward giving up.
+      if (!conn.answered) {
+        this.failures++;
+        if (conn.mode === "resume") this.resumeFailures++;
+      }
     }
     if (o.newSession) this.clearSession();
     else if (this.sessionId && this.resumeFailures === this.opts.tuning.maxResumeFailures) {
@@ -328,13 +366,13 @@ export class Shard {
       this.fail(
         new GatewayFatalError(
           "RECONNECT_FAILED",
-          `shard ${this.id}: ${this.failures} consecutive connection attempts failed (last: ${o.why})`,
-          "Operator action is needed: check network access to Discord and https://discordstatus.com; the process exits so its restart policy can take over.",
+          `shard ${this.id}: ${this.failures} consecutive connection attempts failed without a Hello from the gateway (last: ${o.why})`,
+          giveUpAdvice(conn),
         ),
       );
       return;
     }
-    const backoff = backoffDelay(this.failures, this.opts.tuning.reconnectBaseMs, this.opts.tuning.reconnectMaxMs, this.random);
+    const backoff = backoffDelay(this.unestablished, this.opts.tuning.reconnectBaseMs, this.opts.tuning.reconnectMaxMs, this.random);
     const delay = o.delayMs ?? backoff;
     this.state = "waiting";
     this.opts.metrics.reconnects.inc(this.labels);
@@ -372,8 +410,9 @@ export class Shard {
 
   private onPayload(conn: Conn, p: Payload): void {
     switch (p.op) {
-      case OP_DISPATCH: {
+      case GatewayOpcodes.Dispatch: {
         this.dispatchCount.value++;
+        if (this.logDispatches) this.logDispatch(p);
         if (p.s !== null && p.s !== undefined) this.seq = p.s;
         if (!conn.established) {
           this.armReadyTimer(conn);
@@ -382,29 +421,32 @@ export class Shard {
           else if (conn.mode === "resume") conn.replayed++;
         }
         if (this.sessionId === null) return;
+        if (typeof p.s !== "number" || p.s <= conn.lastSeq) conn.eventKey = newEventKey();
+        if (typeof p.s === "number") conn.lastSeq = p.s;
         try {
-          this.opts.onDispatch(p.t!, p.d, this.sessionId, p.s, this.id);
+          this.opts.onDispatch(p.t!, p.d, conn.eventKey, p.s, this.id);
         } catch (err) {
           this.log.error("dispatch handler failed", { t: p.t, s: p.s, err });
         }
         return;
       }
-      case OP_HEARTBEAT:
+      case GatewayOpcodes.Heartbeat:
         this.heartbeat(conn, true);
         return;
-      case OP_HEARTBEAT_ACK:
+      case GatewayOpcodes.HeartbeatAck:
         conn.acked = true;
         this.latency = Date.now() - conn.lastBeatAt;
         this.latencyGauge.value = this.latency;
         return;
-      case OP_HELLO:
+      case GatewayOpcodes.Hello:
         this.onHello(conn, Number(p.d?.heartbeat_interval));
         return;
-      case OP_RECONNECT:
+      case GatewayOpcodes.Reconnect:
         this.log.info("op 7 Reconnect: resuming on a new connection");
         this.lost(conn, CLIENT_CLOSE_RESUME, "op 7 Reconnect", { delayMs: this.quickDelay() });
         return;
-      case OP_INVALID_SESSION: {
+      case GatewayOpcodes.InvalidSession: {
+        this.answered(conn);
         const resumable = p.d === true && this.sessionId !== null;
         this.opts.metrics.invalidSessions.inc({ shard: this.id, resumable: String(p.d === true) });
         if (resumable) {
@@ -423,14 +465,25 @@ export class Shard {
     }
   }
 
+  /**
+   * What arrived, for diagnosing an interaction without a packet capture: type, guild and seq
+   * only. Never the payload (it may hold message content, and READY a resume URL and session).
+   */
+  private logDispatch(p: Payload): void {
+    const d = p.d as { guild_id?: unknown; id?: unknown } | null;
+    const guildId = typeof d?.guild_id === "string" ? d.guild_id : (p.t === "GUILD_CREATE" || p.t === "GUILD_DELETE") && typeof d?.id === "string" ? d.id : undefined;
+    this.log.debug("dispatch", { t: p.t, ...(guildId !== undefined ? { guildId } : {}), seq: p.s });
+  }
+
   /** Delay before reconnecting after op 7 / op 9 resumable: immediate-ish, but backed off after failures. */
   private quickDelay(): number {
-    return this.failures === 0 ? Math.round(this.random() * 250) : backoffDelay(this.failures, this.opts.tuning.reconnectBaseMs, this.opts.tuning.reconnectMaxMs, this.random);
+    return this.unestablished === 0 ? Math.round(this.random() * 250) : backoffDelay(this.unestablished, this.opts.tuning.reconnectBaseMs, this.opts.tuning.reconnectMaxMs, this.random);
   }
 
   private onHello(conn: Conn, interval: number): void {
     if (conn.helloTimer) clearTimeout(conn.helloTimer);
     conn.helloTimer = null;
+    this.answered(conn);
     if (!(interval > 0)) {
       this.lost(conn, CLIENT_CLOSE_RESUME, "Hello without heartbeat_interval");
       return;
@@ -446,7 +499,7 @@ export class Shard {
       this.state = "resuming";
       this.opts.metrics.resumes.inc(this.labels);
       this.log.info("resuming", { sessionId: this.sessionId, seq: this.seq });
-      this.sendQueue.sendPriority(JSON.stringify({ op: OP_RESUME, d: { token: this.opts.token, session_id: this.sessionId, seq: this.seq } }));
+      this.sendQueue.sendPriority(JSON.stringify({ op: GatewayOpcodes.Resume, d: { token: this.opts.token, session_id: this.sessionId, seq: this.seq } }));
       return;
     }
     conn.mode = "identify";
@@ -459,7 +512,7 @@ export class Shard {
         this.armReadyTimer(conn);
         this.sendQueue.sendPriority(
           JSON.stringify({
-            op: OP_IDENTIFY,
+            op: GatewayOpcodes.Identify,
             d: {
               token: this.opts.token,
               intents: this.opts.intents,
@@ -477,6 +530,12 @@ export class Shard {
     );
   }
 
+  /** The gateway answered on this connection: the run of unanswered attempts is over. */
+  private answered(conn: Conn): void {
+    conn.answered = true;
+    this.failures = 0;
+  }
+
   private armReadyTimer(conn: Conn): void {
     if (conn.readyTimer) clearTimeout(conn.readyTimer);
     conn.readyTimer = setTimeout(() => this.lost(conn, CLIENT_CLOSE_RESUME, "no READY/RESUMED in time"), this.opts.tuning.readyTimeoutMs);
@@ -490,7 +549,7 @@ export class Shard {
       this.lost(conn, CLIENT_CLOSE_RESUME, "zombie connection (no heartbeat ACK)", { delayMs: this.quickDelay() });
       return;
     }
-    this.sendQueue.sendPriority(JSON.stringify({ op: OP_HEARTBEAT, d: this.seq }));
+    this.sendQueue.sendPriority(JSON.stringify({ op: GatewayOpcodes.Heartbeat, d: this.seq }));
     conn.lastBeatAt = Date.now();
     conn.acked = false;
   }
@@ -518,8 +577,24 @@ export class Shard {
     if (conn.readyTimer) clearTimeout(conn.readyTimer);
     conn.readyTimer = null;
     this.failures = 0;
+    this.unestablished = 0;
     this.resumeFailures = 0;
     this.state = "ready";
     this.readyGauge.value = 1;
+    this.sendQueue.release();
   }
+}
+
+/** What to check after giving up, from how the last attempt ended. */
+function giveUpAdvice(conn: Conn): string {
+  const status = /Unexpected server response: (\d+)/.exec(conn.lastError ?? "")?.[1];
+  if (status) {
+    return `Operator action is needed: the gateway refused the WebSocket upgrade with HTTP ${status}; check the gateway URL from GET /gateway/bot (DISCORD_API_BASE), any proxy in between, and https://discordstatus.com. The process exits so its restart policy can take over.`;
+  }
+  return "Operator action is needed: check network access to Discord and https://discordstatus.com; the process exits so its restart policy can take over.";
+}
+
+/** 12 hex characters (48 random bits): unique across the connections of every process. */
+function newEventKey(): string {
+  return randomBytes(6).toString("hex");
 }

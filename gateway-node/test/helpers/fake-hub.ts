@@ -5,12 +5,12 @@
  */
 import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { InternalEventsBody, verifyHubRequest, type HubEvent } from "@spell-coven/common";
+import { InternalEventsBody, verifyHubRequest, type InternalEvent } from "@spell-coven/common";
 
 export type HubMode = "ok" | "503" | "hang" | "401";
 
 export class FakeHub {
-  readonly events: HubEvent[] = [];
+  readonly events: InternalEvent[] = [];
   readonly seen = new Set<string>();
   posts = 0;
   duplicatePosts = 0;
@@ -57,11 +57,11 @@ export class FakeHub {
     await this.down();
   }
 
-  byGuild(guildId: string): HubEvent[] {
+  byGuild(guildId: string): InternalEvent[] {
     return this.events.filter((e) => e.guildId === guildId);
   }
 
-  ofType<E extends HubEvent["event"]>(event: E): Extract<HubEvent, { event: E }>[] {
+  ofType<E extends InternalEvent["event"]>(event: E): Extract<InternalEvent, { event: E }>[] {
     return this.events.filter((e) => e.event === event) as any;
   }
 

@@ -1,6 +1,6 @@
 /** Simulator + fake hub + an in-process gateway-node with small timings, on loopback. */
 import { startSimulator, DEMO_GUILD_ID, type LocalDiscord, type LocalSimulatorOptions } from "@spell-coven/simulator";
-import { createLogger, type Logger } from "@spell-coven/common";
+import { createLogger, shardIdFor, type Logger } from "@spell-coven/common";
 import { DEFAULT_TUNING, type GatewayNodeConfig, type Tuning } from "../../src/config.ts";
 import { startGatewayNode, type GatewayNodeDeps, type GatewayNodeHandle } from "../../src/index.ts";
 import { FakeHub } from "./fake-hub.ts";
@@ -18,6 +18,9 @@ export const FAST: Partial<Tuning> = {
   shutdownFlushMs: 3000,
 };
 
+/** Two shards in one process: the simulator recommends 2; identifies of the shared bucket spaced past its window. */
+export const TWO_SHARDS = { sim: { recommendedShards: 2, identifyWindowMs: 150 }, tuning: { identifyIntervalMs: 160 } } as const;
+
 export interface Harness {
   sim: LocalDiscord;
   hub: FakeHub;
@@ -28,13 +31,13 @@ export interface Harness {
 }
 
 export async function startHarness(
-  opts: { sim?: LocalSimulatorOptions; tuning?: Partial<Tuning>; config?: Partial<GatewayNodeConfig>; deps?: GatewayNodeDeps; guildIds?: string[]; beforeStart?: (sim: LocalDiscord) => void } = {},
+  opts: { sim?: LocalSimulatorOptions; tuning?: Partial<Tuning>; config?: Partial<GatewayNodeConfig>; deps?: GatewayNodeDeps; guildIds?: string[]; beforeStart?: (sim: LocalDiscord) => void; logLevel?: "DEBUG" | "INFO" } = {},
 ): Promise<Harness> {
   const sim = await startSimulator({ heartbeatIntervalMs: 250, identifyWindowMs: 20, ...opts.sim });
   opts.beforeStart?.(sim);
   const hub = await new FakeHub().start();
   const logs: string[] = [];
-  const log: Logger = createLogger("DEBUG", { service: "gateway-node" }, (l) => {
+  const log: Logger = createLogger(opts.logLevel ?? "DEBUG", { service: "gateway-node" }, (l) => {
     logs.push(l);
     if (process.env.GATEWAY_TEST_LOGS) console.log(l);
   });
@@ -92,6 +95,14 @@ export function hubPresence(hub: FakeHub, guildId: string): Map<string, string> 
     else if (e.event === "voice.left") state.delete(e.payload.userId);
   }
   return state;
+}
+
+/** A guild id (snowflake) that Discord routes to `shard` of `count`, the first at or after `near` (step 1 << 22). */
+export function guildOnShard(shard: number, count: number, near: bigint): string {
+  for (let i = 0n; ; i++) {
+    const id = (near + (i << 22n)).toString();
+    if (shardIdFor(id, count) === shard) return id;
+  }
 }
 
 export function simPresence(sim: LocalDiscord, guildId: string): Map<string, string> {

@@ -51,6 +51,10 @@ const ACTIONS: Record<string, Action<z.ZodType>> = {
   ),
   deleteChannel: action(z.strictObject({ channelId: snowflake }), (sim, a) => sim.deleteChannel(a.channelId)),
   joinVoice: action(z.strictObject({ guildId: snowflake, userId: snowflake, channelId: snowflake }), (sim, a) => sim.joinVoice(a.guildId, a.userId, a.channelId)),
+  denyBotPermissions: action(
+    z.strictObject({ guildId: snowflake, permissions: z.string().regex(/^\d+$/, "must be a permission bitfield as a decimal string") }),
+    (sim, a) => sim.denyBotPermissions(a.guildId, BigInt(a.permissions)),
+  ),
   leaveVoice: action(z.strictObject({ guildId: snowflake, userId: snowflake }), (sim, a) => sim.leaveVoice(a.guildId, a.userId)),
   setVoiceFlags: action(
     z.strictObject({ guildId: snowflake, userId: snowflake, selfMute: z.boolean().optional(), selfDeaf: z.boolean().optional() }),
@@ -63,6 +67,16 @@ const ACTIONS: Record<string, Action<z.ZodType>> = {
   sendReconnect: action(z.strictObject(shard), (sim, a) => sim.sendReconnect(a.shardId)),
   sendInvalidSession: action(z.strictObject({ resumable: z.boolean(), ...shard }), (sim, a) => sim.sendInvalidSession(a.resumable, a.shardId)),
   closeWith: action(z.strictObject({ code: z.number().int(), reason: z.string().max(120).optional(), ...shard }), (sim, a) => sim.closeWith(a.code, a.reason, a.shardId)),
+  setGatewayFaults: action(
+    z.strictObject({
+      requireUserAgent: z.boolean().optional(),
+      invalidateResumes: z.boolean().optional(),
+      reuseSessionIds: z.boolean().optional(),
+      restartSeqOnResume: z.boolean().optional(),
+    }),
+    (sim, a) => sim.setGatewayFaults(a),
+  ),
+  restartGateway: action(z.strictObject({}), (sim) => sim.restartGateway()),
   goDown: action(z.strictObject({}), (sim) => sim.goDown()),
   comeBack: action(z.strictObject({}), (sim) => sim.comeBack()),
   setRateLimits: action(

@@ -7,6 +7,7 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { GatewayCloseCodes, GatewayDispatchEvents, GatewayOpcodes, GatewayVersion } from "discord-api-types/v10";
 import { WebSocketServer } from "ws";
+import type { GatewayFaults } from "../types.ts";
 import type { World } from "../world.ts";
 import { GatewayConnection, type ConnectionHandler } from "./connection.ts";
 import { ALL_INTENTS, visibleData } from "./intents.ts";
@@ -43,6 +44,8 @@ export interface GatewayStats {
   sessions: number;
 }
 
+const NO_FAULTS: GatewayFaults = { requireUserAgent: false, invalidateResumes: false, reuseSessionIds: false, restartSeqOnResume: false };
+
 /** Server-sent close codes after which the session cannot be resumed. */
 const SESSION_ENDING_CLOSE_CODES = new Set<number>([
   GatewayCloseCodes.NotAuthenticated,
@@ -64,6 +67,9 @@ export class Gateway implements ConnectionHandler {
   private readonly counters = { connections: 0, resumeUrlConnections: 0, identifies: 0, resumes: 0, heartbeats: 0, dispatches: 0 };
   private sessionStartsUsed = 0;
   private down = false;
+  private faults: GatewayFaults = { ...NO_FAULTS };
+  /** The first session id handed out, reused by every identify under `reuseSessionIds`. */
+  private firstSessionId: string | null = null;
 
   constructor(
     private readonly world: World,
@@ -83,6 +89,10 @@ export class Gateway implements ConnectionHandler {
     if (url.pathname !== GATEWAY_PATH && url.pathname !== RESUME_PATH) return false;
     if (this.down) {
       socket.end("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      return true;
+    }
+    if (this.faults.requireUserAgent && !/^DiscordBot \(/.test(req.headers["user-agent"] ?? "")) {
+      socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
       return true;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
@@ -131,7 +141,10 @@ export class Gateway implements ConnectionHandler {
     this.counters.identifies++;
     this.sessionStartsUsed++;
 
-    const session = new Session(shard, intents, this.opts.replayBufferSize);
+    const reused = this.faults.reuseSessionIds ? this.firstSessionId : null;
+    const session = new Session(shard, intents, this.opts.replayBufferSize, reused ?? undefined);
+    this.firstSessionId ??= session.id;
+    if (reused) this.sessions.delete(reused);
     this.sessions.add(session);
     this.bind(connection, session);
     const guildIds = this.world.guilds().map((g) => g.id).filter((id) => session.routes(id));
@@ -165,7 +178,10 @@ export class Gateway implements ConnectionHandler {
       return connection.close(GatewayCloseCodes.AuthenticationFailed);
     }
     const session = this.sessions.get(resume.session_id);
-    if (!session) return connection.send({ op: GatewayOpcodes.InvalidSession, d: false });
+    if (!session || this.faults.invalidateResumes) {
+      if (session) this.sessions.delete(session.id);
+      return connection.send({ op: GatewayOpcodes.InvalidSession, d: false });
+    }
     const seq = resume.seq ?? 0;
     if (seq > session.seq) {
       this.sessions.delete(session.id);
@@ -185,6 +201,7 @@ export class Gateway implements ConnectionHandler {
     this.counters.resumes++;
     this.bind(connection, session);
     for (const payload of missed) connection.send(payload);
+    if (this.faults.restartSeqOnResume) session.restartSeq();
     this.deliver(session, GatewayDispatchEvents.Resumed, { _trace: ['["sim-gateway"]'] });
   }
 
@@ -222,6 +239,27 @@ export class Gateway implements ConnectionHandler {
   }
 
   // ---- faults (shardId undefined = every connection) ----
+
+  /** Switches misbehaviours on or off (see GatewayFaults); unnamed ones keep their setting. */
+  setFaults(faults: Partial<GatewayFaults>): void {
+    this.faults = { ...this.faults, ...faults };
+  }
+
+  get currentFaults(): GatewayFaults {
+    return { ...this.faults };
+  }
+
+  /**
+   * A gateway server restart: every socket drops without a close frame and every session is
+   * forgotten, so resumes get op 9 d:false and clients identify again.
+   */
+  restart(): void {
+    for (const c of this.connections) {
+      c.session = null;
+      c.drop();
+    }
+    this.sessions.clear();
+  }
 
   dropConnections(shardId?: number): void {
     for (const c of this.targets(shardId)) c.drop();

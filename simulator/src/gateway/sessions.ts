@@ -20,7 +20,7 @@ export interface SessionConnection {
 }
 
 export class Session {
-  readonly id = randomBytes(16).toString("hex");
+  readonly id: string;
   seq = 0;
   connection: SessionConnection | null = null;
   /** When the last connection went away; null while connected. */
@@ -33,7 +33,11 @@ export class Session {
     readonly shard: [id: number, count: number],
     readonly intents: number,
     private readonly capacity: number,
-  ) {}
+    /** A given id (a server that reuses session ids); default a fresh random one. */
+    id?: string,
+  ) {
+    this.id = id ?? randomBytes(16).toString("hex");
+  }
 
   /** Does this session receive events of that guild? */
   routes(guildId: string): boolean {
@@ -53,6 +57,13 @@ export class Session {
   replayAfter(seq: number): DispatchPayload[] | null {
     if (seq < this.evictedUpTo) return null;
     return this.buffer.filter((p) => p.s > seq);
+  }
+
+  /** A server that numbers from 1 again (a fault): forgets what it sent, the next dispatch is s = 1. */
+  restartSeq(): void {
+    this.seq = 0;
+    this.buffer = [];
+    this.evictedUpTo = 0;
   }
 
   detach(now = Date.now()): void {
@@ -83,6 +94,10 @@ export class SessionStore {
 
   delete(id: string): void {
     this.sessions.delete(id);
+  }
+
+  clear(): void {
+    this.sessions.clear();
   }
 
   all(now = Date.now()): Session[] {

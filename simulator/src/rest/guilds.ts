@@ -53,6 +53,22 @@ export function addMemberRole({ params, env }: RouteContext): RouteResult {
   return noContent;
 }
 
+/**
+ * Modify Guild Member. The simulator supports the field the hub uses, `channel_id` (move to a
+ * voice channel, or null to disconnect); any other field is refused so a test cannot silently
+ * rely on behaviour that is not simulated.
+ */
+export function modifyMember({ params, body, env }: RouteContext): RouteResult {
+  const b = objectBody(body);
+  const form = new FormErrors();
+  for (const key of Object.keys(b)) if (key !== "channel_id") form.add([key], "UNSUPPORTED_BY_SIMULATOR", "The simulator only supports channel_id here.");
+  const channelId = b.channel_id;
+  if (channelId !== null && !isSnowflake(channelId)) form.add(["channel_id"], "NUMBER_TYPE_COERCE", `Value "${String(channelId)}" is not snowflake.`);
+  form.throwIfAny();
+  env.world.moveMember(params.guild_id!, params.user_id!, channelId as string | null);
+  return ok(env.world.apiMember(params.guild_id!, params.user_id!));
+}
+
 export function removeMemberRole({ params, env }: RouteContext): RouteResult {
   env.world.removeMemberRole(params.guild_id!, params.user_id!, params.role_id!);
   return noContent;

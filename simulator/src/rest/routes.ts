@@ -39,6 +39,7 @@ export function buildRouter(): Router<RestRoute> {
     .add("GET", "/guilds/:guild_id/roles", authed(guilds.listRoles))
     .add("POST", "/guilds/:guild_id/roles", authed(guilds.createRole))
     .add("DELETE", "/guilds/:guild_id/roles/:role_id", authed(guilds.deleteRole))
+    .add("PATCH", "/guilds/:guild_id/members/:user_id", authed(guilds.modifyMember))
     .add("PUT", "/guilds/:guild_id/members/:user_id/roles/:role_id", authed(guilds.addMemberRole))
     .add("DELETE", "/guilds/:guild_id/members/:user_id/roles/:role_id", authed(guilds.removeMemberRole))
     .add("GET", "/channels/:channel_id", authed(channels.getChannel))

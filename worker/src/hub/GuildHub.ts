@@ -11,6 +11,7 @@ import { DurableObject } from "cloudflare:workers";
 import { PING, PONG, createLogger, type CreateRoomRequest, type InternalEvent, type Logger, type Presence, type Room } from "@spell-coven/common";
 import { getConfig, type Env } from "../env.ts";
 import { botUserId, discordClient } from "../discord.ts";
+import { readBridgeRequest } from "../stream/bridge-request.ts";
 import { HubCore, type IngestResult } from "./hub-core.ts";
 import { MAX_SOCKETS } from "./limits.ts";
 import { presenceModule } from "./modules/presence/presence-module.ts";
@@ -19,6 +20,7 @@ import { roomsModule } from "./modules/rooms/rooms-module.ts";
 import { RoomsService, type RoomOutcome } from "./modules/rooms/rooms-service.ts";
 import { RoomsStore } from "./modules/rooms/rooms-store.ts";
 import { tablesModule } from "./modules/tables/tables-module.ts";
+import { VoiceMover } from "./modules/tables/voice-mover.ts";
 
 export type { IngestResult } from "./hub-core.ts";
 export type { RoomOutcome } from "./modules/rooms/rooms-service.ts";
@@ -75,7 +77,15 @@ export class GuildHub extends DurableObject<Env> {
           botUserId(config),
           hub.log.child({ component: "rooms" }),
         );
-        const tables = tablesModule({ subscribers: hub.subscribers, fanout: hub.fanout, rooms, log: hub.log.child({ component: "tables" }) });
+        const mover = new VoiceMover({
+          sql: hub.sql,
+          fanout: hub.fanout,
+          channelOf: (userId) => presence.channelOf(userId),
+          discord: () => discordClient(env, config, this.#log),
+          guildId: () => hub.meta.guildId ?? "",
+          log: hub.log.child({ component: "voice-mover" }),
+        });
+        const tables = tablesModule({ subscribers: hub.subscribers, fanout: hub.fanout, rooms, mover, log: hub.log.child({ component: "tables" }) });
         return { modules: [presenceModule(presence), roomsModule(roomsStore, rooms, hub.remember), tables], presence: () => presence.byChannel() };
       },
     );
@@ -153,7 +163,13 @@ export class GuildHub extends DurableObject<Env> {
     const now = Date.now();
     const authDeadline = now + getConfig(this.env).WS_AUTH_TIMEOUT_MS;
     this.#core.subscribers.save(server, { id, connectedAt: now, authDeadline, userId: null, expiresAt: null, ackedSeq: 0, lastMessageAt: now });
-    await this.#core.deadlines.by(authDeadline);
+    const bridge = readBridgeRequest(request);
+    if (bridge) {
+      // An SSE stream's bridge: the Worker verified the player's ticket (stream/bridge-request.ts).
+      await this.#core.session.start(server, { player: { userId: bridge.userId, expiresAt: bridge.expiresAt, claims: {} }, resume: bridge.resume, batch: true });
+    } else {
+      await this.#core.deadlines.by(authDeadline);
+    }
     return new Response(null, { status: 101, webSocket: client });
   }
 

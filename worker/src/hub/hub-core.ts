@@ -19,7 +19,7 @@ import type { HubModule, InternalEventHandler, PublicEvent } from "./hub-module.
 import { Inbox } from "./inbox.ts";
 import { ClientMessageRouter } from "./router.ts";
 import { SessionService } from "./session/session.ts";
-import { sessionModule } from "./session/session-module.ts";
+import { sessionModule, type SessionModule } from "./session/session-module.ts";
 import { HubMeta } from "./storage/hub-meta.ts";
 
 /** What the platform gives the hub. */
@@ -74,6 +74,8 @@ export class HubCore {
   readonly fanout: Fanout;
   readonly sessions: SessionService;
   readonly deadlines: Deadlines;
+  /** Sessions of sockets; `start()` opens one for a socket whose player the Worker verified. */
+  readonly session: SessionModule;
   readonly modules: readonly HubModule[];
   readonly #router: ClientMessageRouter;
   readonly #internal = new Map<InternalEventName, AnyInternalHandler[]>();
@@ -99,14 +101,14 @@ export class HubCore {
       log,
     });
     this.sessions = new SessionService(platform.jwt, this.eventLog, presence, () => this.meta.guildId ?? "");
-    const session = sessionModule({
+    const session = (this.session = sessionModule({
       sessions: this.sessions,
       subscribers: this.subscribers,
       fanout: this.fanout,
       deadlines: () => this.deadlines,
       lastPingAt: platform.lastPingAt,
       log: log.child({ component: "session" }),
-    });
+    }));
     const inboxModule: HubModule = { name: "inbox", onDeadline: (now) => void this.inbox.prune(now) };
     this.modules = [session, ...featureModules, inboxModule];
     this.deadlines = new Deadlines(platform.alarm, this.modules, (owner, err) => log.error("deadline failed; retried at the next alarm", { module: owner, err }));

@@ -9,7 +9,8 @@ import { batchFrames } from "../fanout/frames.ts";
 import type { SubscriberRegistry } from "../fanout/subscribers.ts";
 import type { HubModule } from "../hub-module.ts";
 import { IDLE_TIMEOUT_MS, SWEEP_INTERVAL_MS } from "../limits.ts";
-import type { SessionService } from "./session.ts";
+import type { Player } from "../../auth/jwt.ts";
+import type { ResumePoint, SessionService } from "./session.ts";
 
 export interface SessionModuleDeps {
   sessions: SessionService;
@@ -21,8 +22,35 @@ export interface SessionModuleDeps {
   log: Logger;
 }
 
-export function sessionModule({ sessions, subscribers, fanout, deadlines, lastPingAt, log }: SessionModuleDeps): HubModule {
+/** What a socket session starts from, once the player is known. */
+export interface SessionStart {
+  player: Player;
+  resume?: ResumePoint | undefined;
+  batch: boolean;
+}
+
+export interface SessionModule extends HubModule {
+  /**
+   * Starts the session of a socket whose player is already verified (the Worker's SSE bridge,
+   * which checked the stream ticket): auth.ok, then the replay.
+   */
+  start(ws: WebSocket, start: SessionStart): Promise<void>;
+}
+
+export function sessionModule({ sessions, subscribers, fanout, deadlines, lastPingAt, log }: SessionModuleDeps): SessionModule {
+  const start = async (ws: WebSocket, { player, resume, batch }: SessionStart) => {
+    const current = subscribers.get(ws);
+    if (!current || current.userId) return;
+    const now = Date.now();
+    const session = sessions.open(player, resume, now);
+    subscribers.save(ws, { ...current, userId: player.userId, expiresAt: player.expiresAt, ackedSeq: session.syncedSeq, lastMessageAt: now, batch });
+    fanout.send(ws, JSON.stringify(session.authOk));
+    for (const data of batch ? batchFrames(session.replay) : session.replay) fanout.send(ws, data);
+    log.info("ws authenticated", { socket: current.id, userId: player.userId, resumed: session.authOk.resumed, fromSeq: resume?.seq });
+    await deadlines().by(player.expiresAt);
+  };
   return {
+    start,
     name: "session",
     clientMessages: {
       auth: async ({ ws, subscriber, message }) => {
@@ -32,17 +60,8 @@ export function sessionModule({ sessions, subscribers, fanout, deadlines, lastPi
           log.info("ws auth rejected", { socket: subscriber.id, reason: verified.reason });
           return fanout.close(ws, verified.closeCode, verified.reason);
         }
-        // The socket may have closed, or timed out, while the keys were fetched.
-        const current = subscribers.get(ws);
-        if (!current || current.userId) return;
-        const now = Date.now();
-        const session = sessions.open(verified.player, message.resume, now);
-        const { player } = session;
-        subscribers.save(ws, { ...current, userId: player.userId, expiresAt: player.expiresAt, ackedSeq: session.syncedSeq, lastMessageAt: now, batch: message.batch === true });
-        fanout.send(ws, JSON.stringify(session.authOk));
-        for (const data of message.batch ? batchFrames(session.replay) : session.replay) fanout.send(ws, data);
-        log.info("ws authenticated", { socket: subscriber.id, userId: player.userId, resumed: session.authOk.resumed, fromSeq: message.resume?.seq });
-        await deadlines().by(player.expiresAt);
+        // The socket may have closed, or timed out, while the keys were fetched: start() checks.
+        await start(ws, { player: verified.player, resume: message.resume, batch: message.batch === true });
       },
     },
 

@@ -21,6 +21,7 @@ import type { ClientMessageContext, HubModule } from "../../hub-module.ts";
 import type { RoomsService } from "../rooms/rooms-service.ts";
 import { MAX_SPECTATORS, newcomerOffers } from "./pairing.ts";
 import { SignalBudget } from "./signal-budget.ts";
+import type { VoiceMover } from "./voice-mover.ts";
 
 interface Member {
   ws: WebSocket;
@@ -32,10 +33,12 @@ export interface TablesDeps {
   subscribers: SubscriberRegistry;
   fanout: Fanout;
   rooms: Pick<RoomsService, "get">;
+  /** Brings players into the table's voice channel. */
+  mover: Pick<VoiceMover, "bring" | "joined" | "cancel">;
   log: Logger;
 }
 
-export function tablesModule({ subscribers, fanout, rooms, log }: TablesDeps): HubModule {
+export function tablesModule({ subscribers, fanout, rooms, mover, log }: TablesDeps): HubModule {
   const budget = new SignalBudget();
 
   const membersAt = (channelId: string): Member[] => {
@@ -59,6 +62,7 @@ export function tablesModule({ subscribers, fanout, rooms, log }: TablesDeps): H
     const channelId = subscriber.table;
     const peer = subscriber.peer;
     if (!channelId || !peer) return;
+    const userId = subscriber.userId!;
     if (opts.stillRegistered !== false) {
       if (opts.tellSelf) fanout.signal({ socket: ws }, "table.left", { channelId, peerId: peer.peerId });
       subscribers.save(ws, { ...subscriber, table: null, peer: null });
@@ -70,6 +74,8 @@ export function tablesModule({ subscribers, fanout, rooms, log }: TablesDeps): H
       }
       fanout.signal({ socket: other.ws }, "table.left", { channelId, peerId: peer.peerId });
     }
+    // A move into voice waits only while the player is at the table in some tab.
+    if (peer.role === "player" && !membersAt(channelId).some((m) => m.subscriber.userId === userId && m.peer.role === "player")) mover.cancel(userId);
     sendState(channelId);
   };
 
@@ -124,6 +130,7 @@ export function tablesModule({ subscribers, fanout, rooms, log }: TablesDeps): H
         sendState(channelId);
         for (const c of connects) fanout.signal({ socket: c.to }, "rtc.connect", c.payload);
         log.info("joined table call", { socket: subscriber.id, userId, channelId, role, peers: members.length });
+        if (role === "player") mover.bring(userId, channelId, now);
       },
 
       "table.leave": ({ ws, subscriber, message }) => {
@@ -160,8 +167,10 @@ export function tablesModule({ subscribers, fanout, rooms, log }: TablesDeps): H
       },
     },
 
-    onPublished(e) {
-      if (e.event === "room.deleted") {
+    onPublished(e, now) {
+      if (e.event === "voice.joined") {
+        mover.joined(e.payload.userId, e.payload.channelId, now);
+      } else if (e.event === "room.deleted") {
         for (const m of membersAt(e.payload.channelId)) removeFromTable(m.ws, m.subscriber, { tellSelf: true });
       } else if (e.event === "room.unseated") {
         for (const m of membersAt(e.payload.channelId)) {

@@ -1,10 +1,11 @@
 /**
- * One signed post to the Worker's POST /api/internal/events. Classifies the answer so the outbox
+ * One signed post to a Worker endpoint (gateway-node: POST /api/internal/events), HMAC-signed over
+ * the exact body sent (`signHubRequest`). Classifies the answer so the outbox
  * knows whether to retry (5xx, network, timeout, 429, 404...), isolate a poison event (400, 413,
  * 422), or keep retrying while telling the operator to fix HUB_SECRET or the clock (401, 403).
  */
 import { signHubRequest } from "@spell-coven/common";
-import { HttpTimeoutError, httpRequest, type HttpRequest, type HttpResponse } from "../http.ts";
+import { HttpTimeoutError, httpRequest, type HttpRequest, type HttpResponse } from "../http-client.ts";
 
 export type PostOutcome =
   | { kind: "ok"; status: number; accepted: number; duplicates: number; requestId?: string }
@@ -12,6 +13,7 @@ export type PostOutcome =
   | { kind: "unauthorized"; status: number; code?: string; message: string; requestId?: string }
   | { kind: "retry"; status?: number; reason: string; retryAfterMs?: number };
 
+/** Anything that can deliver one body to the Worker (tests and the benchmark pass their own). */
 export interface HubPoster {
   post(body: string, signal?: AbortSignal): Promise<PostOutcome>;
 }

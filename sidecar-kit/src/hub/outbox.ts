@@ -1,47 +1,88 @@
 /**
- * The outbox between translation and the Worker. Per guild: a FIFO, at most one post in flight,
- * batches of up to MAX_EVENTS_PER_POST events and MAX_INTERNAL_BODY_BYTES, retried with
+ * The outbox between a sidecar and the Worker. Per key (gateway-node: per guild): a FIFO, at most
+ * one post in flight, batches of up to `maxEventsPerPost` events and `maxBodyBytes`, retried with
  * exponential backoff (capped) until the Worker takes them, so events reach it in order, once
- * (ids make retried posts idempotent on the Worker side).
+ * (each event keeps its id across retries, so the Worker's dedupe makes a retried post idempotent).
  *
- * Bound: `maxPerGuild` events (default 10,000) per guild. When a guild's queue is full, every
- * queued voice event and presence snapshot of that guild that is not in flight is replaced by
- * ONE presence snapshot built from the voice-state cache (which already reflects them), placed at
- * the tail. Room events are never dropped (they can exceed the bound; they are rare).
- * `gateway_outbox_overflows_total` counts it.
+ * Bound: `maxPerKey` events per key. When a key's queue is full, the `overflow` policy decides: every
+ * queued event it calls replaceable (not in flight) is replaced by ONE summary event it builds
+ * (gateway-node: a presence snapshot built from the voice-state cache), placed at the tail; other
+ * events are never dropped. Without a policy the queue grows past the bound (and says so).
  *
  * Poison events: a post answered 400/413/422 is split in halves until the offending event is
- * alone; that event alone is dropped with an ERROR log (`gateway_events_dropped_total`), never the
- * rest. Events failing the shared schema are dropped the same way before they are sent.
+ * alone; that event alone is dropped with an ERROR log (`metrics.dropped`), never the rest. Events
+ * failing `schema` are dropped the same way before they are sent.
+ *
+ * The outbox knows nothing about Discord: what an event is comes from the options.
  */
-import { HubEvent, InternalEventsBody, MAX_EVENTS_PER_POST, MAX_INTERNAL_BODY_BYTES } from "@spell-coven/common";
-import { backoffDelay } from "@spell-coven/common";
-import { type Logger } from "@spell-coven/common";
-import type { Metrics, Series } from "../metrics.ts";
-import type { HubPoster, PostOutcome } from "./client.ts";
+import type { z } from "zod";
+import { backoffDelay, type Logger } from "@spell-coven/common";
+import type { Metric, Series } from "../metrics.ts";
+import type { HubPoster, PostOutcome } from "./poster.ts";
 
-interface Entry {
-  ev: HubEvent;
+/** What the outbox needs of an event: a stable id (kept across retries) and a name (for metrics). */
+export interface OutboxEvent {
+  id: string;
+  event: string;
+}
+
+/** The sidecar's metrics the outbox updates (their names are the sidecar's). */
+export interface OutboxMetrics {
+  /** Events queued, by `event`. */
+  queued: Metric;
+  /** Events the Worker accepted, by `event`. */
+  delivered: Metric;
+  /** Poison events dropped, by `event`. */
+  dropped: Metric;
+  /** Events waiting, by key label. */
+  depth: Metric;
+  /** Times a queue hit its bound, by key label. */
+  overflows: Metric;
+  /** Events replaced by a summary, by key label. */
+  compacted: Metric;
+  postsOk: Metric;
+  /** By `reason` (status code, timeout, network). */
+  postsFailed: Metric;
+}
+
+/** What to do when a key's queue is full. */
+export interface OverflowPolicy<E extends OutboxEvent> {
+  /** May this queued event be replaced by the summary? Others (e.g. room events) are always kept. */
+  replaceable(ev: E): boolean;
+  /** The one event that stands for every replaced one (built from current state). */
+  summary(key: string): E;
+  /**
+   * After `absorbed` went into a summary, is `next` (the event enqueued right after it) part of
+   * the same change and so already in the summary too (the second half of a move)?
+   */
+  absorbsNext?(absorbed: E, next: E): boolean;
+}
+
+interface Entry<E> {
+  ev: E;
   /** Serialized once, reused by retries. */
   json: string | null;
   bytes: number;
 }
 
-class GuildQueue {
-  items: Entry[] = [];
+class KeyQueue<E> {
+  items: Entry<E>[] = [];
   head = 0;
   /** Entries [head, head + inflight) are in the post in flight. */
   inflight = 0;
   running = false;
   attempt = 0;
-  maxBatch = MAX_EVENTS_PER_POST;
-  /** After an overflow, further events of the same dispatch (a move's second half) are already in the snapshot. */
-  absorbPrefix: string | null = null;
+  maxBatch: number;
+  /** The event just absorbed into a summary (its second half may follow). */
+  absorbing: E | null = null;
   authErrors = 0;
   constructor(
-    readonly guildId: string,
+    readonly key: string,
     readonly depthGauge: Series,
-  ) {}
+    maxBatch: number,
+  ) {
+    this.maxBatch = maxBatch;
+  }
   get length(): number {
     return this.items.length - this.head;
   }
@@ -53,23 +94,33 @@ class GuildQueue {
   }
 }
 
-export interface OutboxOptions {
+export interface OutboxOptions<E extends OutboxEvent> {
   poster: HubPoster;
   log: Logger;
-  metrics: Metrics;
-  /** Presence snapshot of a guild built from the cache (for overflow compaction). */
-  buildSnapshot: (guildId: string) => HubEvent;
-  maxPerGuild?: number;
+  metrics: OutboxMetrics;
+  /** The queue an event belongs to (order is kept within a key). */
+  keyOf: (ev: E) => string;
+  /** Label name of the key in the depth / overflow metrics and the logs. Default "key". */
+  keyLabel?: string;
+  /** The body of one post, `{"events":[...]}`, checked before sending (poison events are dropped). */
+  bodySchema?: z.ZodType;
+  /** One event, to find the bad one when a body fails `bodySchema` without pointing at one. */
+  eventSchema?: z.ZodType;
+  overflow?: OverflowPolicy<E>;
+  maxPerKey?: number;
+  maxEventsPerPost?: number;
+  maxBodyBytes?: number;
   retryBaseMs?: number;
   retryMaxMs?: number;
-  maxBodyBytes?: number;
 }
 
 const BODY_OVERHEAD = '{"events":[]}'.length;
 
-export class Outbox {
-  private readonly queues = new Map<string, GuildQueue>();
-  private readonly maxPerGuild: number;
+export class Outbox<E extends OutboxEvent> {
+  private readonly queues = new Map<string, KeyQueue<E>>();
+  private readonly maxPerKey: number;
+  private readonly maxEventsPerPost: number;
+  private readonly keyLabel: string;
   private readonly retryBaseMs: number;
   private readonly retryMaxMs: number;
   private readonly maxBodyBytes: number;
@@ -79,31 +130,33 @@ export class Outbox {
   private readonly sleepers = new Set<() => void>();
   private idleWaiters: (() => void)[] = [];
 
-  constructor(private readonly opts: OutboxOptions) {
-    this.maxPerGuild = opts.maxPerGuild ?? 10_000;
+  constructor(private readonly opts: OutboxOptions<E>) {
+    this.maxPerKey = opts.maxPerKey ?? 10_000;
+    this.maxEventsPerPost = opts.maxEventsPerPost ?? 500;
+    this.keyLabel = opts.keyLabel ?? "key";
     this.retryBaseMs = opts.retryBaseMs ?? 500;
     this.retryMaxMs = opts.retryMaxMs ?? 30_000;
-    this.maxBodyBytes = opts.maxBodyBytes ?? MAX_INTERNAL_BODY_BYTES;
+    this.maxBodyBytes = opts.maxBodyBytes ?? 2 * 1024 * 1024;
   }
 
-  /** Queues one event for its guild and starts delivery. */
-  enqueue(ev: HubEvent): void {
+  /** Queues one event for its key and starts delivery. */
+  enqueue(ev: E): void {
     if (this.closed) {
       this.opts.log.warn("event after outbox close", { id: ev.id, event: ev.event });
       return;
     }
-    let q = this.queues.get(ev.guildId);
+    const key = this.opts.keyOf(ev);
+    let q = this.queues.get(key);
     if (!q) {
-      q = new GuildQueue(ev.guildId, this.opts.metrics.outboxDepth.handle({ guild: ev.guildId }));
-      this.queues.set(ev.guildId, q);
+      q = new KeyQueue<E>(key, this.opts.metrics.depth.handle({ [this.keyLabel]: key }), this.maxEventsPerPost);
+      this.queues.set(key, q);
     }
-    const isVoice = ev.event === "voice.joined" || ev.event === "voice.left";
-    if (q.absorbPrefix !== null) {
-      const absorbed = isVoice && ev.id === q.absorbPrefix + "1";
-      q.absorbPrefix = null;
+    if (q.absorbing !== null) {
+      const absorbed = this.opts.overflow?.absorbsNext?.(q.absorbing, ev) ?? false;
+      q.absorbing = null;
       if (absorbed) return;
     }
-    if (q.length >= this.maxPerGuild && this.compact(q, ev)) return;
+    if (q.length >= this.maxPerKey && this.compact(q, ev)) return;
     q.items.push({ ev, json: null, bytes: 0 });
     this.translatedCount(ev.event).value++;
     q.depthGauge.value = q.length;
@@ -114,7 +167,7 @@ export class Outbox {
    * Starts delivery on a microtask, so every event of one dispatch goes in the same post: a move
    * (left + joined) then reaches players in one frame and is applied as one change.
    */
-  private start(q: GuildQueue): void {
+  private start(q: KeyQueue<E>): void {
     if (q.running) return;
     q.running = true;
     queueMicrotask(() => void this.run(q));
@@ -124,71 +177,73 @@ export class Outbox {
   private translatedCount(event: string): Series {
     let s = this.translatedSeries.get(event);
     if (!s) {
-      s = this.opts.metrics.eventsTranslated.handle({ event });
+      s = this.opts.metrics.queued.handle({ event });
       this.translatedSeries.set(event, s);
     }
     return s;
   }
 
   /**
-   * Overflow: replaces queued (not in flight) voice events and snapshots by one fresh snapshot.
-   * Returns true when `incoming` was absorbed by that snapshot.
+   * Overflow: replaces queued (not in flight) replaceable events by one fresh summary.
+   * Returns true when `incoming` was absorbed by that summary.
    */
-  private compact(q: GuildQueue, incoming: HubEvent): boolean {
+  private compact(q: KeyQueue<E>, incoming: E): boolean {
+    const policy = this.opts.overflow;
+    if (!policy) {
+      if (q.length === this.maxPerKey) this.opts.log.warn("outbox full and no overflow policy: the queue grows past its bound", { [this.keyLabel]: q.key, bound: this.maxPerKey });
+      return false;
+    }
     const start = q.head + q.inflight;
-    const kept: Entry[] = q.items.slice(q.head, start);
+    const kept: Entry<E>[] = q.items.slice(q.head, start);
     let replaced = 0;
     for (let i = start; i < q.items.length; i++) {
       const e = q.items[i]!;
-      if (e.ev.event === "room.created" || e.ev.event === "room.deleted") kept.push(e);
-      else replaced++;
+      if (policy.replaceable(e.ev)) replaced++;
+      else kept.push(e);
     }
-    const incomingIsVoice = incoming.event === "voice.joined" || incoming.event === "voice.left" || incoming.event === "presence.snapshot";
-    if (replaced === 0 && !incomingIsVoice) return false; // only room events queued: keep them all
-    if (incoming.event === "room.created" || incoming.event === "room.deleted") {
-      // The room event stays and goes before the snapshot; the snapshot reflects the cache now.
+    const incomingReplaceable = policy.replaceable(incoming);
+    if (replaced === 0 && !incomingReplaceable) return false; // only kept events queued: keep them all
+    if (!incomingReplaceable) {
+      // The kept event stays and goes before the summary; the summary reflects the state now.
       kept.push({ ev: incoming, json: null, bytes: 0 });
-      this.opts.metrics.eventsTranslated.inc({ event: incoming.event });
+      this.translatedCount(incoming.event).value++;
     } else {
       replaced++;
-      // A move is left (`v:<session>:<seq>:0`) then joined (`...:1`); the snapshot already holds
-      // the joined half, so that one is absorbed too. Nothing else is.
-      const parts = incoming.id.split(":");
-      q.absorbPrefix = parts.length === 4 && parts[0] === "v" && parts[3] === "0" ? `${parts[0]}:${parts[1]}:${parts[2]}:` : null;
+      q.absorbing = incoming;
     }
-    const snap = this.opts.buildSnapshot(q.guildId);
-    kept.push({ ev: snap, json: null, bytes: 0 });
-    this.opts.metrics.eventsTranslated.inc({ event: snap.event });
+    const summary = policy.summary(q.key);
+    kept.push({ ev: summary, json: null, bytes: 0 });
+    this.translatedCount(summary.event).value++;
     q.items = kept;
     q.head = 0;
-    this.opts.metrics.outboxOverflows.inc({ guild: q.guildId });
-    this.opts.metrics.outboxCompacted.inc({ guild: q.guildId }, replaced);
+    this.opts.metrics.overflows.inc({ [this.keyLabel]: q.key });
+    this.opts.metrics.compacted.inc({ [this.keyLabel]: q.key }, replaced);
     q.depthGauge.value = q.length;
-    this.opts.log.warn("outbox full: queued voice events replaced by a presence snapshot", {
-      guildId: q.guildId,
-      bound: this.maxPerGuild,
+    this.opts.log.warn("outbox full: queued events replaced by one summary event", {
+      [this.keyLabel]: q.key,
+      bound: this.maxPerKey,
       replaced,
-      snapshotId: snap.id,
+      summaryId: summary.id,
       queued: q.length,
     });
     this.start(q);
     return true;
   }
 
-  /** Events waiting (including those in flight), all guilds. */
+  /** Events waiting (including those in flight), all keys. */
   depth(): number {
     let n = 0;
     for (const q of this.queues.values()) n += q.length;
     return n;
   }
 
-  depthByGuild(): Record<string, number> {
+  depthByKey(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const q of this.queues.values()) out[q.guildId] = q.length;
+    for (const q of this.queues.values()) out[q.key] = q.length;
     return out;
   }
 
-  /** True when at least one guild's posts are currently failing. */
+  /** True when at least one key's posts are currently failing. */
   failing(): boolean {
     for (const q of this.queues.values()) if (q.attempt > 0) return true;
     return false;
@@ -243,19 +298,19 @@ export class Outbox {
     });
   }
 
-  private serialize(e: Entry): void {
+  private serialize(e: Entry<E>): void {
     if (e.json === null) {
       e.json = JSON.stringify(e.ev);
       e.bytes = Buffer.byteLength(e.json);
     }
   }
 
-  /** Takes the next batch (bounded by count and body size) and validates it against the shared schema. */
-  private takeBatch(q: GuildQueue): Entry[] {
+  /** Takes the next batch (bounded by count and body size) and validates it against the body schema. */
+  private takeBatch(q: KeyQueue<E>): Entry<E>[] {
     for (;;) {
-      const batch: Entry[] = [];
+      const batch: Entry<E>[] = [];
       let bytes = BODY_OVERHEAD;
-      const limit = Math.min(q.maxBatch, MAX_EVENTS_PER_POST);
+      const limit = Math.min(q.maxBatch, this.maxEventsPerPost);
       for (let i = q.head; i < q.items.length && batch.length < limit; i++) {
         const e = q.items[i]!;
         this.serialize(e);
@@ -263,9 +318,9 @@ export class Outbox {
         bytes += e.bytes + 1;
         batch.push(e);
       }
-      if (batch.length === 0) return batch;
+      if (batch.length === 0 || !this.opts.bodySchema) return batch;
       // One schema per wire message: the body we are about to send.
-      const check = InternalEventsBody.safeParse({ events: batch.map((e) => e.ev) });
+      const check = this.opts.bodySchema.safeParse({ events: batch.map((e) => e.ev) });
       if (check.success) return batch;
       const bad = new Set<number>();
       for (const issue of check.error.issues) {
@@ -273,17 +328,20 @@ export class Outbox {
       }
       if (bad.size === 0) {
         // Not attributable to one event: test them one by one.
-        batch.forEach((e, i) => {
-          if (!HubEvent.safeParse(e.ev).success) bad.add(i);
-        });
+        const eventSchema = this.opts.eventSchema;
+        if (eventSchema) {
+          batch.forEach((e, i) => {
+            if (!eventSchema.safeParse(e.ev).success) bad.add(i);
+          });
+        }
       }
       if (bad.size === 0) return batch; // whole-body issue (should not happen); let the Worker judge
       // Remove the invalid ones from the queue (they are all at the head segment).
       const badEntries = new Set([...bad].map((i) => batch[i]!));
-      const rest: Entry[] = [];
+      const rest: Entry<E>[] = [];
       for (let i = q.head; i < q.items.length; i++) {
         const e = q.items[i]!;
-        if (badEntries.has(e)) this.drop(q, e, "failed the shared schema before sending", JSON.stringify(check.error.issues.slice(0, 3)));
+        if (badEntries.has(e)) this.drop(q, e, "failed the schema before sending", JSON.stringify(check.error.issues.slice(0, 3)));
         else rest.push(e);
       }
       q.items = rest;
@@ -291,17 +349,17 @@ export class Outbox {
     }
   }
 
-  private drop(q: GuildQueue, e: Entry, why: string, detail?: string): void {
-    this.opts.metrics.eventsDropped.inc({ event: e.ev.event });
+  private drop(q: KeyQueue<E>, e: Entry<E>, why: string, detail?: string): void {
+    this.opts.metrics.dropped.inc({ event: e.ev.event });
     this.opts.log.error(`dropping one poison event: ${why}`, {
-      guildId: q.guildId,
+      [this.keyLabel]: q.key,
       id: e.ev.id,
       event: e.ev.event,
       detail,
     });
   }
 
-  private async run(q: GuildQueue): Promise<void> {
+  private async run(q: KeyQueue<E>): Promise<void> {
     q.running = true;
     const signal = this.abort.signal;
     try {
@@ -325,13 +383,13 @@ export class Outbox {
             q.head += batch.length;
             q.compactHead();
             if (q.attempt > 0 || q.authErrors > 0) {
-              this.opts.log.info("hub delivery recovered", { guildId: q.guildId, failedAttempts: q.attempt });
+              this.opts.log.info("hub delivery recovered", { [this.keyLabel]: q.key, failedAttempts: q.attempt });
             }
             q.attempt = 0;
             q.authErrors = 0;
-            q.maxBatch = Math.min(MAX_EVENTS_PER_POST, q.maxBatch * 2);
+            q.maxBatch = Math.min(this.maxEventsPerPost, q.maxBatch * 2);
             this.opts.metrics.postsOk.inc();
-            for (const e of batch) this.opts.metrics.eventsForwarded.inc({ event: e.ev.event });
+            for (const e of batch) this.opts.metrics.delivered.inc({ event: e.ev.event });
             q.depthGauge.value = q.length;
             break;
           }
@@ -346,7 +404,7 @@ export class Outbox {
               // Isolate the poison event: halve the batch until it is alone.
               q.maxBatch = Math.max(1, Math.ceil(batch.length / 2));
               this.opts.log.warn("the Worker rejected a batch; splitting it to isolate the bad event", {
-                guildId: q.guildId,
+                [this.keyLabel]: q.key,
                 status: outcome.status,
                 code: outcome.code,
                 message: outcome.message,
@@ -360,7 +418,7 @@ export class Outbox {
             if (q.authErrors++ % 10 === 0) {
               this.opts.log.error(
                 "the Worker refused our signature: check that HUB_SECRET here equals the Worker's HUB_SECRET and that this machine's clock is right (NTP, within 60 s); the events are kept and retried",
-                { guildId: q.guildId, status: outcome.status, code: outcome.code, message: outcome.message, requestId: outcome.requestId },
+                { [this.keyLabel]: q.key, status: outcome.status, code: outcome.code, message: outcome.message, requestId: outcome.requestId },
               );
             }
             await this.backoff(backoffDelay(q.attempt++, this.retryBaseMs, this.retryMaxMs));
@@ -371,7 +429,7 @@ export class Outbox {
             const delay = Math.min(this.retryMaxMs, Math.max(outcome.retryAfterMs ?? 0, backoffDelay(q.attempt, this.retryBaseMs, this.retryMaxMs)));
             const log = q.attempt === 0 || q.attempt % 10 === 0 ? this.opts.log.warn : this.opts.log.debug;
             log(outcome.status === 404 ? "the Worker answered 404: check HUB_ENDPOINT (it must be the URL of /api/internal/events)" : "hub post failed; will retry", {
-              guildId: q.guildId,
+              [this.keyLabel]: q.key,
               reason: outcome.reason,
               attempt: q.attempt + 1,
               retryInMs: delay,
