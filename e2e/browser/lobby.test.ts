@@ -302,6 +302,7 @@ describe("the lobby page", () => {
     await bobPage.getByRole("link", { name: "← All tables" }).click();
     await card(bobPage, carolRoom).getByRole("button", { name: "Move to this table" }).click();
     await card(bobPage, carolRoom).getByText("You're seated").waitFor({ timeout: 10_000 });
+    await bobPage.getByText("You joined Carol's table and gave up your seat at Alice's second.").waitFor();
     await card(alicePage, aliceRoom).locator(".seated", { hasText: "bob" }).waitFor({ state: "detached", timeout: 10_000 });
     await shot(bobPage, "16-phone-moved-to-another-table");
     await card(bobPage, carolRoom).getByRole("button", { name: "Leave seat" }).click();

@@ -54,10 +54,12 @@ export function TableActions({ room, me }: { room: Room; me: string | null }) {
   const join = () =>
     act(`join:${room.channelId}`, async () => {
       const res = await client.joinRoom(room.channelId);
+      // The server says which seat it gave up (one table at a time); its name is from before the join.
+      const left = res.leftChannelId ? (rooms?.find((r) => r.channelId === res.leftChannelId)?.name ?? "your other table") : null;
       feedback.info(
         res.alreadyMember
           ? `You're already seated at ${res.room.name}.`
-          : `You joined ${res.room.name}${elsewhere ? ` and gave up your seat at ${elsewhere.name}` : ""}. Hop into its voice channel in Discord.`,
+          : `You joined ${res.room.name}${left ? ` and gave up your seat at ${left}` : ""}. Hop into its voice channel in Discord.`,
       );
       navigate(tablePath(room.channelId));
     });
