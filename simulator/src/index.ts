@@ -4,6 +4,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { GatewayDispatchEvents, type APIVoiceState } from "discord-api-types/v10";
 import { CORS_HEADERS, handleControl } from "./control/api.ts";
 import { CONTROL_PAGE_HTML } from "./control/page.ts";
 import { Gateway, GATEWAY_PATH } from "./gateway/gateway.ts";
@@ -13,6 +14,9 @@ import { API_PREFIX, RestApi } from "./rest/server.ts";
 import { BOT_USER_ID, BOT_USERNAME, DEFAULT_BOT_TOKEN, seedWorld } from "./seed.ts";
 import { LocalDiscord } from "./simulator.ts";
 import type { SimulatorOptions } from "./types.ts";
+import { SimulatedPeople } from "./voice/people/simulatedPeople.ts";
+import { VoiceServer, type VoiceServerOptions } from "./voice/voiceServer.ts";
+import { VoiceStateRequests } from "./voice/voiceStateRequests.ts";
 import { World } from "./world.ts";
 
 export type * from "./types.ts";
@@ -24,6 +28,7 @@ export { BOT_USER_ID, BOT_USERNAME, DEFAULT_BOT_TOKEN, DEMO_CHANNELS, DEMO_GUILD
 export { DEFAULT_RATE_LIMITS } from "./rest/ratelimit.ts";
 export { DEFAULT_ALLOWED_INTENTS } from "./gateway/intents.ts";
 export { shardOf, snowflake } from "./snowflake.ts";
+export { VoiceServer, type VoiceServerOptions, type VoiceServerStats, type VoiceServerUpdate } from "./voice/voiceServer.ts";
 
 /** Options beyond the shared SimulatorOptions contract. */
 export interface LocalSimulatorOptions extends SimulatorOptions {
@@ -31,6 +36,11 @@ export interface LocalSimulatorOptions extends SimulatorOptions {
   replayBufferSize?: number;
   /** Identify throttle per max_concurrency bucket (Discord: 5 s); a faster identify gets op 9. 0 disables. Default 5000. */
   identifyWindowMs?: number;
+  /**
+   * The voice server (voice gateway v8 over WSS, UDP relay, DAVE). Default on with DAVE required;
+   * `false` turns it off (op 4 then gets VOICE_STATE_UPDATE only).
+   */
+  voice?: VoiceServerOptions | false;
 }
 
 export async function startSimulator(opts: LocalSimulatorOptions = {}): Promise<LocalDiscord> {
@@ -39,6 +49,10 @@ export async function startSimulator(opts: LocalSimulatorOptions = {}): Promise<
   let wsBase = ""; // known once listening; read lazily by the gateway and REST
 
   const world = new World({ id: BOT_USER_ID, username: BOT_USERNAME });
+  const voice = opts.voice === false ? null : await VoiceServer.start(opts.voice ?? {});
+  // Simulated people run @discordjs/voice in this process; it must trust the voice certificate.
+  voice?.certificate.trustInThisProcess();
+  const voiceStateRequests = new VoiceStateRequests(world, voice);
   const gateway = new Gateway(world, {
     botToken,
     heartbeatIntervalMs: opts.heartbeatIntervalMs ?? 41_250,
@@ -49,7 +63,16 @@ export async function startSimulator(opts: LocalSimulatorOptions = {}): Promise<
     identifyWindowMs: opts.identifyWindowMs ?? 5000,
     sessionStartLimit: opts.sessionStartLimit ?? 1000,
     wsBase: () => wsBase,
+    voiceStateRequests,
   });
+  if (voice) {
+    const toGateway = world.onDispatch;
+    world.onDispatch = (guildId, event, data) => {
+      toGateway(guildId, event, data);
+      if (event === GatewayDispatchEvents.VoiceStateUpdate) voice.onVoiceState(data as APIVoiceState);
+    };
+    voice.selfDeafFor = (guildId, userId) => world.voiceState(guildId, userId)?.self_deaf ?? false;
+  }
   if (opts.seed !== false) seedWorld(world);
   const rest = new RestApi(
     {
@@ -85,7 +108,7 @@ export async function startSimulator(opts: LocalSimulatorOptions = {}): Promise<
   wsBase = `ws://${hostInUrl}:${port}`;
 
   const identity = await IdentityProvider.create(opts.jwt?.issuer ?? httpBase, opts.jwt?.audience ?? DEFAULT_JWT_AUDIENCE, opts.jwt?.signingKey);
-  const sim = new LocalDiscord({ server, world, gateway, rest, identity, url: httpBase, gatewayUrl: `${wsBase}${GATEWAY_PATH}`, botToken });
+  const sim = new LocalDiscord({ server, world, gateway, rest, identity, voice, voiceStateRequests, people: voice ? new SimulatedPeople(world, voice) : null, url: httpBase, gatewayUrl: `${wsBase}${GATEWAY_PATH}`, botToken });
 
   onHttp = async (req, res, url) => {
     const path = url.pathname;

@@ -8,6 +8,11 @@ import type { Gateway, GatewayStats } from "./gateway/gateway.ts";
 import type { IdentityProvider, MintOptions } from "./identity.ts";
 import type { RestApi } from "./rest/server.ts";
 import type { GatewayFaults, RateLimitConfig, RecordedRequest, SimGuild, Simulator, SimUser } from "./types.ts";
+import type { SimulatedPeople } from "./voice/people/simulatedPeople.ts";
+import type { PersonStatus, SimulatedPerson } from "./voice/people/simulatedPerson.ts";
+import type { RelayFaults } from "./voice/udpRelay.ts";
+import type { VoiceServer, VoiceServerStats } from "./voice/voiceServer.ts";
+import type { VoiceStateRequests } from "./voice/voiceStateRequests.ts";
 import type { SimChannelType, World } from "./world.ts";
 
 export interface SimulatorParts {
@@ -16,6 +21,10 @@ export interface SimulatorParts {
   gateway: Gateway;
   rest: RestApi;
   identity: IdentityProvider;
+  /** Null when started with `voice: false`. */
+  voice: VoiceServer | null;
+  people: SimulatedPeople | null;
+  voiceStateRequests: VoiceStateRequests;
   url: string;
   gatewayUrl: string;
   botToken: string;
@@ -31,6 +40,7 @@ export interface SimulatorState {
   users: SimUser[];
   guilds: (SimGuild & { channels: APIChannel[]; voiceStates: APIVoiceState[] })[];
   gateway: GatewayStats & { connectionList: ReturnType<Gateway["describeConnections"]> };
+  voice: (VoiceServerStats & { endpoint: string; caFile: string; op4Received: number; people: PersonStatus[]; faults: RelayFaults & { transitionDelayMs: number } }) | null;
 }
 
 export class LocalDiscord implements Simulator {
@@ -66,7 +76,23 @@ export class LocalDiscord implements Simulator {
     return this.parts.world.bot.id;
   }
 
+  /**
+   * The voice server (null with `voice: false`). Its CA is trusted in this process already;
+   * another process (rtc-node) needs `NODE_EXTRA_CA_CERTS=<voice.certificate.caFile>` at start.
+   */
+  get voice(): VoiceServer | null {
+    return this.parts.voice;
+  }
+
+  /** The voice server or a clear error when it is off. */
+  requireVoice(): VoiceServer {
+    if (!this.parts.voice) throw new RangeError("The voice server is off (started with voice: false)");
+    return this.parts.voice;
+  }
+
   async close(): Promise<void> {
+    this.parts.people?.closeAll();
+    await this.parts.voice?.close();
     this.parts.gateway.close();
     await new Promise<void>((resolve) => {
       this.parts.server.close(() => resolve());
@@ -177,6 +203,108 @@ export class LocalDiscord implements Simulator {
     return this.parts.gateway.stats();
   }
 
+  // ---- voice: simulated people (real @discordjs/voice connections in this process) ----
+
+  /** A simulated user joins (or moves to) a voice channel; resolves when its voice connection is Ready. */
+  async personJoin(guildId: string, userId: string, channelId: string, opts: { selfDeaf?: boolean } = {}): Promise<PersonStatus> {
+    return (await this.requirePeople().join(guildId, userId, channelId, opts)).status();
+  }
+
+  /** The simulated person itself (its @discordjs/voice connection), for tests. */
+  person(userId: string): SimulatedPerson {
+    return this.requirePeople().get(userId);
+  }
+
+  /** The person speaks a sine tone (until personSilence, or for durationMs). */
+  personSpeak(userId: string, frequencyHz: number, durationMs?: number): void {
+    this.requirePeople().get(userId).speak(frequencyHz, durationMs);
+  }
+
+  /** The person plays a short 16-bit PCM WAV clip once. */
+  personSpeakWav(userId: string, wav: Buffer): void {
+    this.requirePeople().get(userId).speakWav(wav);
+  }
+
+  personSilence(userId: string): void {
+    this.requirePeople().get(userId).silence();
+  }
+
+  /** What the person hears, per speaker (dominant frequency, level, packets, failures). */
+  personStatus(userId: string): PersonStatus {
+    return this.requirePeople().get(userId).status();
+  }
+
+  /** Forgets what the person heard so far. */
+  personResetHeard(userId: string): void {
+    this.requirePeople().get(userId).resetHeard();
+  }
+
+  personLeave(userId: string): void {
+    this.requirePeople().leave(userId);
+  }
+
+  people(): PersonStatus[] {
+    return this.parts.people?.list() ?? [];
+  }
+
+  /**
+   * Gateway op 4s received from the bot so far. @discordjs/voice 0.19.2 rejoins without bound
+   * after most voice close codes (4017: dozens per second): tests of a cap watch this.
+   */
+  voiceStateRequestCount(): number {
+    return this.parts.voiceStateRequests.count;
+  }
+
+  // ---- voice faults ----
+
+  /** Destroys voice WebSockets without a close frame (clients resume). */
+  dropVoice(userId?: string): number {
+    return this.requireVoice().dropSockets(userId);
+  }
+
+  /** Closes voice WebSockets with a chosen code (4014: disconnected; 4006/4009: the client rejoins; 4015: it resumes). */
+  closeVoiceWith(code: number, userId?: string): number {
+    if (!(code >= 4000 && code <= 4999) && ![1000, 1001, 1011, 1012].includes(code)) throw new RangeError(`Close code ${code} is not one a voice server sends`);
+    return this.requireVoice().closeSockets(code, userId);
+  }
+
+  /** Packet loss (0..1) and jitter (ms) on relayed audio. */
+  setVoicePacketFaults(faults: Partial<RelayFaults>): void {
+    const current = this.requireVoice().faults;
+    if (faults.lossRate !== undefined) current.lossRate = faults.lossRate;
+    if (faults.jitterMs !== undefined) current.jitterMs = faults.jitterMs;
+  }
+
+  /** Delays every DAVE execute-transition (op 22) by `ms`. */
+  delayDaveTransitions(ms: number): void {
+    this.requireVoice().transitionDelayMs = ms;
+  }
+
+  /** Corrupts the next `count` DAVE Welcomes: the joiner reports an invalid welcome (op 31) and is re-added. */
+  corruptDaveWelcomes(count: number): void {
+    this.requireVoice().corruptWelcomes = count;
+  }
+
+  /** DAVE commits announced with transition id 0 (reproduces the @discordjs/voice 0.19.2 recovery bug). */
+  setDaveZeroTransitionIds(on: boolean): void {
+    this.requireVoice().zeroTransitionIds = on;
+  }
+
+  /** Sends `count` plain (non-DAVE) Opus frames to the others in the user's channel as if from that user; resolves when sent. */
+  injectUnencryptedFrames(userId: string, count: number): Promise<number> {
+    return this.requireVoice().injectUnencryptedFrames(userId, count);
+  }
+
+  /** Moves the voice endpoint (new port, new VOICE_SERVER_UPDATE for everyone connected). */
+  moveVoiceEndpoint(): Promise<string> {
+    return this.requireVoice().moveEndpoint();
+  }
+
+  private requirePeople(): SimulatedPeople {
+    if (!this.parts.people) throw new RangeError("The voice server is off (started with voice: false)");
+    return this.parts.people;
+  }
+
   // ---- REST ----
 
   setRateLimits(limits: Partial<RateLimitConfig>): void {
@@ -222,6 +350,16 @@ export class LocalDiscord implements Simulator {
       users: world.users(),
       guilds: world.guilds().map((g) => ({ ...g, channels: world.channels(g.id), voiceStates: world.voiceStates(g.id) })),
       gateway: { ...this.gatewayStats(), connectionList: this.parts.gateway.describeConnections() },
+      voice: this.parts.voice
+        ? {
+            ...this.parts.voice.stats(),
+            endpoint: this.parts.voice.endpoint,
+            caFile: this.parts.voice.certificate.caFile,
+            op4Received: this.voiceStateRequestCount(),
+            people: this.people(),
+            faults: { ...this.parts.voice.faults, transitionDelayMs: this.parts.voice.transitionDelayMs },
+          }
+        : null,
     };
   }
 }

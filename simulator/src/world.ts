@@ -253,8 +253,13 @@ export class World {
     this.guild(guildId).botDenied = permissions;
   }
 
-  /** Join or move (one VOICE_STATE_UPDATE either way, as on Discord). Same channel: no event. */
-  joinVoice(guildId: string, userId: string, channelId: string, opts: { bypassLimit?: boolean } = {}): void {
+  /**
+   * Join or move (one VOICE_STATE_UPDATE either way, as on Discord). Same channel and flags: no
+   * event. `opts.sessionId` is the main gateway session (for the bot); others get a random one.
+   * `opts.bypassLimit`: a move by someone with Move Members may exceed the channel's user limit.
+   * Returns whether a VOICE_STATE_UPDATE was dispatched.
+   */
+  joinVoice(guildId: string, userId: string, channelId: string, opts: { sessionId?: string; selfMute?: boolean; selfDeaf?: boolean; bypassLimit?: boolean } = {}): boolean {
     const guild = this.guild(guildId);
     this.member(guild, userId);
     const channel = guild.channels.get(channelId);
@@ -263,18 +268,26 @@ export class World {
       throw new DiscordApiError(400, RESTJSONErrorCodes.CannotExecuteActionOnThisChannelType, "Cannot execute action on this channel type");
     }
     const current = guild.voice.get(userId);
-    if (current?.channelId === channelId) return;
+    const next: VoiceRecord = {
+      channelId,
+      sessionId: opts.sessionId ?? current?.sessionId ?? randomBytes(16).toString("hex"),
+      selfMute: opts.selfMute ?? current?.selfMute ?? false,
+      selfDeaf: opts.selfDeaf ?? current?.selfDeaf ?? false,
+    };
+    if (current && current.channelId === channelId && current.sessionId === next.sessionId && current.selfMute === next.selfMute && current.selfDeaf === next.selfDeaf) return false;
     const occupants = [...guild.voice.values()].filter((v) => v.channelId === channelId).length;
-    if (channel.userLimit > 0 && occupants >= channel.userLimit && userId !== this.bot.id && !opts.bypassLimit) {
+    if (current?.channelId !== channelId && channel.userLimit > 0 && occupants >= channel.userLimit && userId !== this.bot.id && !opts.bypassLimit) {
       throw new DiscordApiError(400, RESTJSONErrorCodes.GeneralError, `Voice channel ${channelId} is full (user_limit ${channel.userLimit})`);
     }
-    guild.voice.set(userId, {
-      channelId,
-      sessionId: current?.sessionId ?? randomBytes(16).toString("hex"),
-      selfMute: current?.selfMute ?? false,
-      selfDeaf: current?.selfDeaf ?? false,
-    });
+    guild.voice.set(userId, next);
     this.onDispatch(guildId, GatewayDispatchEvents.VoiceStateUpdate, this.voiceStatePayload(guild, userId));
+    return true;
+  }
+
+  /** The user's current voice state, or null when not in voice. */
+  voiceState(guildId: string, userId: string): APIVoiceState | null {
+    const guild = this.guild(guildId);
+    return guild.voice.has(userId) ? this.voiceStatePayload(guild, userId) : null;
   }
 
   /** Leave: VOICE_STATE_UPDATE with channel_id null. Not in voice: no event. */

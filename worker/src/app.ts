@@ -12,10 +12,11 @@ import { WorkerConfigError, getConfig } from "./env.ts";
 import { requestContext, type AppEnv } from "./middleware/context.ts";
 import { skipUpgrades } from "./middleware/skip-upgrades.ts";
 import { health } from "./routes/health.ts";
-import { internalEvents } from "./routes/internal-events.ts";
+import { internalEvents, internalSignals } from "./routes/internal-events.ts";
 import { rooms } from "./routes/rooms.ts";
 import { rtc } from "./routes/rtc.ts";
 import { stream } from "./routes/stream.ts";
+import { openapi } from "./routes/openapi.ts";
 import { sessionConfig } from "./routes/session-config.ts";
 import { ws } from "./routes/ws.ts";
 
@@ -46,9 +47,11 @@ app.route("/", health);
 app.route("/", sessionConfig);
 app.route("/", ws);
 app.route("/", internalEvents);
+app.route("/", internalSignals);
 app.route("/", rooms);
 app.route("/", rtc);
 app.route("/", stream);
+app.route("/", openapi);
 
 app.notFound((c) => c.json(errorBody("NOT_FOUND", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`, c.get("requestId") ?? ""), 404));
 

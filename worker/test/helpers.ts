@@ -77,9 +77,9 @@ export async function postEvents(events: InternalEvent[] | unknown, opts: { secr
   return postSigned(body, opts);
 }
 
-export async function postSigned(body: string, opts: { secret?: string; nowSeconds?: number; headers?: Record<string, string> } = {}) {
+export async function postSigned(body: string, opts: { secret?: string; nowSeconds?: number; headers?: Record<string, string>; path?: string } = {}) {
   const signed = await signHubRequest(opts.secret ?? env.HUB_SECRET!, body, opts.nowSeconds);
-  return request("/api/internal/events", { method: "POST", body, headers: { "Content-Type": "application/json", ...signed, ...opts.headers } });
+  return request(opts.path ?? "/api/internal/events", { method: "POST", body, headers: { "Content-Type": "application/json", ...signed, ...opts.headers } });
 }
 
 // ---- WebSocket clients -----------------------------------------------------------------------

@@ -1,7 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { evictDurableObject } from "cloudflare:test";
 import { PermissionFlagsBits } from "discord-api-types/v10";
-import { GUILD_ID, connect, events, postEvents, voiceJoined } from "./helpers.ts";
+import { GUILD_ID, connect, events, postEvents, postSigned, voiceJoined } from "./helpers.ts";
 import { control, createRoom, discordRequests, endRoom, hub, invite, join, leave, newPlayer, sim } from "./rooms-helpers.ts";
 
 beforeAll(async () => {
@@ -315,5 +315,37 @@ describe("into the table's voice without manual steps", () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(signals(watcher, "table.voice")).toHaveLength(0);
     expect((await discordRequests()).filter((r) => r.method === "PATCH")).toHaveLength(0);
+  });
+});
+
+describe("speaking indicators from rtc-node (POST /api/internal/signals)", () => {
+  const speaking = (channelId: string, userId: string, on: boolean) => ({ guildId: GUILD_ID, signal: "voice.speaking", payload: { channelId, userId, speaking: on, level: 0.4 } });
+  const postSignals = (signals: unknown[], opts: { secret?: string } = {}) => postSigned(JSON.stringify({ signals }), { ...opts, path: "/api/internal/signals" });
+
+  it("relays who is speaking to that table's call only, as signals (no seq)", async () => {
+    const t = await table({ players: 2 });
+    const other = await table();
+    const [a, b] = (await Promise.all(t.players.map((userId) => connect({ userId })))) as [Sock, Sock, Sock];
+    await joinCall(a, t.channelId);
+    await joinCall(b, t.channelId);
+    const elsewhere = await connect({ userId: other.players[0] });
+    await joinCall(elsewhere, other.channelId);
+    const res = await postSignals([speaking(t.channelId, t.players[1]!, true)]);
+    expect(res.status).toBe(200);
+    expect((await res.json<any>()).delivered).toBe(2);
+    for (const s of [a, b]) expect((await s.next((m) => m.signal === "voice.speaking")).payload).toEqual({ channelId: t.channelId, userId: t.players[1], speaking: true, level: 0.4 });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(signals(elsewhere, "voice.speaking")).toHaveLength(0);
+  });
+
+  it("refuses unsigned posts, other signal names and guilds not served, relaying nothing", async () => {
+    const t = await table();
+    const a = await connect({ userId: t.players[0] });
+    await joinCall(a, t.channelId);
+    expect((await postSignals([speaking(t.channelId, t.players[0]!, true)], { secret: "another-secret-another-secret-xx" })).status).toBe(401);
+    expect((await postSignals([{ ...speaking(t.channelId, t.players[0]!, true), signal: "rtc.signal" }])).status).toBe(400);
+    expect((await postSignals([{ ...speaking(t.channelId, t.players[0]!, true), guildId: "123456789012345678" }])).status).toBe(403);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(signals(a, "voice.speaking")).toHaveLength(0);
   });
 });

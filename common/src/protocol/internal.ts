@@ -8,6 +8,7 @@
 import { z } from "zod";
 import { PresenceSnapshotPayload, RoomCreatedPayload, RoomDeletedPayload, VoiceJoinedPayload, VoiceLeftPayload } from "./events.ts";
 import { Snowflake } from "../snowflake.ts";
+import { SignalPayloads } from "./signals.ts";
 
 /** Largest accepted body. A 10,000-member presence snapshot is about 600 KB. */
 export const MAX_INTERNAL_BODY_BYTES = 2 * 1024 * 1024;
@@ -58,6 +59,20 @@ export const InternalEventsBody = z.object({
   events: z.array(InternalEvent).min(1).max(MAX_EVENTS_PER_POST),
 });
 export type InternalEventsBody = z.infer<typeof InternalEventsBody>;
+
+/**
+ * `POST /api/internal/signals` (signed like events): signals a sidecar sends through the hub,
+ * never stored. rtc-node reports who is speaking at the table its bot is in; the hub relays each
+ * to that table's subscribers.
+ */
+export const InternalSignal = z.object({ guildId: Snowflake, signal: z.literal("voice.speaking"), payload: SignalPayloads["voice.speaking"] });
+export type InternalSignal = z.infer<typeof InternalSignal>;
+/** Most signals in one post (a few Hz per speaker at a 4-player table). */
+export const MAX_SIGNALS_PER_POST = 100;
+export const InternalSignalsBody = z.object({ signals: z.array(InternalSignal).min(1).max(MAX_SIGNALS_PER_POST) });
+export type InternalSignalsBody = z.infer<typeof InternalSignalsBody>;
+export const InternalSignalsResult = z.object({ delivered: z.number().int(), requestId: z.string() });
+export type InternalSignalsResult = z.infer<typeof InternalSignalsResult>;
 
 /** What the Worker answers to an accepted post. */
 export const InternalEventsResult = z.object({

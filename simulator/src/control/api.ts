@@ -6,6 +6,7 @@
  *   GET  /control/state      everything the control page shows (guilds, channels, voice, gateway)
  *   GET  /control/requests   the REST requests received, oldest first
  *   GET  /control/users      simulated users (not the bot), for a "log in as" picker
+ *   GET  /control/people     simulated people in voice: status and what each hears
  *   POST /control/token      {userId, expiresInSeconds?, audience?, issuer?} -> {token}
  *   POST /control/<method>   see ACTIONS below -> {ok: true, result?}
  *
@@ -101,6 +102,34 @@ const ACTIONS: Record<string, Action<z.ZodType>> = {
     (sim, a) => sim.failAfterApplying(a.count, a.status, a.match === undefined ? undefined : new RegExp(a.match)),
   ),
   clearRequests: action(z.strictObject({}), (sim) => sim.clearRequests()),
+  personJoin: action(
+    z.strictObject({ guildId: snowflake, userId: snowflake, channelId: snowflake, selfDeaf: z.boolean().optional() }),
+    (sim, a) => sim.personJoin(a.guildId, a.userId, a.channelId, { selfDeaf: a.selfDeaf }),
+  ),
+  personSpeak: action(
+    z.strictObject({ userId: snowflake, frequencyHz: z.number().min(20).max(20_000), durationMs: z.number().int().positive().max(3_600_000).optional() }),
+    (sim, a) => sim.personSpeak(a.userId, a.frequencyHz, a.durationMs),
+  ),
+  personSpeakWav: action(
+    // The clip travels in the body (base64), so the control API never reads files from disk.
+    z.strictObject({ userId: snowflake, wavBase64: z.string().min(1).max(16_000_000).regex(/^[A-Za-z0-9+/]+=*$/, "must be base64") }),
+    (sim, a) => sim.personSpeakWav(a.userId, Buffer.from(a.wavBase64, "base64")),
+  ),
+  personSilence: action(z.strictObject({ userId: snowflake }), (sim, a) => sim.personSilence(a.userId)),
+  personStatus: action(z.strictObject({ userId: snowflake }), (sim, a) => sim.personStatus(a.userId)),
+  personResetHeard: action(z.strictObject({ userId: snowflake }), (sim, a) => sim.personResetHeard(a.userId)),
+  personLeave: action(z.strictObject({ userId: snowflake }), (sim, a) => sim.personLeave(a.userId)),
+  dropVoice: action(z.strictObject({ userId: snowflake.optional() }), (sim, a) => ({ sockets: sim.dropVoice(a.userId) })),
+  closeVoiceWith: action(z.strictObject({ code: z.number().int(), userId: snowflake.optional() }), (sim, a) => ({ sockets: sim.closeVoiceWith(a.code, a.userId) })),
+  setVoicePacketFaults: action(
+    z.strictObject({ lossRate: z.number().min(0).max(1).optional(), jitterMs: z.number().min(0).max(1000).optional() }),
+    (sim, a) => sim.setVoicePacketFaults(a),
+  ),
+  delayDaveTransitions: action(z.strictObject({ ms: z.number().int().min(0).max(60_000) }), (sim, a) => sim.delayDaveTransitions(a.ms)),
+  corruptDaveWelcomes: action(z.strictObject({ count: z.number().int().min(0).max(100) }), (sim, a) => sim.corruptDaveWelcomes(a.count)),
+  setDaveZeroTransitionIds: action(z.strictObject({ on: z.boolean() }), (sim, a) => sim.setDaveZeroTransitionIds(a.on)),
+  injectUnencryptedFrames: action(z.strictObject({ userId: snowflake, count: z.number().int().positive().max(3000) }), async (sim, a) => ({ sent: await sim.injectUnencryptedFrames(a.userId, a.count) })),
+  moveVoiceEndpoint: action(z.strictObject({}), async (sim) => ({ endpoint: await sim.moveVoiceEndpoint() })),
   mintToken: action(mintArgs, (sim, { userId, ...opts }) => sim.mintToken(userId, opts)),
 };
 
@@ -136,7 +165,8 @@ async function dispatch(sim: LocalDiscord, req: IncomingMessage, url: URL): Prom
     if (name === "state") return sim.state();
     if (name === "requests") return sim.requests();
     if (name === "users") return sim.users().filter((u) => !u.bot);
-    throw new ControlError(404, "unknown_view", `GET /control/${name} does not exist; try state, requests or users`);
+    if (name === "people") return sim.people();
+    throw new ControlError(404, "unknown_view", `GET /control/${name} does not exist; try state, requests, users or people`);
   }
   if (req.method !== "POST") throw new ControlError(405, "method_not_allowed", "Use GET for views and POST for actions");
   const body = await readJson(req);

@@ -23,6 +23,22 @@ export const CONTROL_PAGE_HTML = `<!doctype html>
 <h2>Voice</h2>
 <table><thead><tr><th>User</th><th>In channel</th><th>Move to</th><th></th></tr></thead><tbody id="voice"></tbody></table>
 
+<h2>Voice server: simulated people (real voice connections)</h2>
+<p id="voiceServer"></p>
+<table><thead><tr><th>Person</th><th>Connection</th><th>Speaking</th><th>Hears (per speaker: Hz, dBFS, packets)</th><th>DAVE failures</th><th></th></tr></thead><tbody id="people"></tbody></table>
+<p>Join <select id="personUser"></select> to <select id="personChannel"></select> <label><input type="checkbox" id="personDeaf"> deafened</label>
+<button id="personJoin">Join with audio</button>
+· play a WAV clip (16-bit PCM) as that person <input type="file" id="wavFile" accept=".wav,audio/wav"> <button id="wavPlay">Play</button></p>
+<p>Voice faults: <button data-act="dropVoice">Drop voice sockets</button>
+close with <input id="voiceCode" value="4015" size="5"> <button id="voiceClose">Close</button>
+loss <input id="voiceLoss" value="0" size="4"> jitter ms <input id="voiceJitter" value="0" size="4"> <button id="voiceFaults">Apply</button>
+delay DAVE transitions ms <input id="daveDelay" value="0" size="5"> <button id="daveDelaySet">Apply</button>
+<button data-act="corruptDaveWelcomes" data-body='{"count":1}'>Corrupt next Welcome</button>
+<button id="injectPlain">45 plain frames from the selected person</button>
+<button data-act="setDaveZeroTransitionIds" data-body='{"on":true}'>Transition id 0 on</button>
+<button data-act="setDaveZeroTransitionIds" data-body='{"on":false}'>off</button>
+<button data-act="moveVoiceEndpoint">Move endpoint</button></p>
+
 <h2>Message</h2>
 <select id="msgUser"></select> in <select id="msgChannel"></select>
 <input id="msgText" placeholder="content" size="30"> <button id="msgSend">Post</button>
@@ -88,9 +104,36 @@ function renderVoice(state) {
   }
 }
 
+// Typed tone frequencies survive the re-render, like the "move to" choices.
+const toneChoice = {};
+
+function renderPeople(state) {
+  const v = state.voice;
+  $("voiceServer").textContent = v ? "endpoint wss://" + v.endpoint + " · CA " + v.caFile + " · sessions " + v.sessions + " · relayed " + v.relay.forwarded + " (dropped " + v.relay.dropped + ")" : "voice server off";
+  const tbody = $("people");
+  if (tbody.contains(document.activeElement) && document.activeElement.tagName === "INPUT") return; // typing: keep the field
+  tbody.replaceChildren();
+  if (!v) return;
+  const names = Object.fromEntries(state.users.map((u) => [u.id, u.username]));
+  for (const p of v.people) {
+    const row = el("tr");
+    const heard = Object.entries(p.heard.speakers).map(([id, h]) => (names[id] || id) + ": " + (h.frequencyHz ?? "-") + " Hz, " + (h.levelDbfs ?? "-") + " dBFS, " + h.packets + " pkts").join("; ");
+    const hz = el("input"); hz.size = 5; hz.value = toneChoice[p.userId] || p.speakingHz || 440;
+    hz.oninput = () => { toneChoice[p.userId] = hz.value; };
+    const speak = el("button", "Speak"); speak.onclick = () => act("personSpeak", { userId: p.userId, frequencyHz: Number(hz.value) });
+    const silence = el("button", "Silence"); silence.onclick = () => act("personSilence", { userId: p.userId });
+    const leave = el("button", "Leave"); leave.onclick = () => act("personLeave", { userId: p.userId });
+    const controls = el("td"); controls.append(hz, speak, silence, leave);
+    row.append(el("td", names[p.userId] || p.userId), el("td", p.status + (p.voicePrivacyCode ? " · E2EE" : "")), el("td", p.speakingHz ? p.speakingHz + " Hz" : "-"), el("td", heard || "-"), el("td", p.heard.daveDecryptFailures), controls);
+    tbody.append(row);
+  }
+}
+
 function renderPickers(state) {
   if ($("msgUser").options.length) return;
   for (const u of state.users) $("msgUser").append(opt(u.id, u.username));
+  for (const u of state.users.filter((u) => !u.bot)) $("personUser").append(opt(u.id, u.username));
+  for (const g of state.guilds) for (const c of g.channels.filter((c) => c.type === 2)) $("personChannel").append(opt(g.id + ":" + c.id, g.name + " / " + c.name));
   for (const g of state.guilds) for (const c of g.channels.filter((c) => c.type === 0)) $("msgChannel").append(opt(c.id, g.name + " / #" + c.name));
   $("rlGlobal").value = state.rateLimits.globalPerSecond;
   $("rlRoute").value = state.rateLimits.routeLimit;
@@ -106,6 +149,7 @@ async function refresh() {
   const s = state.gateway;
   $("stats").textContent = "open connections " + s.openConnections + " · sessions " + s.sessions + " · identifies " + s.identifies + " · resumes " + s.resumes + " · heartbeats " + s.heartbeats + " · dispatches " + s.dispatches;
   renderVoice(state);
+  renderPeople(state);
   renderPickers(state);
   const requests = await (await fetch("/control/requests")).json();
   const tbody = $("requests"); tbody.replaceChildren();
@@ -120,6 +164,19 @@ for (const button of document.querySelectorAll("button[data-act]")) {
   button.onclick = () => act(button.dataset.act, button.dataset.body ? JSON.parse(button.dataset.body) : {});
 }
 $("msgSend").onclick = () => act("postMessage", { channelId: $("msgChannel").value, userId: $("msgUser").value, content: $("msgText").value });
+$("personJoin").onclick = () => { const [guildId, channelId] = $("personChannel").value.split(":"); act("personJoin", { guildId, userId: $("personUser").value, channelId, selfDeaf: $("personDeaf").checked }); };
+$("wavPlay").onclick = async () => {
+  const file = $("wavFile").files[0];
+  if (!file) return void ($("log").textContent = "choose a WAV file first");
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  act("personSpeakWav", { userId: $("personUser").value, wavBase64: btoa(binary) });
+};
+$("injectPlain").onclick = () => act("injectUnencryptedFrames", { userId: $("personUser").value, count: 45 });
+$("voiceClose").onclick = () => act("closeVoiceWith", { code: Number($("voiceCode").value) });
+$("voiceFaults").onclick = () => act("setVoicePacketFaults", { lossRate: Number($("voiceLoss").value), jitterMs: Number($("voiceJitter").value) });
+$("daveDelaySet").onclick = () => act("delayDaveTransitions", { ms: Number($("daveDelay").value) });
 $("closeSend").onclick = () => act("closeWith", { code: Number($("closeCode").value) });
 $("rlSet").onclick = () => act("setRateLimits", { globalPerSecond: Number($("rlGlobal").value), routeLimit: Number($("rlRoute").value), routeWindowMs: Number($("rlWindow").value) });
 refresh();

@@ -8,6 +8,7 @@ import type { Duplex } from "node:stream";
 import { GatewayCloseCodes, GatewayDispatchEvents, GatewayOpcodes, GatewayVersion } from "discord-api-types/v10";
 import { WebSocketServer } from "ws";
 import type { GatewayFaults } from "../types.ts";
+import type { VoiceStateRequests } from "../voice/voiceStateRequests.ts";
 import type { World } from "../world.ts";
 import { GatewayConnection, type ConnectionHandler } from "./connection.ts";
 import { ALL_INTENTS, visibleData } from "./intents.ts";
@@ -28,6 +29,8 @@ export interface GatewayOptions {
   sessionStartLimit: number;
   /** Base for resume_gateway_url, e.g. ws://127.0.0.1:1234 (known once the server listens). */
   wsBase: () => string;
+  /** Op 4 handling (voice/voiceStateRequests.ts). */
+  voiceStateRequests: VoiceStateRequests;
 }
 
 export interface GatewayStats {
@@ -205,16 +208,9 @@ export class Gateway implements ConnectionHandler {
     this.deliver(session, GatewayDispatchEvents.Resumed, { _trace: ['["sim-gateway"]'] });
   }
 
-  /** Op 4 from the bot: join, move or leave voice (no VOICE_SERVER_UPDATE: there is no voice server). */
-  onVoiceStateUpdate(_connection: GatewayConnection, d: unknown): void {
-    const update = d as { guild_id?: unknown; channel_id?: unknown } | null;
-    if (typeof update?.guild_id !== "string" || !this.world.hasGuild(update.guild_id)) return;
-    try {
-      if (typeof update.channel_id === "string") this.world.joinVoice(update.guild_id, this.world.bot.id, update.channel_id);
-      else this.world.leaveVoice(update.guild_id, this.world.bot.id);
-    } catch {
-      // Discord ignores a voice state update for a channel that does not exist.
-    }
+  /** Op 4 from the bot: join, move or leave voice (VOICE_STATE_UPDATE then VOICE_SERVER_UPDATE). */
+  onVoiceStateUpdate(connection: GatewayConnection, d: unknown): void {
+    if (connection.session && !this.opts.voiceStateRequests.handle(connection.session, d)) connection.close(GatewayCloseCodes.DecodeError);
   }
 
   onClosed(connection: GatewayConnection, code: number, closedByServer: boolean): void {

@@ -8,7 +8,7 @@
  * events from gateway-node, and the rooms methods from its routes.
  */
 import { DurableObject } from "cloudflare:workers";
-import { PING, PONG, createLogger, type CreateRoomRequest, type InternalEvent, type Logger, type Presence, type Room } from "@spell-coven/common";
+import { PING, PONG, createLogger, type CreateRoomRequest, type InternalEvent, type InternalSignal, type Logger, type Presence, type Room } from "@spell-coven/common";
 import { getConfig, type Env } from "../env.ts";
 import { botUserId, discordClient } from "../discord.ts";
 import { readBridgeRequest } from "../stream/bridge-request.ts";
@@ -103,6 +103,13 @@ export class GuildHub extends DurableObject<Env> {
     // Voice changes move room idle deadlines; a deleted channel may have left a role to clean up.
     await this.#core.deadlines.by(this.#rooms.nextDue());
     return result;
+  }
+
+  /** Relays sidecar signals (rtc-node's `voice.speaking`) to the table each names; never stored. */
+  async relaySignals(signals: InternalSignal[]): Promise<{ delivered: number }> {
+    let delivered = 0;
+    for (const s of signals) delivered += this.#core.fanout.signal({ table: s.payload.channelId }, s.signal, s.payload);
+    return { delivered };
   }
 
   async createRoom(guildId: string, userId: string, body: CreateRoomRequest, idempotencyKey: string | null, requestHash: string) {

@@ -5,43 +5,18 @@
  * drops ids it has already seen, so a retried post is broadcast once.
  */
 import { Hono } from "hono";
-import {
-  InternalEventsBody,
-  MAX_INTERNAL_BODY_BYTES,
-  SIGNATURE_HEADER,
-  TIMESTAMP_HEADER,
-  verifyHubRequest,
-  type InternalEvent,
-  type InternalEventsResult,
-} from "@spell-coven/common";
+import { InternalEventsBody, InternalSignalsBody, MAX_INTERNAL_BODY_BYTES, type InternalEvent, type InternalEventsResult, type InternalSignal, type InternalSignalsResult } from "@spell-coven/common";
 import { ApiError } from "../errors.ts";
 import type { AppEnv } from "../middleware/context.ts";
-import { readBodyLimited } from "./body.ts";
-import { zodDetails } from "./validation.ts";
+import { readSignedJson } from "./signed-body.ts";
 
 export const internalEvents = new Hono<AppEnv>().post("/api/internal/events", async (c) => {
-  const { HUB_SECRET, PRIMARY_GUILD_ID } = c.get("config");
+  const { PRIMARY_GUILD_ID } = c.get("config");
   const log = c.get("log");
-  if (!HUB_SECRET) throw new ApiError("NOT_CONFIGURED", "HUB_SECRET is not set on the Worker; internal events are disabled.");
-
-  const raw = await readBodyLimited(c.req.raw, MAX_INTERNAL_BODY_BYTES);
-  const check = await verifyHubRequest(HUB_SECRET, c.req.header(TIMESTAMP_HEADER), c.req.header(SIGNATURE_HEADER), raw);
-  if (!check.ok) {
-    log.warn("internal event rejected", { reason: check.code });
-    throw new ApiError(check.code, check.message);
-  }
-
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder().decode(raw));
-  } catch {
-    throw new ApiError("INVALID_JSON", "The body is not valid JSON.");
-  }
-  const parsed = InternalEventsBody.safeParse(json);
-  if (!parsed.success) throw new ApiError("VALIDATION_FAILED", "The events do not match the schema.", zodDetails(parsed.error));
+  const body = await readSignedJson(c, MAX_INTERNAL_BODY_BYTES, InternalEventsBody, "events");
 
   const byGuild = new Map<string, InternalEvent[]>();
-  for (const e of parsed.data.events) {
+  for (const e of body.events) {
     if (!PRIMARY_GUILD_ID.includes(e.guildId)) {
       throw new ApiError("FORBIDDEN", `Guild ${e.guildId} is not served by this Worker (PRIMARY_GUILD_ID); nothing in this post was applied.`);
     }
@@ -59,4 +34,21 @@ export const internalEvents = new Hono<AppEnv>().post("/api/internal/events", as
   }
   log.info("internal events", { accepted, duplicates, guilds: byGuild.size });
   return c.json({ accepted, duplicates, requestId: c.get("requestId") } satisfies InternalEventsResult);
+});
+
+/**
+ * `POST /api/internal/signals`: signals from a sidecar (rtc-node: `voice.speaking`), signed like
+ * events, relayed by each guild's hub to the subscribers of the table they name; never stored.
+ */
+export const internalSignals = new Hono<AppEnv>().post("/api/internal/signals", async (c) => {
+  const { PRIMARY_GUILD_ID } = c.get("config");
+  const body = await readSignedJson(c, 64 * 1024, InternalSignalsBody, "signals");
+  const byGuild = new Map<string, InternalSignal[]>();
+  for (const s of body.signals) {
+    if (!PRIMARY_GUILD_ID.includes(s.guildId)) throw new ApiError("FORBIDDEN", `Guild ${s.guildId} is not served by this Worker (PRIMARY_GUILD_ID); nothing in this post was relayed.`);
+    byGuild.set(s.guildId, [...(byGuild.get(s.guildId) ?? []), s]);
+  }
+  let delivered = 0;
+  for (const [guildId, signals] of byGuild) delivered += (await c.env.GUILD_HUB.getByName(guildId).relaySignals(signals)).delivered;
+  return c.json({ delivered, requestId: c.get("requestId") } satisfies InternalSignalsResult);
 });

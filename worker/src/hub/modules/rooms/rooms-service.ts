@@ -166,7 +166,8 @@ export class RoomsService {
     if (!room?.managed || room.ending) return fail("ROOM_NOT_FOUND", "This room does not exist any more.", { status: 404 });
     const members = this.rooms.members(channelId);
     if (members.includes(userId)) return { ok: true, value: { room: this.view(room), alreadyMember: true, leftChannelId: null } };
-    const seated = new Set([...members, ...this.hub.voiceIn(channelId)]);
+    // The bot (table bot, rtc-node) sits in voice too, but takes no seat.
+    const seated = new Set([...members, ...this.playersInVoice(channelId)]);
     if (!seated.has(userId) && room.userLimit > 0 && seated.size >= room.userLimit) {
       return fail("ROOM_FULL", `This room is full (${room.userLimit} of ${room.userLimit} seats taken).`, { status: 409 });
     }
@@ -270,7 +271,7 @@ export class RoomsService {
     const room = this.rooms.get(channelId);
     if (!room?.managed) return [];
     this.rooms.touch(channelId, now);
-    if (room.closingAt !== null && this.hub.voiceIn(channelId).length > 0) {
+    if (room.closingAt !== null && this.playersInVoice(channelId).length > 0) {
       this.rooms.setClosing(channelId, null);
       return [{ event: "room.closing.cancelled", payload: { guildId: this.hub.guildId, channelId } }];
     }
@@ -283,7 +284,7 @@ export class RoomsService {
     const idleMs = this.config.ROOM_IDLE_SECONDS * 1000;
     for (const room of this.rooms.managed()) {
       if (room.ending) continue;
-      const occupied = this.hub.voiceIn(room.channelId).length > 0;
+      const occupied = this.playersInVoice(room.channelId).length > 0;
       if (occupied) {
         if (room.closingAt !== null) for (const e of this.activity(room.channelId, now)) publish(e);
       } else if (room.closingAt === null) {
@@ -317,9 +318,18 @@ export class RoomsService {
     for (const room of this.rooms.managed()) {
       if (room.ending) continue;
       if (room.closingAt !== null) next = Math.min(next, room.closingAt);
-      else if (this.hub.voiceIn(room.channelId).length === 0) next = Math.min(next, room.lastActivityAt + idleMs);
+      else if (this.playersInVoice(room.channelId).length === 0) next = Math.min(next, room.lastActivityAt + idleMs);
     }
     return next === Infinity ? null : next;
+  }
+
+  /**
+   * People in the room's voice channel, without the bot: the table bot (rtc-node) sits in voice
+   * but takes no seat and does not keep an idle room alive. Presence itself shows the bot as
+   * Discord does; the lobby marks it as the table bot.
+   */
+  private playersInVoice(channelId: string): string[] {
+    return this.hub.voiceIn(channelId).filter((u) => u !== this.botUserId);
   }
 
   /** Discord answers 404 when the player is not in the server: say so rather than "not found". */
