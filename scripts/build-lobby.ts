@@ -1,13 +1,17 @@
 /**
- * Builds the lobby page's script: client/lobby/main.ts (with @spell-coven/client and the shared
- * schemas) -> worker/public/lobby.js, minified, with a source map. The Worker serves
- * worker/public as static assets.
+ * Builds the lobby page: lobby/src/main.tsx (React, @spell-coven/client and the shared schemas)
+ * -> worker/public/lobby.js, minified, with a source map, and lobby/public/* (index.html,
+ * styles.css, favicon) copied beside it. The Worker serves worker/public as static assets.
  *
  *   tsx scripts/build-lobby.ts           build once
  *   tsx scripts/build-lobby.ts --watch   rebuild on change
+ *
+ * LOBBY_BUILD=development builds React's development version, unminified: its warnings reach the
+ * console, which the browser tests fail on.
  */
+import { cpSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { build, context, type BuildOptions, type Plugin } from "esbuild";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -30,20 +34,32 @@ const zodEnglishOnly: Plugin = {
   },
 };
 
+const development = process.env.LOBBY_BUILD === "development";
+
+/** Copies lobby/public (the page, its styles, the favicon) into the Worker's assets. */
+const copyPublic: Plugin = {
+  name: "copy-public",
+  setup(b) {
+    b.onEnd(() => cpSync(join(root, "lobby/public"), join(root, "worker/public"), { recursive: true }));
+  },
+};
+
 export const lobbyBuild: BuildOptions = {
   absWorkingDir: root,
-  entryPoints: ["client/lobby/main.ts"],
+  entryPoints: ["lobby/src/main.tsx"],
   outfile: "worker/public/lobby.js",
   bundle: true,
   format: "esm",
   platform: "browser",
   target: ["es2022", "chrome111", "firefox113", "safari16.4"],
-  minify: true,
+  jsx: "automatic",
+  define: { "process.env.NODE_ENV": development ? '"development"' : '"production"' },
+  minify: !development,
   sourcemap: "linked",
   sourcesContent: true,
   legalComments: "linked",
   logLevel: "warning",
-  plugins: [zodEnglishOnly],
+  plugins: [zodEnglishOnly, copyPublic],
 };
 
 /** Builds the lobby once; returns the output size in bytes. */
@@ -56,9 +72,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   if (process.argv.includes("--watch")) {
     const ctx = await context(lobbyBuild);
     await ctx.watch();
-    console.log("watching client/ for lobby changes…");
+    console.log("watching lobby/ and client/ for changes…");
   } else {
     const bytes = await buildLobby();
-    console.log(`worker/public/lobby.js: ${(bytes / 1024).toFixed(1)} KiB`);
+    console.log(`worker/public/lobby.js: ${(bytes / 1024).toFixed(1)} KiB${development ? " (development build)" : ""}`);
   }
 }

@@ -18,7 +18,8 @@ client.on("auth", (ok) => {
 client.on("event", (e) => console.log(`#${e.seq} ${e.event} ${JSON.stringify(e.payload)}`));
 client.on("error", (e) => console.log(`client: ${e.message}`));
 client.on("state", (s) => {
-  if (s.state === "reconnecting") console.log(`connection lost (${s.lastClose?.code ?? "?"} ${s.lastClose?.reason ?? ""}); reconnecting, attempt ${s.attempt + 1}/${s.maxAttempts}`);
+  if (s.state === "reconnecting")
+    console.log(`connection lost (${s.lastClose?.code ?? "?"} ${s.lastClose?.reason ?? ""}); reconnecting, attempt ${s.attempt + 1}/${s.maxAttempts}`);
   if (s.state === "disconnected") {
     console.log(`disconnected: ${s.error?.message ?? "stopped"}`);
     process.exit(1);

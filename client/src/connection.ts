@@ -38,6 +38,8 @@ export interface ConnectionOptions {
   pingIntervalMs?: number;
   /** A ping not answered within this is a dead connection. Default 10 s. */
   pongTimeoutMs?: number;
+  /** A ping not answered within this marks the connection not `responsive` (a warning, before the timeout). Default 4 s. */
+  slowAfterMs?: number;
   /** Ack after this many events plus a random share of as many again (so at most 2x)... Default 50. */
   ackEvery?: number;
   /** ...or this long after an unacknowledged event. Default 1 s. */
@@ -81,6 +83,7 @@ export class Connection {
 
   #pingTimer: ReturnType<typeof setInterval> | null = null;
   #pongTimer: ReturnType<typeof setTimeout> | null = null;
+  #slowTimer: ReturnType<typeof setTimeout> | null = null;
   #connectTimer: ReturnType<typeof setTimeout> | null = null;
   #ackTimer: ReturnType<typeof setTimeout> | null = null;
   #unacked = 0;
@@ -100,12 +103,13 @@ export class Connection {
       maxReconnectAttempts: maxAttempts,
       pingIntervalMs: opts.pingIntervalMs ?? 25_000,
       pongTimeoutMs: opts.pongTimeoutMs ?? 10_000,
+      slowAfterMs: opts.slowAfterMs ?? 4_000,
       ackEvery: opts.ackEvery ?? 50,
       ackIntervalMs: opts.ackIntervalMs ?? 1000,
       connectTimeoutMs: opts.connectTimeoutMs ?? 15_000,
     };
     this.#scheduler = new ReconnectScheduler(maxAttempts, opts.backoff);
-    this.#state = { state: "disconnected", attempt: 0, maxAttempts, nextAttemptAt: null, lastClose: null, error: null };
+    this.#state = { state: "disconnected", attempt: 0, maxAttempts, nextAttemptAt: null, lastClose: null, error: null, responsive: true };
   }
 
   get state(): StateChange {
@@ -143,6 +147,11 @@ export class Connection {
     if (this.#stopped) return;
     this.#abandon();
     this.#down({ code: CLIENT_CLOSE, reason }, { immediate: true });
+  }
+
+  /** Pings now (the page came back to the foreground, the network changed): a dead server shows sooner. */
+  check(): void {
+    if (this.#ws && this.#authed) this.#ping(this.#ws);
   }
 
   /** Closes for good (until connect()/reconnect()). */
@@ -229,6 +238,8 @@ export class Connection {
       this.#h.onError(new ClientError("invalid_message", "Received a binary message; the protocol is JSON text.", { raw: data }));
       return;
     }
+    // Anything from the server shows it is answering.
+    this.#answered();
     if (data === PONG) {
       if (this.#pongTimer !== null) clearTimeout(this.#pongTimer);
       this.#pongTimer = null;
@@ -326,7 +337,7 @@ export class Connection {
     this.#unacked = 0;
     this.#pingTimer = setInterval(() => this.#ping(ws), this.#opts.pingIntervalMs);
     this.#h.onAuthOk(ok);
-    this.#setState("open", { lastClose: null, error: null, nextAttemptAt: null });
+    this.#setState("open", { lastClose: null, error: null, nextAttemptAt: null, responsive: true });
   }
 
   #ping(ws: WebSocket): void {
@@ -334,12 +345,22 @@ export class Connection {
     ws.send(PING);
     if (this.#pongTimer !== null) return;
     const gen = this.#generation;
+    this.#slowTimer = setTimeout(() => {
+      this.#slowTimer = null;
+      if (gen === this.#generation && this.#state.state === "open") this.#setState("open", { responsive: false });
+    }, this.#opts.slowAfterMs);
     this.#pongTimer = setTimeout(() => {
       this.#pongTimer = null;
       if (gen !== this.#generation) return;
       this.#abandon();
       this.#down({ code: CLIENT_CLOSE, reason: "No answer to ping: connection lost." });
     }, this.#opts.pongTimeoutMs);
+  }
+
+  #answered(): void {
+    if (this.#slowTimer !== null) clearTimeout(this.#slowTimer);
+    this.#slowTimer = null;
+    if (!this.#state.responsive && this.#state.state === "open") this.#setState("open", { responsive: true });
   }
 
   #noteProcessed(seq: number): void {
@@ -417,15 +438,18 @@ export class Connection {
   #clearTimers(): void {
     if (this.#pingTimer !== null) clearInterval(this.#pingTimer);
     if (this.#pongTimer !== null) clearTimeout(this.#pongTimer);
+    if (this.#slowTimer !== null) clearTimeout(this.#slowTimer);
     if (this.#connectTimer !== null) clearTimeout(this.#connectTimer);
     if (this.#ackTimer !== null) clearTimeout(this.#ackTimer);
-    this.#pingTimer = this.#pongTimer = this.#connectTimer = this.#ackTimer = null;
+    this.#pingTimer = this.#pongTimer = this.#slowTimer = this.#connectTimer = this.#ackTimer = null;
     this.#unacked = 0;
   }
 
   #setState(state: ConnectionState, patch: Partial<Omit<StateChange, "state">> = {}): void {
     const attempt = state === "open" || state === "connecting" ? 0 : (patch.attempt ?? this.#scheduler.attempts);
-    this.#state = { ...this.#state, ...patch, state, attempt };
+    // Only an open connection can be unresponsive; any other state says enough by itself.
+    const responsive = state === "open" ? (patch.responsive ?? this.#state.responsive) : true;
+    this.#state = { ...this.#state, ...patch, state, attempt, responsive };
     this.#h.onState(this.#state);
   }
 }

@@ -3,9 +3,7 @@
  * public event of the wire contract (typed from common's EventPayloads), plus the client's own
  * events (connection state, presence changes, errors, the player's voice dropout).
  */
-import type { EventEnvelope } from "@spell-coven/common";
-import type { EventName, EventPayload } from "@spell-coven/common";
-import type { AuthOk, SignalEnvelope } from "@spell-coven/common";
+import type { AuthOk, EventEnvelope, EventName, EventPayload, SignalEnvelope } from "@spell-coven/common";
 
 export type ConnectionState = "connecting" | "open" | "reconnecting" | "disconnected";
 
@@ -18,6 +16,12 @@ export interface StateChange {
   nextAttemptAt: number | null;
   /** Why the last connection ended, when it did. */
   lastClose: { code: number; reason: string } | null;
+  /**
+   * False while a keep-alive ping has gone unanswered for longer than `slowAfterMs` on an open
+   * connection: the socket looks open but the server is not answering (it is then dropped after
+   * `pongTimeoutMs`). True otherwise.
+   */
+  responsive: boolean;
   /** Set when the client stopped for good and waits for the app (bad token, unknown guild, gave up). */
   error: ClientError | null;
 }

@@ -8,26 +8,24 @@
  *   client.on("state", (s) => banner.show(s.state));
  *   client.connect();
  */
-import type { AuthOk, ClientMessage, EventEnvelope } from "@spell-coven/common";
-import type { CreateRoomRequest, Invite, JoinRoomResult, Room } from "@spell-coven/common";
-import { Connection, type ConnectionOptions, type TokenProvider } from "./connection.ts";
+import type { AuthOk, ClientMessage, CreateRoomRequest, EventEnvelope, Invite, JoinRoomResult, LeaveRoomResult, Room } from "@spell-coven/common";
+import { Connection, type ConnectionOptions } from "./connection.ts";
 import { DropoutDetector, type DropoutStatus } from "./dropout.ts";
 import { ClientError, TypedEmitter, type ClientEvents, type ConnectionState, type Presence, type StateChange } from "./events.ts";
 import { PresenceStore } from "./presence.ts";
 import { RoomsApi, RoomsApiError, type EndRoomResult } from "./rooms-api.ts";
 import { RoomsState } from "./rooms-state.ts";
 
-export { Connection, type ConnectionOptions, type ConnectionHandlers, type TokenProvider } from "./connection.ts";
-export { ReconnectScheduler, DEFAULT_MAX_RECONNECT_ATTEMPTS, type BackoffOptions, type ScheduledAttempt } from "./reconnect.ts";
-export { PresenceStore, type SeqVerdict } from "./presence.ts";
-export { DropoutDetector, type DropoutStatus, type DropoutChange } from "./dropout.ts";
-export { TypedEmitter, ClientError, type ClientErrorKind, type ClientEvents, type ConnectionState, type StateChange, type Presence, type DropoutInfo } from "./events.ts";
-export { RoomsApi, RoomsApiError, type RoomsApiOptions, type EndRoomResult } from "./rooms-api.ts";
-export { RoomsState } from "./rooms-state.ts";
+// What an app needs: the client, its errors, and the types of what it hands out. The building
+// blocks (Connection, ReconnectScheduler, RoomsState...) stay internal.
+export type { ConnectionOptions, TokenProvider } from "./connection.ts";
+export type { BackoffOptions } from "./reconnect.ts";
+export type { PresenceStore } from "./presence.ts";
+export type { DropoutStatus } from "./dropout.ts";
+export { ClientError, type ClientErrorKind, type ClientEvents, type ConnectionState, type StateChange, type Presence, type DropoutInfo } from "./events.ts";
+export { RoomsApiError, type RoomsApi, type EndRoomResult } from "./rooms-api.ts";
+export type { Room, Invite, JoinRoomResult, LeaveRoomResult, CreateRoomRequest, AuthOk, EventEnvelope, EventName, EventPayload } from "@spell-coven/common";
 export { TableCall, type TableCallOptions, type TableCallEvents, type TablePeer, type PeerQuality } from "./table-call.ts";
-export type { Room, Invite, JoinRoomResult, CreateRoomRequest } from "@spell-coven/common";
-export type { AuthOk, EventEnvelope } from "@spell-coven/common";
-export type { EventName, EventPayload } from "@spell-coven/common";
 
 export interface SpellCovenClientOptions extends Omit<ConnectionOptions, "url"> {
   /** The Worker's base URL; default the page's origin in a browser. */
@@ -46,6 +44,8 @@ export interface ClientSnapshot {
   presence: Presence;
   /** null until the first list has loaded (or with trackRooms: false). */
   rooms: readonly Room[] | null;
+  /** False while the server has not answered a keep-alive ping for a few seconds (see StateChange.responsive). */
+  responsive: boolean;
   /** The room the player is in (set by createRoom/joinRoom or setCurrentRoom). */
   currentRoom: string | null;
   dropout: DropoutStatus;
@@ -125,6 +125,11 @@ export class SpellCovenClient extends TypedEmitter<ClientEvents> {
     this.#connection.reconnect();
   }
 
+  /** Pings the server now, so an unanswering server shows (`responsive: false`) without waiting for the next keep-alive. */
+  checkConnection(): void {
+    this.#connection.check();
+  }
+
   close(): void {
     if (this.#roomsReload !== null) clearTimeout(this.#roomsReload);
     this.#roomsReload = null;
@@ -159,6 +164,15 @@ export class SpellCovenClient extends TypedEmitter<ClientEvents> {
     const result = await this.api.joinRoom(channelId, opts);
     this.#rooms.upsert(result.room);
     this.setCurrentRoom(result.room.channelId);
+    return result;
+  }
+
+  /** Gives up the player's seat at this table; they are then in no room (no dropout notice). */
+  async leaveRoom(channelId: string): Promise<LeaveRoomResult> {
+    const result = await this.api.leaveRoom(channelId);
+    this.#rooms.upsert(result.room);
+    if (this.#dropout.room === channelId) this.setCurrentRoom(null);
+    else this.#changed();
     return result;
   }
 
@@ -202,6 +216,7 @@ export class SpellCovenClient extends TypedEmitter<ClientEvents> {
     this.#snapshot ??= Object.freeze({
       state: this.#connection.state.state,
       connection: this.#connection.state,
+      responsive: this.#connection.state.responsive,
       userId: this.userId,
       guildId: this.guildId,
       presence: this.presence.toJSON(),
@@ -265,6 +280,13 @@ export class SpellCovenClient extends TypedEmitter<ClientEvents> {
         this.#rooms.addMember(p.channelId, p.userId);
         break;
       }
+      case "room.unseated": {
+        const p = (env as EventEnvelope<"room.unseated">).payload;
+        this.#rooms.removeMember(p.channelId, p.userId);
+        // Unseated elsewhere (another tab, or a seat taken at another table): no dropout for it.
+        if (p.userId === this.userId && this.#dropout.room === p.channelId) this.#dropout.setRoom(null, null);
+        break;
+      }
     }
     this.#changed();
     (this.emit as (name: string, ...args: unknown[]) => void)(env.event, env.payload, env);
@@ -282,9 +304,11 @@ export class SpellCovenClient extends TypedEmitter<ClientEvents> {
     queueMicrotask(() => {
       this.#dropoutCheckQueued = false;
       const userId = this.userId;
+      const before = this.#dropout.status;
       const change = this.#dropout.update(userId ? this.presence.channelOf(userId) : null);
+      // "waiting" -> "in-voice" reports nothing but is a change of the snapshot all the same.
+      if (this.#dropout.status !== before) this.#changed();
       if (!change) return;
-      this.#changed();
       if (change.kind === "dropout") this.emit("dropout", change.info);
       else this.emit("rejoined", { channelId: change.channelId });
     });

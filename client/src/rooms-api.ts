@@ -2,16 +2,8 @@
  * Typed calls to the rooms API (contract: common/src/protocol/rooms-api.ts). Answers are validated with the
  * shared schemas; every failure is a RoomsApiError with the server's stable code and request id.
  */
-import {
-  IceServersResult,
-  CreateRoomRequest,
-  Invite,
-  JoinRoomResult,
-  Room,
-  RoomsList,
-  type RoomErrorCode,
-} from "@spell-coven/common";
-import type { IceServersResult as IceServersResultT, Invite as InviteT, JoinRoomResult as JoinRoomResultT, Room as RoomT } from "@spell-coven/common";
+import { CreateRoomRequest, IceServersResult, Invite, JoinRoomResult, LeaveRoomResult, RoomsList, Room, type RoomErrorCode } from "@spell-coven/common";
+import type { IceServersResult as IceServersResultT, Invite as InviteT, JoinRoomResult as JoinRoomResultT, LeaveRoomResult as LeaveRoomResultT, Room as RoomT } from "@spell-coven/common";
 import type { TokenProvider } from "./connection.ts";
 
 export class RoomsApiError extends Error {
@@ -28,7 +20,11 @@ export class RoomsApiError extends Error {
     readonly retryAfterSeconds?: number,
   ) {
     super(message);
+    this.retryAt = retryAfterSeconds === undefined ? null : Date.now() + retryAfterSeconds * 1000;
   }
+
+  /** When trying again makes sense (Unix ms), from Retry-After; null when the server did not say. */
+  readonly retryAt: number | null;
 }
 
 export interface RoomsApiOptions {
@@ -49,6 +45,7 @@ export interface EndRoomResult {
   deleted: true;
 }
 
+/** Typed calls to the rooms API. */
 export class RoomsApi {
   readonly #base: string;
   readonly #getToken: TokenProvider;
@@ -86,6 +83,11 @@ export class RoomsApi {
   /** ICE servers for a table's call (board video); refresh before `expiresAt`. */
   iceServers(channelId: string): Promise<IceServersResultT> {
     return this.#call<IceServersResultT>("GET", `/api/rtc/ice-servers?channelId=${encodeURIComponent(channelId)}`, IceServersResult);
+  }
+
+  /** Gives up the player's seat (ROOM_NOT_FOUND 404, NOT_ROOM_MEMBER 403 when not seated there). */
+  leaveRoom(channelId: string): Promise<LeaveRoomResultT> {
+    return this.#call<LeaveRoomResultT>("POST", `/api/rooms/${encodeURIComponent(channelId)}/leave`, LeaveRoomResult, {});
   }
 
   endRoom(channelId: string): Promise<EndRoomResult> {
@@ -137,7 +139,7 @@ export class RoomsApi {
 async function readError(res: Response): Promise<RoomsApiError> {
   const headerId = res.headers.get("X-Request-Id");
   const retry = res.headers.get("Retry-After");
-  const retryAfter = retry !== null && /^\d+$/.test(retry) ? Number(retry) : undefined;
+  const retryAfter = parseRetryAfter(retry);
   let body: any = null;
   try {
     body = await res.json();
@@ -149,4 +151,12 @@ async function readError(res: Response): Promise<RoomsApiError> {
     return new RoomsApiError(res.status, e.code, e.message, typeof e.requestId === "string" ? e.requestId : headerId, e.details, retryAfter);
   }
   return new RoomsApiError(res.status, `HTTP_${res.status}`, `The server answered ${res.status} ${res.statusText}.`, headerId, undefined, retryAfter);
+}
+
+/** Retry-After is either seconds or an HTTP date (RFC 9110 10.2.3). */
+function parseRetryAfter(value: string | null): number | undefined {
+  if (value === null) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
 }

@@ -1,6 +1,6 @@
 /**
  * The guild's rooms as a client sees them: loaded from GET /api/rooms, then kept current by
- * room.deleted / room.closing / room.closing.cancelled / room.seated; room.created needs a
+ * room.deleted / room.closing / room.closing.cancelled / room.seated / room.unseated; room.created needs a
  * fresh list (the facade reloads). `voice` is always taken from the live presence store.
  */
 import type { Room } from "@spell-coven/common";
@@ -53,6 +53,15 @@ export class RoomsState {
     const room = this.#rooms.get(channelId);
     if (!room || room.members.includes(userId)) return false;
     this.#rooms.set(channelId, { ...room, members: [...room.members, userId] });
+    this.#view = null;
+    return true;
+  }
+
+  /** Someone gave up their seat (left, or sat down at another table). */
+  removeMember(channelId: string, userId: string): boolean {
+    const room = this.#rooms.get(channelId);
+    if (!room || !room.members.includes(userId)) return false;
+    this.#rooms.set(channelId, { ...room, members: room.members.filter((m) => m !== userId) });
     this.#view = null;
     return true;
   }

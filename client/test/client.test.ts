@@ -293,6 +293,8 @@ describe("SpellCovenClient against the real /api/ws", () => {
     expect(rec.client.dropoutStatus).toBe("waiting");
     sim.joinVoice(G, dave, table1);
     await waitFor(() => rec.client.dropoutStatus === "in-voice", 10_000, "in voice");
+    // the snapshot a UI renders says so too (waiting -> in-voice reports no event of its own)
+    expect(rec.client.getSnapshot().dropout).toBe("in-voice");
     sim.joinVoice(G, dave, table2); // moved away
     await waitFor(() => seen.length === 1, 10_000, "dropout");
     sim.joinVoice(G, dave, table1);
@@ -323,5 +325,32 @@ describe("SpellCovenClient against the real /api/ws", () => {
     const err = await rec.client.endRoom(room.channelId).catch((e: unknown) => e);
     expect(err).toMatchObject({ name: "RoomsApiError", code: "ROOM_NOT_FOUND", status: 404 });
     expect((err as { requestId: string | null }).requestId).toBeTruthy();
+  });
+
+  it("a server that stops answering on an open socket turns responsive false, and true again when it answers", async () => {
+    const rec = makeClient({ pingIntervalMs: 300, slowAfterMs: 200, pongTimeoutMs: 20_000 });
+    const seen: boolean[] = [];
+    rec.client.on("state", (s) => seen.push(s.responsive));
+    await open(rec);
+    expect(rec.client.getSnapshot().responsive).toBe(true);
+    relay.muted = true;
+    try {
+      await waitFor(() => !rec.client.getSnapshot().responsive, 5000, "responsive: false");
+      expect(rec.client.state).toBe("open"); // the socket is still open: only the answers stopped
+    } finally {
+      relay.muted = false;
+    }
+    await waitFor(() => rec.client.getSnapshot().responsive, 5000, "responsive: true");
+    expect(seen).toContain(false);
+    expect(rec.client.state).toBe("open");
+  });
+
+  it("leaveRoom calls POST /api/rooms/:channelId/leave and answers the server's error as a RoomsApiError", async () => {
+    const rec = makeClient({ via: "worker", user: carol, trackRooms: true });
+    await open(rec);
+    const err = await rec.client.leaveRoom("1060000000000000999").catch((e: unknown) => e);
+    // ROOM_NOT_FOUND from the hub's seat release; NOT_FOUND (no such route) on a Worker without it
+    expect(err).toMatchObject({ name: "RoomsApiError", status: 404 });
+    expect(["ROOM_NOT_FOUND", "NOT_FOUND"]).toContain((err as { code: string }).code);
   });
 });

@@ -16,7 +16,7 @@ import { freePort } from "../../scripts/lib/free-port.ts";
 /** Starts the local system on free ports; `workerVars` are Worker settings over the defaults (short room idle times, say). */
 export async function startSystem(opts: { workerVars?: Record<string, string> } = {}): Promise<LocalSystem & { cleanup(): Promise<void> }> {
   const stateDir = mkdtempSync(join(tmpdir(), "client-test-"));
-  const options = { workerPort: await freePort(), gatewayHealthPort: 0, simulatorPort: 0, stateDir, quiet: true, logLevel: "WARN", ...opts } as LocalSystemOptions;
+  const options = { workerPort: await freePort(), gatewayHealthPort: 0, simulatorPort: 0, stateDir, quiet: true, logLevel: "WARN", lobbyBuild: "development", ...opts } as LocalSystemOptions;
   const system = await startLocalSystem(options);
   try {
     await system.startWorker();
@@ -63,6 +63,8 @@ export class Relay {
   readonly #wss = new WebSocketServer({ noServer: true });
   readonly #pairs = new Set<{ client: WsClient; upstream: WsClient }>();
   refusing = false;
+  /** While true, nothing the server sends reaches the clients (a server that stopped answering, socket open). */
+  muted = false;
   /** Upgrade requests seen (accepted or refused). */
   upgrades = 0;
   #swallow = 0;
@@ -95,11 +97,22 @@ export class Relay {
           });
           upstream.on("message", (data: RawData, isBinary) => {
             const text = data.toString();
+            if (this.muted) return;
+            let out: string | RawData = isBinary ? data : text;
             if (!isBinary && this.#swallow > 0 && text.includes('"type":"event"')) {
-              this.#swallow--;
-              return;
+              // One event, also out of a batch frame (events that arrive together share a frame).
+              const frame = JSON.parse(text) as { type: string; events?: unknown[] };
+              if (frame.type === "batch" && frame.events) {
+                const kept = frame.events.slice(Math.min(this.#swallow, frame.events.length));
+                this.#swallow -= frame.events.length - kept.length;
+                if (kept.length === 0) return;
+                out = JSON.stringify({ ...frame, events: kept });
+              } else {
+                this.#swallow--;
+                return;
+              }
             }
-            if (client.readyState === WsClient.OPEN) client.send(isBinary ? data : text, { binary: isBinary });
+            if (client.readyState === WsClient.OPEN) client.send(out, { binary: isBinary });
           });
           const end = (code: number, reason: Buffer, other: WsClient) => {
             this.#pairs.delete(pair);
@@ -133,7 +146,7 @@ export class Relay {
     this.#pairs.clear();
   }
 
-  /** The next `n` events the server sends are not delivered (a gap). */
+  /** The next `n` events the server sends are not delivered (a gap), whether alone or in a batch frame. */
   swallowEvents(n = 1): void {
     this.#swallow += n;
   }

@@ -3,32 +3,28 @@
  * with a countdown, a voice join cancels it, and when the countdown runs out the table goes.
  * The Worker runs with short idle settings (`startLocalSystem({ workerVars })`).
  */
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
 import { DEMO_GUILD_ID, DEMO_USERS } from "@spell-coven/simulator";
 import { startSystem } from "../../client/test/helpers.ts";
-import { launchChromium, playerContext } from "./browser.ts";
+import { launchChromium, playerContext, shot, watchConsole } from "./browser.ts";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const SHOTS = join(ROOT, "test-artifacts/screenshots");
 const IDLE_SECONDS = 2;
 const WARNING_SECONDS = 8;
 
 let system: Awaited<ReturnType<typeof startSystem>>;
 let browser: Browser;
 let page: Page;
+const problems: string[] = [];
 
 describe("the room-closing warning", () => {
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
     // wrangler dev builds the lobby itself (wrangler.toml [build]) before it serves.
     system = await startSystem({ workerVars: { ROOM_IDLE_SECONDS: String(IDLE_SECONDS), ROOM_CLOSING_WARNING_SECONDS: String(WARNING_SECONDS) } });
     browser = await launchChromium();
     const context = await playerContext(browser, system.workerUrl, { viewport: { width: 1100, height: 760 } });
     page = await context.newPage();
+    watchConsole(page, problems, "alice");
     await page.goto(`${system.workerUrl}/`);
     await page.getByRole("button", { name: "Sign in as alice" }).click();
     await page.locator("#live[data-state=open]").waitFor({ timeout: 15_000 });
@@ -50,7 +46,7 @@ describe("the room-closing warning", () => {
     const warning = page.getByTestId("closing-warning");
     await warning.waitFor({ timeout: (IDLE_SECONDS + 10) * 1000 });
     await expect(room.getByTestId("closing").textContent()).resolves.toMatch(/Closing in 0:0\d/);
-    await page.screenshot({ path: join(SHOTS, "13-room-closing-warning.png") });
+    await shot(page, "20-room-closing-warning");
 
     sim.joinVoice(DEMO_GUILD_ID, DEMO_USERS.alice, channelId);
     await warning.waitFor({ state: "detached", timeout: 5000 });
@@ -59,5 +55,10 @@ describe("the room-closing warning", () => {
     sim.leaveVoice(DEMO_GUILD_ID, DEMO_USERS.alice);
     await warning.waitFor({ timeout: (IDLE_SECONDS + 10) * 1000 });
     await room.waitFor({ state: "detached", timeout: (WARNING_SECONDS + 10) * 1000 });
+    // she was on its page: it says the table is gone, and why
+    await page.getByTestId("table-gone").waitFor();
+    await expect(page.getByTestId("table-ended").textContent()).resolves.toMatch(/Quiet table has ended. It closed because nobody was in its voice channel/);
+    await shot(page, "21-table-closed-idle");
+    expect(problems).toEqual([]);
   }, 60_000);
 });

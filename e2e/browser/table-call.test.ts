@@ -11,7 +11,7 @@ import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { DEMO_USERS } from "@spell-coven/simulator";
-import { RoomsApi } from "../../client/src/index.ts";
+import { RoomsApi } from "../../client/src/rooms-api.ts";
 import { startSystem } from "../../client/test/helpers.ts";
 import type {} from "../../client/test/table-app.ts";
 

@@ -23,7 +23,13 @@ export async function startDevIdp(opts: { kid: string; issuer: string; audience:
     publicJwk,
     privateJwk,
     mint: (sub: string) =>
-      new SignJWT({}).setProtectedHeader({ alg: "RS256", kid: opts.kid }).setSubject(sub).setIssuer(opts.issuer).setAudience(opts.audience).setExpirationTime("1h").sign(privateKey),
+      new SignJWT({})
+        .setProtectedHeader({ alg: "RS256", kid: opts.kid })
+        .setSubject(sub)
+        .setIssuer(opts.issuer)
+        .setAudience(opts.audience)
+        .setExpirationTime("1h")
+        .sign(privateKey),
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
 }

@@ -10,3 +10,12 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** Whether something already listens on `host:port` (binding it fails with EADDRINUSE). */
+export function portTaken(port: number, host = "127.0.0.1"): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", (err: NodeJS.ErrnoException) => (err.code === "EADDRINUSE" || err.code === "EACCES" ? resolve(true) : reject(err)));
+    s.listen(port, host, () => s.close(() => resolve(false)));
+  });
+}

@@ -4,11 +4,11 @@
  * its own process). Every piece can be stopped and started again to rehearse outages.
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
 import type { Simulator } from "@spell-coven/simulator";
-import { exited, recentOutput, run, waitForHttp } from "./processes.ts";
+import { exited, processTree, recentOutput, run, waitForHttp } from "./processes.ts";
 import { freePort } from "./free-port.ts";
 
 export interface LocalSystemOptions {
@@ -30,6 +30,15 @@ export interface LocalSystemOptions {
   quiet?: boolean;
   /** Extra Worker settings (tests shorten room timers this way). */
   workerVars?: Record<string, string>;
+  /**
+   * Start the Worker with empty local state (Durable Objects). The simulator always starts empty,
+   * so a Worker keeping yesterday's tables would show ghosts.
+   */
+  resetState?: boolean;
+  /** The simulator's JWT signing key (private JWK), so tokens it minted before a restart stay valid. */
+  simulatorSigningKey?: import("jose").JWK;
+  /** "development": the lobby is built with React's development build (its warnings reach the console). Default production. */
+  lobbyBuild?: "development" | "production";
 }
 
 export interface LocalSystem {
@@ -40,6 +49,9 @@ export interface LocalSystem {
   vars: Record<string, string>;
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
+  /** Freezes wrangler dev and everything under it (SIGSTOP): sockets stay open, nothing answers. */
+  pauseWorker(): void;
+  resumeWorker(): void;
   startGateway(): Promise<void>;
   stopGateway(signal?: NodeJS.Signals): Promise<number | null>;
   /** Resolves when wrangler or gateway-node exits without being asked to. */
@@ -58,7 +70,11 @@ export async function startLocalSystem(opts: LocalSystemOptions): Promise<LocalS
     vars = { ...opts.discord };
   } else {
     const { startSimulator, DEMO_GUILD_ID } = await import("@spell-coven/simulator");
-    simulator = await startSimulator({ port: opts.simulatorPort ?? 0, host });
+    simulator = await startSimulator({
+      port: opts.simulatorPort ?? 0,
+      host,
+      ...(opts.simulatorSigningKey ? { jwt: { signingKey: opts.simulatorSigningKey } } : {}),
+    });
     vars = {
       DISCORD_BOT_TOKEN: simulator.botToken,
       DISCORD_API_BASE: simulator.apiBase,
@@ -70,14 +86,23 @@ export async function startLocalSystem(opts: LocalSystemOptions): Promise<LocalS
       VITE_BASE_URL: workerUrl,
       LOG_LEVEL: opts.logLevel ?? "INFO",
       DEV_IDENTITY_URL: simulator.url,
+      // "Open in Discord" opens the simulator's page (it serves /channels/<guild>/<channel>).
+      DISCORD_WEB_URL: simulator.url,
     };
   }
   Object.assign(vars, opts.workerVars);
 
   // Secrets reach wrangler through a private env file, never argv or logs.
   mkdirSync(opts.stateDir, { recursive: true });
+  if (opts.resetState) rmSync(join(opts.stateDir, "state"), { recursive: true, force: true });
   const envFile = join(opts.stateDir, "local-run.env");
-  writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${v}`).join("\n") + "\n", { mode: 0o600 });
+  writeFileSync(
+    envFile,
+    `${Object.entries(vars)
+      .map(([k, v]) => `${k}=${v}`)
+      .join("\n")}\n`,
+    { mode: 0o600 },
+  );
 
   let worker: ChildProcess | null = null;
   let gateway: ChildProcess | null = null;
@@ -88,13 +113,17 @@ export async function startLocalSystem(opts: LocalSystemOptions): Promise<LocalS
     void exited(child).then((code) => {
       if (!expected.has(child)) reportExit({ name, code });
     });
-  const stopChild = async (child: ChildProcess | null, signal: NodeJS.Signals = "SIGTERM") => {
+  const stopChild = async (child: ChildProcess | null, sig: NodeJS.Signals = "SIGTERM") => {
     if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
     expected.add(child);
-    child.kill(signal);
+    // Everything below it too (workerd under wrangler, node under tsx): whatever outlives its
+    // parent is killed, so no port stays held.
+    const tree = child.pid ? processTree(child.pid).slice(1) : [];
+    child.kill(sig);
     const timer = setTimeout(() => child.kill("SIGKILL"), 12_000);
     const code = await exited(child);
     clearTimeout(timer);
+    for (const pid of tree) signal(pid, "SIGKILL");
     return code;
   };
 
@@ -107,11 +136,28 @@ export async function startLocalSystem(opts: LocalSystemOptions): Promise<LocalS
     vars,
     unexpectedExit,
     async startWorker() {
-      worker = run(opts.quiet ? null : "worker", "wrangler", ["dev", "--port", String(opts.workerPort), "--ip", host, "--env-file", envFile, "--persist-to", join(opts.stateDir, "state"), "--show-interactive-dev-session=false"], {
-        ...process.env,
-        WRANGLER_SEND_METRICS: "false",
-        CLOUDFLARE_CF_FETCH_ENABLED: "false",
-      });
+      worker = run(
+        opts.quiet ? null : "worker",
+        "wrangler",
+        [
+          "dev",
+          "--port",
+          String(opts.workerPort),
+          "--ip",
+          host,
+          "--env-file",
+          envFile,
+          "--persist-to",
+          join(opts.stateDir, "state"),
+          "--show-interactive-dev-session=false",
+        ],
+        {
+          ...process.env,
+          WRANGLER_SEND_METRICS: "false",
+          CLOUDFLARE_CF_FETCH_ENABLED: "false",
+          LOBBY_BUILD: opts.lobbyBuild ?? "production",
+        },
+      );
       watch("wrangler dev", worker);
       await waitForHttp(`${workerUrl}/health`, 60_000, () => worker!.exitCode !== null).catch((err: Error) => {
         throw new Error(`${err.message}; wrangler dev said:\n${recentOutput(worker!)}`);
@@ -119,6 +165,14 @@ export async function startLocalSystem(opts: LocalSystemOptions): Promise<LocalS
     },
     async stopWorker() {
       await stopChild(worker);
+    },
+    pauseWorker() {
+      if (!worker?.pid) throw new Error("wrangler dev is not running");
+      for (const pid of processTree(worker.pid)) signal(pid, "SIGSTOP");
+    },
+    resumeWorker() {
+      if (!worker?.pid) throw new Error("wrangler dev is not running");
+      for (const pid of processTree(worker.pid).reverse()) signal(pid, "SIGCONT");
     },
     async startGateway() {
       if (gatewayPort === 0) gatewayPort = await freePort();
@@ -149,4 +203,12 @@ export async function startLocalSystem(opts: LocalSystemOptions): Promise<LocalS
     },
   };
   return system;
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // exited meanwhile
+  }
 }

@@ -1,6 +1,6 @@
 /** Small helpers for running the local system: child processes with prefixed logs, readiness waits. */
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 
 const recent = new WeakMap<ChildProcess, string[]>();
 
@@ -25,8 +25,7 @@ export function run(name: string | null, command: string, args: string[], env: N
     let buf = "";
     stream.on("data", (chunk: Buffer) => {
       buf += chunk.toString();
-      let i;
-      while ((i = buf.indexOf("\n")) >= 0) {
+      for (let i = buf.indexOf("\n"); i >= 0; i = buf.indexOf("\n")) {
         out.write(`[${name}] ${buf.slice(0, i)}\n`);
         buf = buf.slice(i + 1);
       }
@@ -73,4 +72,78 @@ export function readEnvFile(path: string): Record<string, string> {
     if (m && !line.trim().startsWith("#")) out[m[1]!] = m[2]!.replace(/^(['"])(.*)\1$/, "$2");
   }
   return out;
+}
+
+/**
+ * `pid` and every process under it (Linux: read from /proc), children after their parent. For
+ * stopping or freezing a whole tree: wrangler dev runs workerd and more below itself.
+ */
+export function processTree(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return [pid]; // no /proc (macOS): the direct child only
+  }
+  for (const name of entries) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ")".
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number) => {
+    out.push(p);
+    for (const c of children.get(p) ?? []) walk(c);
+  };
+  walk(pid);
+  return out;
+}
+
+/** The parent of `pid` (Linux /proc), or null when it cannot be read. */
+function parentOf(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  } catch {
+    return null;
+  }
+}
+
+/** Alive and not a zombie. */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The processes that launched this one, up to and including npm when `npm start` did (tsx sits in
+ * between). npm dies on SIGTERM without passing it on, so whoever launched us may vanish while we
+ * run: the caller watches these and stops when one goes. Empty when not started by npm, or off Linux.
+ */
+export function launchers(): number[] {
+  if (!process.env.npm_lifecycle_event) return [];
+  const chain: number[] = [];
+  for (let pid = parentOf(process.pid); pid !== null && pid > 1 && chain.length < 8; pid = parentOf(pid)) {
+    chain.push(pid);
+    let cmd = "";
+    try {
+      cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    } catch {
+      return [];
+    }
+    // npm titles itself "npm start" (or runs as ".../npm-cli.js start").
+    if (/(^|[/\0])npm(-cli\.js)?([\0 ]|$)/.test(cmd)) return chain;
+  }
+  return [];
 }

@@ -4,7 +4,7 @@
  * (JWT_PUBLIC_JWK_URL, JWT_ISSUER, JWT_AUDIENCE) runs unchanged against it.
  */
 import { randomBytes } from "node:crypto";
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from "jose";
+import { exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK } from "jose";
 
 export const DEFAULT_JWT_AUDIENCE = "spell-coven-web";
 const ALG = "RS256";
@@ -24,7 +24,13 @@ export class IdentityProvider {
     readonly audience: string,
   ) {}
 
-  static async create(issuer: string, audience: string): Promise<IdentityProvider> {
+  static async create(issuer: string, audience: string, signingKey?: JWK): Promise<IdentityProvider> {
+    if (signingKey) {
+      if (!signingKey.kid || !signingKey.d) throw new Error("jwt.signingKey must be a private JWK with a kid");
+      const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicJwk } = signingKey;
+      const privateKey = (await importJWK({ ...signingKey, alg: ALG }, ALG)) as CryptoKey;
+      return new IdentityProvider(privateKey, { keys: [{ ...publicJwk, alg: ALG, use: "sig" }] }, signingKey.kid, issuer, audience);
+    }
     const { publicKey, privateKey } = await generateKeyPair(ALG, { extractable: true });
     const kid = `sim-${randomBytes(6).toString("hex")}`;
     const jwk = { ...(await exportJWK(publicKey)), kid, alg: ALG, use: "sig" };
@@ -43,4 +49,10 @@ export class IdentityProvider {
       .setExpirationTime(now + (opts.expiresInSeconds ?? 3600))
       .sign(this.privateKey);
   }
+}
+
+/** A new RS256 private key as a JWK with a kid, for `jwt.signingKey` (kept by whoever wants tokens to survive restarts). */
+export async function newSigningKey(): Promise<JWK> {
+  const { privateKey } = await generateKeyPair(ALG, { extractable: true });
+  return { ...(await exportJWK(privateKey)), kid: `sim-${randomBytes(6).toString("hex")}`, alg: ALG };
 }

@@ -23,6 +23,7 @@ export type * from "./types.ts";
 export type { SimulatorState } from "./simulator.ts";
 export type { GatewayStats } from "./gateway/gateway.ts";
 export { LocalDiscord } from "./simulator.ts";
+export { newSigningKey } from "./identity.ts";
 export { BOT_USER_ID, BOT_USERNAME, DEFAULT_BOT_TOKEN, DEMO_CHANNELS, DEMO_GUILD_ID, DEMO_GUILD_NAME, DEMO_USERS } from "./seed.ts";
 export { DEFAULT_RATE_LIMITS } from "./rest/ratelimit.ts";
 export { DEFAULT_ALLOWED_INTENTS } from "./gateway/intents.ts";
@@ -106,7 +107,7 @@ export async function startSimulator(opts: LocalSimulatorOptions = {}): Promise<
   const httpBase = `http://${hostInUrl}:${port}`;
   wsBase = `ws://${hostInUrl}:${port}`;
 
-  const identity = await IdentityProvider.create(opts.jwt?.issuer ?? httpBase, opts.jwt?.audience ?? DEFAULT_JWT_AUDIENCE);
+  const identity = await IdentityProvider.create(opts.jwt?.issuer ?? httpBase, opts.jwt?.audience ?? DEFAULT_JWT_AUDIENCE, opts.jwt?.signingKey);
   const sim = new LocalDiscord({ server, world, gateway, rest, identity, voice, voiceStateRequests, people: voice ? new SimulatedPeople(world, voice) : null, url: httpBase, gatewayUrl: `${wsBase}${GATEWAY_PATH}`, botToken });
 
   onHttp = async (req, res, url) => {
@@ -115,7 +116,8 @@ export async function startSimulator(opts: LocalSimulatorOptions = {}): Promise<
     if (req.method === "OPTIONS") return void res.writeHead(204, CORS_HEADERS).end();
     if (path === "/.well-known/jwks.json") return sendJson(res, 200, identity.jwks);
     if (path.startsWith("/control/")) return handleControl(sim, req, res, url);
-    if (path === "/" && req.method === "GET") return void res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" }).end(CONTROL_PAGE_HTML);
+    // `/channels/<guild>/<channel>` as on discord.com: the lobby's "Open in Discord" links land on the control page.
+    if ((path === "/" || path.startsWith("/channels/")) && req.method === "GET") return void res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" }).end(CONTROL_PAGE_HTML);
     sendJson(res, 404, { message: "404: Not Found", code: 0 });
   };
   return sim;

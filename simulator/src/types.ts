@@ -27,7 +27,15 @@ export interface SimulatorOptions {
   /** Create the demo world (one guild "Spell Coven", voice channels, a few users). Default true. */
   seed?: boolean;
   /** Identity provider settings for development JWTs. */
-  jwt?: { issuer?: string; audience?: string };
+  jwt?: {
+    issuer?: string;
+    audience?: string;
+    /**
+     * The RS256 private key (JWK, with `kid`) to sign with, so tokens stay valid across restarts
+     * (`npm start` keeps one in its run directory). Default: a fresh key per start.
+     */
+    signingKey?: import("jose").JWK;
+  };
   /** REST rate limits; see RateLimitConfig. */
   rateLimits?: Partial<RateLimitConfig>;
 }

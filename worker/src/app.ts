@@ -65,7 +65,7 @@ app.onError((err, c) => {
   const log = c.get("log") ?? createLogger(safeLevel(c.env), { service: "worker", requestId });
   if (err instanceof WorkerConfigError) {
     log.error("configuration error", { err });
-    return c.json(errorBody("NOT_CONFIGURED", err.message, requestId), 500);
+    return c.json(errorBody("NOT_CONFIGURED", err.message, requestId, { settings: err.settings }), 500);
   }
   log.error("unhandled error", { err, path: new URL(c.req.url).pathname });
   return c.json(errorBody("INTERNAL", "Something went wrong on our side; quote the request id if you report it.", requestId), 500);

@@ -36,6 +36,8 @@ export interface Env {
   DISCORD_BOT_USER_ID?: string;
   /** Local runs only: the simulator's URL, so the lobby can offer "sign in as a simulated user". */
   DEV_IDENTITY_URL?: string;
+  /** Where the lobby's "Open in Discord" links go (`<url>/channels/<guild>/<channel>`). Default https://discord.com; the local run sets the simulator. */
+  DISCORD_WEB_URL?: string;
   /** Cloudflare TURN key id; with TURN_KEY_API_TOKEN, table calls get short-lived TURN credentials. */
   TURN_KEY_ID?: string;
   /** Secret: the TURN key's API token. */
@@ -62,7 +64,8 @@ const csvSnowflakes = z
   .transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean))
   .pipe(z.array(Snowflake).min(1, "must list at least one guild id"));
 
-const ConfigSchema = z.object({
+/** Every setting the Worker reads (bindings aside), parsed and checked once per isolate. */
+export const ConfigSchema = z.object({
   DISCORD_BOT_TOKEN: z.string().optional(),
   PRIMARY_GUILD_ID: csvSnowflakes,
   HUB_SECRET: HubSecretSetting.optional(),
@@ -82,6 +85,7 @@ const ConfigSchema = z.object({
   ROOM_ADMIN_ROLE: z.string().min(1).default("admin"),
   DISCORD_BOT_USER_ID: Snowflake.optional(),
   DEV_IDENTITY_URL: z.url().optional(),
+  DISCORD_WEB_URL: z.url().default("https://discord.com"),
   TURN_KEY_ID: z.string().min(1).optional(),
   TURN_KEY_API_TOKEN: z.string().min(1).optional(),
   TURN_API_BASE: z.url().default("https://rtc.live.cloudflare.com/v1"),
@@ -105,9 +109,24 @@ export type Config = z.infer<typeof ConfigSchema> & { allowedOrigins: string[] }
 
 const cache = new WeakMap<object, Config>();
 
-/** The Worker's settings are missing or malformed (the message names each one). */
+/** What each setting without a default is, for the error a deployer sees when it is missing. */
+const REQUIRED: Record<string, string> = {
+  PRIMARY_GUILD_ID: "the Discord guild id(s) served, comma-separated ([vars])",
+  JWT_ISSUER: "your identity provider's issuer, the players' JWT `iss` ([vars])",
+  JWT_AUDIENCE: "the players' JWT `aud` ([vars], default spell-coven-web in wrangler.toml)",
+  JWT_PUBLIC_JWK_URL: "your identity provider's JWKS URL ([vars])",
+};
+
+/** The Worker's settings are missing or malformed: the message names each one, `settings` lists them. */
 export class WorkerConfigError extends Error {
   override name = "WorkerConfigError";
+  constructor(
+    message: string,
+    /** The names of the settings to fix. */
+    readonly settings: string[] = [],
+  ) {
+    super(message);
+  }
 }
 
 /** Parses the environment once per isolate (env objects are stable per isolate). */
@@ -118,8 +137,14 @@ export function getConfig(env: Env): Config {
   const raw = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ""));
   const parsed = ConfigSchema.safeParse(raw);
   if (!parsed.success) {
-    const detail = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-    throw new WorkerConfigError(`Worker configuration is invalid: ${detail}`);
+    const settings = [...new Set(parsed.error.issues.map((i) => String(i.path[0] ?? "?")))];
+    const detail = parsed.error.issues
+      .map((i) => {
+        const name = String(i.path[0] ?? "?");
+        return raw[name] === undefined ? `${name} is not set${REQUIRED[name] ? ` (${REQUIRED[name]})` : ""}` : `${i.path.join(".")}: ${i.message}`;
+      })
+      .join("; ");
+    throw new WorkerConfigError(`Worker configuration is invalid: ${detail}. See the README's Deploy section.`, settings);
   }
   config = {
     ...parsed.data,

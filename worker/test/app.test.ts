@@ -1,4 +1,8 @@
+import { env } from "cloudflare:workers";
+import { createExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { app } from "../src/app.ts";
+import type { Env } from "../src/env.ts";
 import { ORIGIN, mintAlgNone, mintHs256WithPublicKey, mintToken, mintWithUnknownKey, request } from "./helpers.ts";
 
 describe("GET /health", () => {
@@ -17,7 +21,7 @@ describe("GET /api/session-config", () => {
     const res = await request("/api/session-config");
     expect(res.status).toBe(200);
     const body = await res.json<any>();
-    expect(body).toEqual({ guildId: expect.stringMatching(/^\d+$/), maxReconnectAttempts: 5, devIdentityUrl: null });
+    expect(body).toEqual({ guildId: expect.stringMatching(/^\d+$/), maxReconnectAttempts: 5, devIdentityUrl: null, discordWebUrl: "https://discord.com" });
     expect(JSON.stringify(body)).not.toMatch(/secret|token/i);
   });
 });
@@ -83,5 +87,28 @@ describe("JWT on the rooms API", () => {
     });
     expect(res.status).toBe(400);
     expect((await res.json<any>()).error.code).toBe("VALIDATION_FAILED");
+  });
+});
+
+describe("configuration errors", () => {
+  it("a Worker deployed without a required setting answers every request with NOT_CONFIGURED naming it", async () => {
+    const { JWT_ISSUER: _issuer, JWT_PUBLIC_JWK_URL: _jwks, ...rest } = env as unknown as Record<string, unknown>;
+    for (const path of ["/health", "/api/rooms"]) {
+      const res = await app.fetch(new Request(`https://gateway.test${path}`), rest as unknown as Env, createExecutionContext());
+      expect(res.status).toBe(500);
+      const body = await res.json<any>();
+      expect(body.error.code).toBe("NOT_CONFIGURED");
+      expect(body.error.details).toEqual({ settings: ["JWT_ISSUER", "JWT_PUBLIC_JWK_URL"] });
+      expect(body.error.message).toContain("JWT_ISSUER is not set (your identity provider's issuer");
+      expect(body.error.message).toContain("JWT_PUBLIC_JWK_URL is not set");
+      expect(JSON.stringify(body)).not.toContain("test-hub-secret");
+    }
+  });
+
+  it("a malformed setting is named with what is wrong with it", async () => {
+    const res = await app.fetch(new Request("https://gateway.test/health"), { ...(env as unknown as Env), PRIMARY_GUILD_ID: "not-a-guild" }, createExecutionContext());
+    const body = await res.json<any>();
+    expect(body.error.code).toBe("NOT_CONFIGURED");
+    expect(body.error.details.settings).toEqual(["PRIMARY_GUILD_ID"]);
   });
 });

@@ -59,7 +59,7 @@ export const OPERATIONS: Operation[] = [
     path: "/api/session-config",
     summary: "Public settings a browser needs to start.",
     auth: "none",
-    ok: { status: 200, description: "Settings", schema: z.object({ guildId: Snowflake, maxReconnectAttempts: z.number().int(), devIdentityUrl: z.string().nullable() }) },
+    ok: { status: 200, description: "Settings", schema: z.object({ guildId: Snowflake, maxReconnectAttempts: z.number().int(), devIdentityUrl: z.string().nullable(), discordWebUrl: z.string() }) },
   },
   {
     method: "get",

@@ -8,5 +8,6 @@ export const sessionConfig = new Hono<AppEnv>().get("/api/session-config", (c) =
     guildId: config.PRIMARY_GUILD_ID[0],
     maxReconnectAttempts: config.MAX_WS_RECONNECT_ATTEMPTS,
     devIdentityUrl: config.DEV_IDENTITY_URL ?? null,
+    discordWebUrl: config.DISCORD_WEB_URL,
   });
 });
