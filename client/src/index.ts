@@ -9,7 +9,9 @@
  *   client.connect();
  */
 import type { AuthOk, ClientMessage, CreateRoomRequest, EventEnvelope, Invite, JoinRoomResult, LeaveRoomResult, Room } from "@spell-coven/common";
-import { Connection, type ConnectionOptions } from "./connection.ts";
+import { EventNames } from "@spell-coven/common";
+import { Connection, type ConnectionHandlers, type ConnectionOptions } from "./connection.ts";
+import { SseConnection } from "./sse-connection.ts";
 import { DropoutDetector, type DropoutStatus } from "./dropout.ts";
 import { ClientError, TypedEmitter, type ClientEvents, type ConnectionState, type Presence, type StateChange } from "./events.ts";
 import { PresenceStore } from "./presence.ts";
@@ -33,6 +35,13 @@ export interface SpellCovenClientOptions extends Omit<ConnectionOptions, "url"> 
   fetch?: typeof fetch;
   /** Load the rooms list after each (re)connect and keep it current. Default true. */
   trackRooms?: boolean;
+  /**
+   * `websocket`, `sse` (the same events over `/api/stream`, receive only: no table calls), or
+   * `auto` (default): the WebSocket where the runtime has one, else SSE.
+   */
+  transport?: "websocket" | "sse" | "auto";
+  /** EventSource implementation for the SSE transport; default the global one. */
+  EventSource?: typeof EventSource;
 }
 
 /** Everything a UI renders, as one immutable value (the same object until something changes). */
@@ -54,7 +63,7 @@ export interface ClientSnapshot {
 export class SpellCovenClient extends TypedEmitter<ClientEvents> {
   readonly api: RoomsApi;
   readonly presence = new PresenceStore();
-  readonly #connection: Connection;
+  readonly #connection: Connection | SseConnection;
   readonly #dropout = new DropoutDetector();
   readonly #rooms = new RoomsState();
   /** Rooms deleted during this session: a list fetched before the deletion must not resurrect them. */
@@ -73,9 +82,7 @@ export class SpellCovenClient extends TypedEmitter<ClientEvents> {
     if (!url) throw new Error("SpellCovenClient needs options.url outside a browser.");
     this.#trackRooms = opts.trackRooms ?? true;
     this.api = new RoomsApi({ baseUrl: url, getToken: opts.getToken, ...(opts.fetch ? { fetch: opts.fetch } : {}) });
-    this.#connection = new Connection(
-      { ...opts, url },
-      {
+    const handlers: ConnectionHandlers = {
         resumeFrom: () => this.presence.cursor ?? undefined,
         onAuthOk: (ok) => this.#onAuthOk(ok),
         onEvent: (env) => this.#onEvent(env),
@@ -88,8 +95,13 @@ export class SpellCovenClient extends TypedEmitter<ClientEvents> {
         },
         onError: (err) => this.emit("error", err),
         onSignal: (signal) => this.emit("signal", signal),
-      },
-    );
+    };
+    const hasWebSocket = Boolean(opts.WebSocket ?? (globalThis as { WebSocket?: unknown }).WebSocket);
+    const transport = opts.transport ?? "auto";
+    this.#connection =
+      transport === "sse" || (transport === "auto" && !hasWebSocket)
+        ? new SseConnection({ ...opts, url, ...(opts.fetch ? { fetch: opts.fetch } : {}) }, handlers, EventNames)
+        : new Connection({ ...opts, url }, handlers);
   }
 
   /** Sends a client message (table calls); false while not connected and authenticated. */
