@@ -23,7 +23,8 @@ let page: Page;
 const problems: string[] = [];
 
 async function shows(expected: Record<string, string[]>): Promise<void> {
-  const want = JSON.stringify(Object.fromEntries(Object.entries(expected).map(([k, v]) => [k, [...v].sort()]).sort((a, b) => a[0].localeCompare(b[0]))));
+  const sorted: [string, string[]][] = Object.entries(expected).map(([k, v]) => [k, [...v].sort()]);
+  const want = JSON.stringify(Object.fromEntries(sorted.sort((a, b) => a[0].localeCompare(b[0]))));
   await page.waitForFunction((w) => JSON.stringify(Object.fromEntries(Object.entries(window.sseApp.presence()).sort((a, b) => a[0].localeCompare(b[0])))) === w, want, { timeout: 15_000 });
 }
 
