@@ -25,8 +25,12 @@ export interface VoiceMoverDeps {
 }
 
 export class VoiceMover {
+  /** Users with a waiting move, mirrored in memory: every voice join asks, almost always "no". */
+  readonly #pending = new Set<string>();
+
   constructor(private readonly deps: VoiceMoverDeps) {
     migrate(deps.sql, "voice-moves", MIGRATIONS);
+    for (const row of deps.sql.exec<{ user_id: string }>("SELECT user_id FROM pending_voice_moves")) this.#pending.add(row.user_id);
   }
 
   /** A player opened the table `channelId`: get them into its voice channel. */
@@ -38,6 +42,7 @@ export class VoiceMover {
     }
     if (current === undefined) {
       this.deps.sql.exec("INSERT OR REPLACE INTO pending_voice_moves (user_id, channel_id, until) VALUES (?, ?, ?)", userId, channelId, now + PENDING_MOVE_MS);
+      this.#pending.add(userId);
       return this.#tell(userId, { channelId, status: "join-voice", message: "Join any voice channel of the server in Discord and you will be brought to this table." });
     }
     this.#move(userId, channelId);
@@ -45,6 +50,7 @@ export class VoiceMover {
 
   /** A voice join reached the hub: a waiting move happens now. */
   joined(userId: string, joinedChannelId: string, now: number): void {
+    if (!this.#pending.has(userId)) return;
     const pending = this.deps.sql.exec<{ channel_id: string; until: number }>("SELECT channel_id, until FROM pending_voice_moves WHERE user_id = ?", userId).toArray()[0];
     if (!pending) return;
     if (pending.until < now || pending.channel_id === joinedChannelId) {
@@ -79,6 +85,7 @@ export class VoiceMover {
   }
 
   #forget(userId: string): void {
+    if (!this.#pending.delete(userId)) return;
     this.deps.sql.exec("DELETE FROM pending_voice_moves WHERE user_id = ?", userId);
   }
 
