@@ -213,7 +213,8 @@ describe("config", () => {
     expect(config.enableMessageEvents).toBe(false);
     expect(warnings).toEqual([]);
     expect(intentsFor(false)).toBe(129);
-    expect(intentsFor(true)).toBe(33409);
+    expect(intentsFor(true)).toBe(1 | 128 | 512 | 1024 | 2048);
+    expect(intentsFor(true, true)).toBe(1 | 128 | 512 | 1024 | 2048 | 32768);
   });
   it("names each variable to fix and never echoes the token", () => {
     try {

@@ -16,6 +16,7 @@ import { internalEvents } from "./routes/internal-events.ts";
 import { rooms } from "./routes/rooms.ts";
 import { rtc } from "./routes/rtc.ts";
 import { stream } from "./routes/stream.ts";
+import { tables } from "./routes/tables.ts";
 import { sessionConfig } from "./routes/session-config.ts";
 import { ws } from "./routes/ws.ts";
 
@@ -34,9 +35,9 @@ app.use(
     const origins = c.get("config").allowedOrigins;
     return cors({
       origin: (origin) => (origins.includes(origin) ? origin : null),
-      allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key"],
-      allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
-      exposeHeaders: ["X-Request-Id", "Retry-After"],
+      allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "traceparent"],
+      allowMethods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
+      exposeHeaders: ["X-Request-Id", "Retry-After", "X-Trace-Id"],
       maxAge: 600,
     })(c, next);
   }),
@@ -49,6 +50,7 @@ app.route("/", internalEvents);
 app.route("/", rooms);
 app.route("/", rtc);
 app.route("/", stream);
+app.route("/", tables);
 
 app.notFound((c) => c.json(errorBody("NOT_FOUND", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`, c.get("requestId") ?? ""), 404));
 

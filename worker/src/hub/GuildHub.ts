@@ -8,7 +8,7 @@
  * events from gateway-node, and the rooms methods from its routes.
  */
 import { DurableObject } from "cloudflare:workers";
-import { PING, PONG, createLogger, type CreateRoomRequest, type InternalEvent, type Logger, type Presence, type Room } from "@spell-coven/common";
+import { PING, PONG, createLogger, type CommandAccepted, type CreateRoomRequest, type InternalEvent, type Logger, type Presence, type Room } from "@spell-coven/common";
 import { getConfig, type Env } from "../env.ts";
 import { botUserId, discordClient } from "../discord.ts";
 import { readBridgeRequest } from "../stream/bridge-request.ts";
@@ -21,6 +21,10 @@ import { RoomsService, type RoomOutcome } from "./modules/rooms/rooms-service.ts
 import { RoomsStore } from "./modules/rooms/rooms-store.ts";
 import { tablesModule } from "./modules/tables/tables-module.ts";
 import { VoiceMover } from "./modules/tables/voice-mover.ts";
+import { ChatCommands, type ChatCommand } from "./modules/commands/chat-commands.ts";
+import { CommandLimits } from "./modules/commands/command-limits.ts";
+import { CommandStore } from "./modules/commands/command-store.ts";
+import { chatModule } from "./modules/commands/commands-module.ts";
 
 export type { IngestResult } from "./hub-core.ts";
 export type { RoomOutcome } from "./modules/rooms/rooms-service.ts";
@@ -41,6 +45,7 @@ export class GuildHub extends DurableObject<Env> {
   readonly #core: HubCore;
   readonly #rooms: RoomsService;
   readonly #presence: PresenceStore;
+  readonly #chat: ChatCommands;
   readonly #log: Logger;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -50,6 +55,7 @@ export class GuildHub extends DurableObject<Env> {
     const sql = ctx.storage.sql;
     let rooms!: RoomsService;
     let presence!: PresenceStore;
+    let chat!: ChatCommands;
     this.#core = new HubCore(
       {
         sql,
@@ -86,11 +92,24 @@ export class GuildHub extends DurableObject<Env> {
           log: hub.log.child({ component: "voice-mover" }),
         });
         const tables = tablesModule({ subscribers: hub.subscribers, fanout: hub.fanout, rooms, mover, log: hub.log.child({ component: "tables" }) });
-        return { modules: [presenceModule(presence), roomsModule(roomsStore, rooms, hub.remember), tables], presence: () => presence.byChannel() };
+        const commandStore = new CommandStore(hub.sql);
+        chat = new ChatCommands({
+          store: commandStore,
+          limits: new CommandLimits(),
+          rooms,
+          fanout: hub.fanout,
+          publish: hub.publish,
+          guildId: () => hub.meta.guildId ?? "",
+          discord: () => discordClient(env, config, this.#log),
+          log: hub.log.child({ component: "commands" }),
+        });
+        const commands = chatModule({ commands: chat, store: commandStore, rooms, fanout: hub.fanout, botUserId: botUserId(config), log: hub.log.child({ component: "chat" }) });
+        return { modules: [presenceModule(presence), roomsModule(roomsStore, rooms, hub.remember), tables, commands], presence: () => presence.byChannel() };
       },
     );
     this.#rooms = rooms;
     this.#presence = presence;
+    this.#chat = chat;
     // Keep-alive pings are answered by the runtime without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
   }
@@ -130,6 +149,12 @@ export class GuildHub extends DurableObject<Env> {
     this.#core.meta.guildId = guildId;
     const room = this.#rooms.get(channelId);
     return room ? { ok: true, value: room } : { ok: false, code: "ROOM_NOT_FOUND", status: 404, message: "This room does not exist any more." };
+  }
+
+  /** A table chat command from the HTTP routes (the WebSocket path reaches the same service). */
+  async chatCommand(guildId: string, userId: string, command: ChatCommand): Promise<RoomOutcome<CommandAccepted>> {
+    this.#core.meta.guildId = guildId;
+    return this.#chat.run(userId, command, Date.now());
   }
 
   async status(): Promise<HubStatus> {

@@ -138,11 +138,13 @@ export class HubCore {
       accepted++;
       const ts = e.ts ?? now;
       for (const handle of this.#internal.get(e.event) ?? []) {
-        for (const pub of handle(e, now)) this.#withReactions(pub, now, (p) => out.push(this.#sequence(p, ts)));
+        for (const pub of handle(e, now)) {
+          this.#withReactions(pub.traceId || !e.traceId ? pub : { ...pub, traceId: e.traceId }, now, (p) => out.push(this.#sequence(p, ts)));
+        }
       }
     }
     this.fanout.events(out, sentBefore);
-    this.#log.debug("ingested", { accepted, duplicates, broadcast: out.length, seq: this.eventLog.seq });
+    this.#log.debug("ingested", { accepted, duplicates, broadcast: out.length, seq: this.eventLog.seq, traceIds: traceIds(events) });
     return { accepted, duplicates, broadcast: out.length, seq: this.eventLog.seq };
   }
 
@@ -186,11 +188,19 @@ export class HubCore {
   #withReactions(e: PublicEvent, now: number, emit: (e: PublicEvent) => void): void {
     emit(e);
     for (const module of this.modules) {
-      for (const reaction of module.onPublished?.(e, now) ?? []) this.#withReactions(reaction, now, emit);
+      // A reaction shares its cause's trace id unless it has its own.
+      for (const reaction of module.onPublished?.(e, now) ?? []) this.#withReactions(reaction.traceId || !e.traceId ? reaction : { ...reaction, traceId: e.traceId }, now, emit);
     }
   }
 
   #sequence(e: PublicEvent, ts: number): string {
     return this.eventLog.append((seq) => eventFrame(e, ts, seq));
   }
+}
+
+/** The distinct trace ids of a batch, for the logs (a few; a big snapshot batch has one or none). */
+function traceIds(events: readonly InternalEvent[]): string[] {
+  const ids = new Set<string>();
+  for (const e of events) if (e.traceId && ids.size < 10) ids.add(e.traceId);
+  return [...ids];
 }
