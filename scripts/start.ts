@@ -22,7 +22,7 @@ async function main() {
     console.log("DISCORD_BOT_TOKEN is set: talking to Discord (no simulator).");
     const missing = REQUIRED_FOR_DISCORD.filter((n) => !settings[n]);
     if (missing.length) throw new Error(`${missing.join(", ")} must be set in .dev.vars or the environment when DISCORD_BOT_TOKEN is set (see .dev.vars.example).`);
-    discord = Object.fromEntries(Object.entries(settings).filter((e): e is [string, string] => e[1] !== undefined && /^(DISCORD_|PRIMARY_GUILD_ID|HUB_SECRET|JWT_|VITE_BASE_URL|LOG_LEVEL|MAX_|WS_|ROOM_|SHARD_|ENABLE_MESSAGE_EVENTS|OUTBOX_)/.test(e[0])));
+    discord = Object.fromEntries(Object.entries(settings).filter((e): e is [string, string] => e[1] !== undefined && /^(DISCORD_|PRIMARY_GUILD_ID|HUB_SECRET|JWT_|VITE_BASE_URL|LOG_LEVEL|MAX_|WS_|ROOM_|SHARD_|ENABLE_MESSAGE_EVENTS|MESSAGE_CONTENT_INTENT|OUTBOX_)/.test(e[0])));
   }
 
   system = await startLocalSystem({

@@ -70,6 +70,9 @@ export async function startLocalSystem(opts: LocalSystemOptions): Promise<LocalS
       VITE_BASE_URL: workerUrl,
       LOG_LEVEL: opts.logLevel ?? "INFO",
       DEV_IDENTITY_URL: simulator.url,
+      // Table chat: the simulated bot holds every intent it asks for, MESSAGE_CONTENT included.
+      ENABLE_MESSAGE_EVENTS: "true",
+      MESSAGE_CONTENT_INTENT: "true",
     };
   }
   Object.assign(vars, opts.workerVars);
@@ -122,7 +125,7 @@ export async function startLocalSystem(opts: LocalSystemOptions): Promise<LocalS
     },
     async startGateway() {
       if (gatewayPort === 0) gatewayPort = await freePort();
-      const gatewayOnly = Object.fromEntries(Object.entries(vars).filter(([k]) => /^(SHARD_|ENABLE_MESSAGE_EVENTS|OUTBOX_)/.test(k)));
+      const gatewayOnly = Object.fromEntries(Object.entries(vars).filter(([k]) => /^(SHARD_|ENABLE_MESSAGE_EVENTS|MESSAGE_CONTENT_INTENT|OUTBOX_)/.test(k)));
       gateway = run(opts.quiet ? null : "gateway-node", "tsx", ["gateway-node/src/main.ts"], {
         ...process.env,
         ...gatewayOnly,

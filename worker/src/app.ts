@@ -17,6 +17,7 @@ import { rooms } from "./routes/rooms.ts";
 import { rtc } from "./routes/rtc.ts";
 import { stream } from "./routes/stream.ts";
 import { tables } from "./routes/tables.ts";
+import { metrics } from "./routes/metrics.ts";
 import { sessionConfig } from "./routes/session-config.ts";
 import { ws } from "./routes/ws.ts";
 
@@ -51,6 +52,7 @@ app.route("/", rooms);
 app.route("/", rtc);
 app.route("/", stream);
 app.route("/", tables);
+app.route("/", metrics);
 
 app.notFound((c) => c.json(errorBody("NOT_FOUND", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`, c.get("requestId") ?? ""), 404));
 

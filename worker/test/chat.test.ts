@@ -4,7 +4,7 @@
  * gateway-node would, with their trace ids through to the envelope.
  */
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { GUILD_ID, connect, postEvents, uniqueId } from "./helpers.ts";
+import { GUILD_ID, connect, postEvents, request, uniqueId } from "./helpers.ts";
 import { api, createRoom, discordRequests, newPlayer, sim } from "./rooms-helpers.ts";
 
 beforeAll(async () => {
@@ -226,5 +226,45 @@ describe("message events", () => {
     await postEvents([{ id: uniqueId("m"), guildId: GUILD_ID, event: "message.created", payload: message(room.channelId) }, { id: uniqueId("v"), guildId: GUILD_ID, event: "voice.joined", payload: { guildId: GUILD_ID, channelId: room.channelId, userId: "300000000000000009" } }]);
     await sock.next((e) => e.event === "voice.joined" && e.payload.channelId === room.channelId);
     expect(sock.messages.some((e) => e.event === "message.created")).toBe(false);
+  });
+});
+
+describe("GET /api/metrics", () => {
+  const TOKEN = "test-metrics-token-0123456789abcdef";
+  const scrape = (auth?: string, q = "") => request(`/api/metrics${q}`, auth === undefined ? {} : { headers: { Authorization: auth } });
+  const value = (text: string, name: string, labels: Record<string, string>) => {
+    const line = text.split("\n").find((l) => l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
+    return line ? Number(line.split(" ").at(-1)) : 0;
+  };
+
+  it("an operator with METRICS_TOKEN reads connections, events, signals, closes by code and command outcomes; anyone else gets 401", async () => {
+    expect((await scrape()).status).toBe(401);
+    expect((await scrape("Bearer not-the-token-but-long-enough-000000")).status).toBe(401);
+    const before = await (await scrape(`Bearer ${TOKEN}`)).text();
+    const t = await table();
+    const sock = await connect({ userId: t.owner });
+    await send(t.owner, t.channelId, { content: "counted" });
+    await sock.next((m) => m.signal === "command.result" && m.payload.status === "sent");
+    const stranger = await newPlayer();
+    await send(stranger, t.channelId, { content: "refused" });
+    sock.ws.close(4321, "bye");
+    await sock.closed;
+    await new Promise((r) => setTimeout(r, 100));
+    const res = await scrape(`Bearer ${TOKEN}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("Content-Type")).toContain("text/plain");
+    const after = await res.text();
+    const grew = (name: string, labels: Record<string, string>) => value(after, name, labels) - value(before, name, labels);
+    expect(after).toContain("# TYPE hub_commands_total counter");
+    expect(grew("hub_connections_total", { guild: GUILD_ID, transport: "ws" })).toBeGreaterThanOrEqual(1);
+    expect(grew("hub_commands_total", { command: "sendMessage", outcome: "accepted" })).toBe(1);
+    expect(grew("hub_commands_total", { command: "sendMessage", outcome: "sent" })).toBe(1);
+    expect(grew("hub_commands_total", { command: "sendMessage", outcome: "refused", code: "NOT_ROOM_MEMBER" })).toBe(1);
+    expect(grew("hub_signals_total", { signal: "command.result" })).toBeGreaterThanOrEqual(2);
+    expect(grew("hub_events_total", { event: "room.created" })).toBeGreaterThanOrEqual(1);
+    expect(grew("hub_closes_total", { code: "4321", by: "client" })).toBe(1);
+    expect(after).toMatch(new RegExp(`hub_seq\\{guild="${GUILD_ID}"\\} \\d+`));
+    const json = await (await scrape(`Bearer ${TOKEN}`, "?format=json")).json<any>();
+    expect(json.gauges.some((g: any) => g.name === "hub_sockets")).toBe(true);
   });
 });

@@ -25,6 +25,7 @@ import { ChatCommands, type ChatCommand } from "./modules/commands/chat-commands
 import { CommandLimits } from "./modules/commands/command-limits.ts";
 import { CommandStore } from "./modules/commands/command-store.ts";
 import { chatModule } from "./modules/commands/commands-module.ts";
+import type { MetricSample } from "./modules/metrics/hub-metrics.ts";
 
 export type { IngestResult } from "./hub-core.ts";
 export type { RoomOutcome } from "./modules/rooms/rooms-service.ts";
@@ -102,6 +103,7 @@ export class GuildHub extends DurableObject<Env> {
           guildId: () => hub.meta.guildId ?? "",
           discord: () => discordClient(env, config, this.#log),
           log: hub.log.child({ component: "commands" }),
+          count: (command, outcome, code) => hub.metrics.count("hub_commands_total", { command, outcome, ...(code ? { code } : {}) }),
         });
         const commands = chatModule({ commands: chat, store: commandStore, rooms, fanout: hub.fanout, botUserId: botUserId(config), log: hub.log.child({ component: "chat" }) });
         return { modules: [presenceModule(presence), roomsModule(roomsStore, rooms, hub.remember), tables, commands], presence: () => presence.byChannel() };
@@ -157,6 +159,20 @@ export class GuildHub extends DurableObject<Env> {
     return this.#chat.run(userId, command, Date.now());
   }
 
+  /** Operator counters and gauges of this guild's hub (GET /api/metrics). */
+  async metrics(): Promise<{ counters: MetricSample[]; gauges: MetricSample[] }> {
+    const status = await this.status();
+    const g = { guild: status.guildId ?? "" };
+    return {
+      counters: this.#core.metrics.samples().map((s) => ({ ...s, labels: { ...g, ...s.labels } })),
+      gauges: [
+        { name: "hub_sockets", labels: g, value: status.sockets },
+        { name: "hub_authenticated_sockets", labels: g, value: status.authenticated },
+        { name: "hub_seq", labels: g, value: status.seq },
+      ],
+    };
+  }
+
   async status(): Promise<HubStatus> {
     let authenticated = 0;
     for (const [, s] of this.#core.subscribers.entries()) if (s.userId) authenticated++;
@@ -189,6 +205,7 @@ export class GuildHub extends DurableObject<Env> {
     const authDeadline = now + getConfig(this.env).WS_AUTH_TIMEOUT_MS;
     this.#core.subscribers.save(server, { id, connectedAt: now, authDeadline, userId: null, expiresAt: null, ackedSeq: 0, lastMessageAt: now });
     const bridge = readBridgeRequest(request);
+    this.#core.metrics.count("hub_connections_total", { transport: bridge ? "sse" : "ws" });
     if (bridge) {
       // An SSE stream's bridge: the Worker verified the player's ticket (stream/bridge-request.ts).
       await this.#core.session.start(server, { player: { userId: bridge.userId, expiresAt: bridge.expiresAt, claims: {} }, resume: bridge.resume, batch: true });
@@ -204,6 +221,7 @@ export class GuildHub extends DurableObject<Env> {
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
     const subscriber = this.#core.closed(ws);
+    if (subscriber) this.#core.metrics.count("hub_closes_total", { code, by: "client" });
     // Complete the closing handshake, or the client waits and then sees 1006. 1005/1006/1015
     // describe a missing frame and may not be sent, so those become a plain 1000.
     this.#core.fanout.close(ws, code === 1005 || code === 1006 || code === 1015 ? 1000 : code, reason);

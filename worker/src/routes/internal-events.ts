@@ -10,6 +10,7 @@ import {
   MAX_INTERNAL_BODY_BYTES,
   SIGNATURE_HEADER,
   TIMESTAMP_HEADER,
+  traceIdFromParent,
   verifyHubRequest,
   type InternalEvent,
   type InternalEventsResult,
@@ -57,6 +58,8 @@ export const internalEvents = new Hono<AppEnv>().post("/api/internal/events", as
     accepted += result.accepted;
     duplicates += result.duplicates;
   }
-  log.info("internal events", { accepted, duplicates, guilds: byGuild.size });
+  // The post's traceparent (gateway-node: its first event's) and every trace id of the batch (a few).
+  const traceIds = [...new Set(parsed.data.events.flatMap((e) => (e.traceId ? [e.traceId] : [])))].slice(0, 10);
+  log.info("internal events", { accepted, duplicates, guilds: byGuild.size, traceId: traceIdFromParent(c.req.header("traceparent")), traceIds });
   return c.json({ accepted, duplicates, requestId: c.get("requestId") } satisfies InternalEventsResult);
 });
