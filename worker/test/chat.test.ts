@@ -4,7 +4,7 @@
  * gateway-node would, with their trace ids through to the envelope.
  */
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { GUILD_ID, connect, postEvents, request, uniqueId } from "./helpers.ts";
+import { GUILD_ID, connect, mintToken, postEvents, request, uniqueId } from "./helpers.ts";
 import { api, createRoom, discordRequests, newPlayer, sim } from "./rooms-helpers.ts";
 
 beforeAll(async () => {
@@ -155,6 +155,30 @@ describe("addReaction and typingStart", () => {
     await until(() => posts(t.channelId, "typing"), (p) => p.length >= 1, "the typing call");
     await new Promise((r) => setTimeout(r, 100));
     expect(await posts(t.channelId, "typing")).toHaveLength(1);
+  });
+});
+
+describe("command results on the SSE stream", () => {
+  it("a player on /api/stream gets command.result as an event without an id (it is not replayed)", async () => {
+    const t = await table();
+    const ticket = await (await request("/api/stream/ticket", { method: "POST", headers: { Authorization: `Bearer ${await mintToken(t.owner)}` } })).json<any>();
+    const res = await request(ticket.url);
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    const until = async (needle: string) => {
+      const deadline = Date.now() + 5000;
+      while (!text.includes(needle)) {
+        if (Date.now() > deadline) throw new Error(`no ${needle} in ${text.slice(0, 500)}`);
+        text += (await reader.read()).value ?? "";
+      }
+    };
+    await until("event: ready");
+    await send(t.owner, t.channelId, { content: "over SSE", commandId: "sse-result-1" });
+    await until('"status":"sent"');
+    const block = text.split("\n\n").find((b) => b.includes('"status":"sent"'))!;
+    expect(block.startsWith("event: command.result\ndata: ")).toBe(true);
+    expect(JSON.parse(block.split("data: ")[1]!).payload).toMatchObject({ commandId: "sse-result-1", status: "sent" });
+    await reader.cancel();
   });
 });
 

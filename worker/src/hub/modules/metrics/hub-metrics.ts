@@ -2,7 +2,8 @@
  * The hub's counters for operators (GET /api/metrics): connections opened, events sequenced,
  * signals sent, closes by code and side, chat command outcomes. Kept in the object's SQLite and
  * written through on each count (one small upsert, no timer), so they survive hibernation and
- * eviction; gauges (sockets, seq) are read when asked.
+ * eviction; gauges (sockets, seq) are read when asked. Signals, the one hot counter, are written
+ * at most once a second (or with the next other count), and so are events.
  */
 import { migrate } from "../../storage/migrations.ts";
 
@@ -29,17 +30,45 @@ export interface MetricSample {
   value: number;
 }
 
+/** Counters too hot to write one by one (an ICE candidate burst is hundreds of signals a second; events come in batches of 500). */
+const BUFFERED: ReadonlySet<CounterName> = new Set(["hub_signals_total", "hub_events_total"]);
+/** A buffered count is written within this long while counts keep coming, or with any other count. */
+const FLUSH_MS = 1_000;
+
 export class HubMetrics implements HubCounters {
-  constructor(private readonly sql: SqlStorage) {
+  /** name + labels key -> increments not yet written. */
+  readonly #pending = new Map<string, { name: string; key: string; by: number }>();
+  #flushedAt = 0;
+
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly now: () => number = Date.now,
+  ) {
     migrate(sql, "metrics", MIGRATIONS);
   }
 
   count(name: CounterName, labels: Record<string, string | number> = {}, by = 1): void {
     const key = JSON.stringify(Object.fromEntries(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, String(v)])));
-    this.sql.exec("INSERT INTO hub_metrics (name, labels, value) VALUES (?, ?, ?) ON CONFLICT (name, labels) DO UPDATE SET value = value + excluded.value", name, key, by);
+    const id = `${name} ${key}`;
+    const p = this.#pending.get(id);
+    if (p) p.by += by;
+    else this.#pending.set(id, { name, key, by });
+    // Written through, except the hot ones, which go with the next other count or within FLUSH_MS:
+    // at most about a second of signals is lost if the object is evicted right after them.
+    if (!BUFFERED.has(name) || this.now() - this.#flushedAt >= FLUSH_MS) this.flush();
+  }
+
+  /** Writes every pending increment. */
+  flush(): void {
+    this.#flushedAt = this.now();
+    for (const p of this.#pending.values()) {
+      this.sql.exec("INSERT INTO hub_metrics (name, labels, value) VALUES (?, ?, ?) ON CONFLICT (name, labels) DO UPDATE SET value = value + excluded.value", p.name, p.key, p.by);
+    }
+    this.#pending.clear();
   }
 
   samples(): MetricSample[] {
+    this.flush();
     return this.sql
       .exec<{ name: string; labels: string; value: number }>("SELECT name, labels, value FROM hub_metrics ORDER BY name, labels")
       .toArray()
