@@ -215,6 +215,7 @@ async function childGatewayNode(port: number, full: boolean): Promise<void> {
     healthHost: "127.0.0.1",
     apiBase: `http://127.0.0.1:${port}/stream/api/v10`,
     enableMessageEvents: false,
+    messageContent: false,
     tuning: { ...DEFAULT_TUNING, outboxMaxPerGuild: 1_000_000 },
   };
   let dispatches = 0;
@@ -307,6 +308,7 @@ async function childMemory(port: number): Promise<void> {
       healthHost: "127.0.0.1",
       apiBase: `http://127.0.0.1:${port}/mem/api/v10`,
       enableMessageEvents: false,
+      messageContent: false,
       tuning: { ...DEFAULT_TUNING },
     },
     {

@@ -107,3 +107,35 @@ describe("the local system", () => {
     expect(sortAll(ok.presence)).toEqual(sortAll(truth));
   });
 });
+
+describe("table chat through the whole system", () => {
+  it("one trace id from the player's command, through Discord's MESSAGE_CREATE and gateway-node, to the message.created envelope", async () => {
+    const sim = system.simulator!;
+    const token = await sim.mintToken(DEMO_USERS.alice);
+    const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+      fetch(`${system.workerUrl}${path}`, { method, headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json", ...headers }, ...(body ? { body: JSON.stringify(body) } : {}) });
+    // gateway-node learns the new voice channel from CHANNEL_CREATE, which Discord sends before any message in it.
+    const room = (await (await call("POST", "/api/create-room", { name: "Chat E2E" })).json()) as { channelId: string };
+
+    const traceId = "0af7651916cd43dd8448eb211c80319c";
+    const created = player.next((m) => m.event === "message.created" && m.payload.nonce === "e2e-trace-1", 15_000);
+    const res = await call("POST", `/api/tables/${room.channelId}/messages`, { content: "gg from the site", commandId: "e2e-trace-1" }, { traceparent: `00-${traceId}-b7ad6b7169203331-01` });
+    expect(res.status).toBe(202);
+    const envelope = await created;
+    expect(envelope.traceId).toBe(traceId);
+    expect(envelope.payload).toMatchObject({ content: "gg from the site", contentAvailable: true, sentBy: DEMO_USERS.alice, channelId: room.channelId });
+    // The trace id never went to Discord.
+    expect(JSON.stringify(sim.requests().filter((r) => r.path.includes(room.channelId)))).not.toContain(traceId);
+
+    // A message written in Discord carries the trace id gateway-node started for its dispatch.
+    const fromDiscord = player.next((m) => m.event === "message.created" && m.payload.author.id === DEMO_USERS.bob, 15_000);
+    const posted = sim.postMessage(room.channelId, DEMO_USERS.bob, "gg from Discord");
+    const theirs = await fromDiscord;
+    expect(theirs.payload.messageId).toBe(posted.id);
+    expect(theirs.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(theirs.traceId).not.toBe(traceId);
+    const deleted = player.next((m) => m.event === "message.deleted", 15_000);
+    sim.deleteMessage(room.channelId, posted.id);
+    expect((await deleted).payload.messageIds).toEqual([posted.id]);
+  });
+});

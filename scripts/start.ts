@@ -44,7 +44,7 @@ async function main() {
       Object.entries(settings).filter(
         (e): e is [string, string] =>
           e[1] !== undefined &&
-          /^(DISCORD_|PRIMARY_GUILD_ID|HUB_SECRET|JWT_|VITE_BASE_URL|LOG_LEVEL|MAX_|WS_|ROOM_|SHARD_|ENABLE_MESSAGE_EVENTS|OUTBOX_)/.test(e[0]),
+          /^(DISCORD_|PRIMARY_GUILD_ID|HUB_SECRET|JWT_|VITE_BASE_URL|LOG_LEVEL|MAX_|WS_|ROOM_|SHARD_|ENABLE_MESSAGE_EVENTS|MESSAGE_CONTENT_INTENT|OUTBOX_)/.test(e[0]),
       ),
     );
   }

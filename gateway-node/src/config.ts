@@ -80,7 +80,10 @@ export interface GatewayNodeConfig {
   shardIds?: number[];
   /** Total shard count; undefined = Discord's recommendation from GET /gateway/bot. */
   shardCount?: number;
+  /** Forward message, reaction and typing dispatches of voice channels (table chat). */
   enableMessageEvents: boolean;
+  /** The bot has the privileged MESSAGE_CONTENT intent (MESSAGE_CONTENT_INTENT); requested only with message events. */
+  messageContent: boolean;
   tuning: Tuning;
 }
 
@@ -128,6 +131,7 @@ const EnvSchema = z.object({
     .transform((v) => (v === undefined || v === "" ? undefined : Number(v)))
     .refine((n) => n === undefined || (Number.isInteger(n) && n >= 1), "must be a positive integer"),
   ENABLE_MESSAGE_EVENTS: envBool.optional().transform((v) => v ?? false),
+  MESSAGE_CONTENT_INTENT: envBool.optional().transform((v) => v ?? false),
   OUTBOX_MAX_EVENTS_PER_GUILD: envInt(DEFAULT_TUNING.outboxMaxPerGuild, 10),
 });
 
@@ -164,6 +168,7 @@ export function loadConfig(env: Record<string, string | undefined>, tuning: Part
     healthHost: e.HEALTH_CHECK_HOST,
     apiBase: e.DISCORD_API_BASE,
     enableMessageEvents: e.ENABLE_MESSAGE_EVENTS,
+    messageContent: e.MESSAGE_CONTENT_INTENT,
     tuning: { ...DEFAULT_TUNING, outboxMaxPerGuild: e.OUTBOX_MAX_EVENTS_PER_GUILD, ...tuning },
   };
   if (e.SHARD_COUNT !== undefined) {

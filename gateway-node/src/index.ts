@@ -72,7 +72,7 @@ export async function startGatewayNode(config: GatewayNodeConfig, deps: GatewayN
 
   // The outbox needs snapshots from the translator; the translator feeds the outbox.
   let outbox!: HubOutbox;
-  const translator = new Translator(config.guildIds, (ev: InternalEvent) => outbox.enqueue(ev));
+  const translator = new Translator(config.guildIds, (ev: InternalEvent) => outbox.enqueue(ev), { messageEvents: config.enableMessageEvents, messageContent: config.messageContent });
   outbox = new HubOutbox({
     poster: deps.poster ?? new HubClient({ endpoint: config.hubEndpoint, secret: config.hubSecret, timeoutMs: config.tuning.hubTimeoutMs, ...(deps.request ? { request: deps.request } : {}) }),
     log: log.child({ component: "outbox" }),

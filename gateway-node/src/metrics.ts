@@ -23,5 +23,11 @@ export class Metrics extends MetricsRegistry {
   readonly heartbeatLatency = this.gauge("gateway_heartbeat_latency_ms", "Last heartbeat round trip, by shard.");
   readonly shardReady = this.gauge("gateway_shard_ready", "1 when the shard's session is ready, by shard.");
   readonly voiceStatesCached = this.gauge("gateway_voice_states_cached", "Voice states held in the cache.");
+  readonly dispatchToPost = this.histogram(
+    "gateway_dispatch_to_post_seconds",
+    "From a dispatch's arrival to the end of the Worker post that delivered its event (queueing, retries and the post itself).",
+    [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+  );
+  readonly postDuration = this.histogram("gateway_hub_post_duration_seconds", "Duration of one post to the Worker, every outcome.", [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
 
 }

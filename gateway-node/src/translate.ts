@@ -12,10 +12,14 @@
  *   rooms        room.created:<channelId> / room.deleted:<channelId> (same ids as the Worker's own
  *                create-room path, so a room made through the API is broadcast once)
  *   snapshots    snap:<guildId>:<processKey>:<counter>   processKey is random per Translator
+ *   chat         m:<eventKey>:<seq>  (with ENABLE_MESSAGE_EVENTS, for the guild's voice channels only)
+ *
+ * Every event of one dispatch carries the same W3C trace id, started when the dispatch arrived.
  */
 import { randomBytes } from "node:crypto";
 import { ChannelType } from "discord-api-types/v10";
-import type { InternalEvent, PresenceSnapshotPayload } from "@spell-coven/common";
+import { newTraceId, type InternalEvent, type PresenceSnapshotPayload } from "@spell-coven/common";
+import { chatDeleted, chatMessage, chatReaction, chatTyping, type DeleteData, type MessageData, type ReactionData, type TypingData } from "./chat-translate.ts";
 
 type SnapshotChannel = NonNullable<PresenceSnapshotPayload["channels"]>[number];
 
@@ -63,13 +67,19 @@ export class Translator {
   /** Random per process: snapshot ids of a restarted process never repeat the last one's. */
   private readonly processKey = randomBytes(6).toString("hex");
   private readonly now: () => number;
+  private readonly messages: { enabled: boolean; contentIntent: boolean };
+  /** Trace id of the dispatch being translated. */
+  private traceId: string | undefined;
+  private readonly sink: HubEventSink;
 
   constructor(
     guildIds: Iterable<string>,
-    private readonly sink: HubEventSink,
-    opts: { now?: () => number } = {},
+    sink: HubEventSink,
+    opts: { now?: () => number; messageEvents?: boolean; messageContent?: boolean } = {},
   ) {
     this.now = opts.now ?? Date.now;
+    this.messages = { enabled: opts.messageEvents ?? false, contentIntent: opts.messageContent ?? false };
+    this.sink = (ev) => sink(this.traceId === undefined ? ev : { ...ev, traceId: this.traceId });
     for (const id of guildIds) this.guilds.set(id, { voice: new Map(), rooms: new Map(), available: false });
   }
 
@@ -79,6 +89,15 @@ export class Translator {
 
   /** One gateway dispatch. `eventKey` and `seq` identify it uniquely (see the ids above). */
   handleDispatch(t: string | null, d: unknown, eventKey: string, seq: number | null): void {
+    this.traceId = newTraceId();
+    try {
+      this.dispatch(t, d, eventKey, seq);
+    } finally {
+      this.traceId = undefined;
+    }
+  }
+
+  private dispatch(t: string | null, d: unknown, eventKey: string, seq: number | null): void {
     switch (t) {
       case "VOICE_STATE_UPDATE":
         this.voiceStateUpdate(d as VoiceStateData, eventKey, seq);
@@ -96,7 +115,46 @@ export class Translator {
       case "GUILD_DELETE":
         this.guildDelete(d as { id: string; unavailable?: boolean });
         return;
+      case "MESSAGE_CREATE":
+      case "MESSAGE_UPDATE":
+      case "MESSAGE_DELETE":
+      case "MESSAGE_DELETE_BULK":
+      case "MESSAGE_REACTION_ADD":
+      case "MESSAGE_REACTION_REMOVE":
+      case "TYPING_START":
+        if (this.messages.enabled) this.chat(t, d as { channel_id?: string; guild_id?: string }, `m:${eventKey}:${seq ?? "x"}`);
+        return;
       default:
+        return;
+    }
+  }
+
+  /** A chat dispatch of a voice channel (a table's chat is the text in its voice channel). */
+  private chat(t: string, d: { channel_id?: string; guild_id?: string }, id: string): void {
+    const guildId = d.guild_id;
+    const g = guildId === undefined ? undefined : this.guilds.get(guildId);
+    if (!g || !guildId || d.channel_id === undefined || !g.rooms.has(d.channel_id)) return;
+    const ts = this.now();
+    const base = { id, guildId, ts };
+    switch (t) {
+      case "MESSAGE_CREATE":
+      case "MESSAGE_UPDATE": {
+        const payload = chatMessage(d as MessageData, guildId, this.messages.contentIntent);
+        if (payload) this.sink({ ...base, event: t === "MESSAGE_CREATE" ? "message.created" : "message.updated", payload });
+        return;
+      }
+      case "MESSAGE_DELETE":
+      case "MESSAGE_DELETE_BULK": {
+        const payload = chatDeleted(d as DeleteData, guildId);
+        if (payload) this.sink({ ...base, event: "message.deleted", payload });
+        return;
+      }
+      case "MESSAGE_REACTION_ADD":
+      case "MESSAGE_REACTION_REMOVE":
+        this.sink({ ...base, event: t === "MESSAGE_REACTION_ADD" ? "message.reaction.added" : "message.reaction.removed", payload: chatReaction(d as ReactionData, guildId) });
+        return;
+      case "TYPING_START":
+        this.sink({ ...base, event: "typing.started", payload: chatTyping(d as TypingData, guildId) });
         return;
     }
   }

@@ -156,7 +156,7 @@ describe("gateway session against the simulator", () => {
   });
 
   it("fatal 4014: the error says which intent to enable in the Developer Portal", async () => {
-    h = await startHarness({ sim: { allowedIntents: 1 | 128 | 512 }, config: { enableMessageEvents: true } });
+    h = await startHarness({ sim: { allowedIntents: 1 | 128 | 512 }, config: { enableMessageEvents: true, messageContent: true } });
     const result = await h.node.finished;
     expect(result.exitCode).toBe(3);
     expect(result.reason).toMatch(/4014/);

@@ -213,7 +213,8 @@ describe("config", () => {
     expect(config.enableMessageEvents).toBe(false);
     expect(warnings).toEqual([]);
     expect(intentsFor(false)).toBe(129);
-    expect(intentsFor(true)).toBe(33409);
+    expect(intentsFor(true)).toBe(1 | 128 | 512 | 1024 | 2048);
+    expect(intentsFor(true, true)).toBe(1 | 128 | 512 | 1024 | 2048 | 32768);
   });
   it("names each variable to fix and never echoes the token", () => {
     try {
@@ -240,10 +241,22 @@ describe("translator", () => {
   const G = "100000000000000001";
   const mk = () => {
     const out: InternalEvent[] = [];
-    const t = new Translator([G], (e) => out.push(e), { now: () => 5 });
-    return { t, out };
+    const traces: (string | undefined)[] = [];
+    // Each event carries its dispatch's trace id (checked below); the expectations leave it out.
+    const t = new Translator([G], ({ traceId, ...e }) => (traces.push(traceId), out.push(e as InternalEvent)), { now: () => 5 });
+    return { t, out, traces };
   };
   const vsu = (userId: string, channelId: string | null, extra: object = {}) => ({ guild_id: G, user_id: userId, channel_id: channelId, self_mute: false, ...extra });
+
+  it("every event of one dispatch carries that dispatch's W3C trace id; the next dispatch gets another", () => {
+    const { t, traces } = mk();
+    t.handleDispatch("GUILD_CREATE", { id: G, voice_states: [{ user_id: "1", channel_id: "10" }], channels: [] }, "k", 1);
+    t.handleDispatch("VOICE_STATE_UPDATE", vsu("1", "11"), "k", 2); // a move: left + joined
+    expect(traces).toHaveLength(3);
+    for (const id of traces) expect(id).toMatch(/^[0-9a-f]{32}$/);
+    expect(traces[1]).toBe(traces[2]);
+    expect(traces[0]).not.toBe(traces[1]);
+  });
 
   it("seeds from GUILD_CREATE and sends a snapshot", () => {
     const { t, out } = mk();

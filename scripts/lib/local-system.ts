@@ -88,6 +88,9 @@ export async function startLocalSystem(opts: LocalSystemOptions): Promise<LocalS
       DEV_IDENTITY_URL: simulator.url,
       // "Open in Discord" opens the simulator's page (it serves /channels/<guild>/<channel>).
       DISCORD_WEB_URL: simulator.url,
+      // Table chat: the simulated bot holds every intent it asks for, MESSAGE_CONTENT included.
+      ENABLE_MESSAGE_EVENTS: "true",
+      MESSAGE_CONTENT_INTENT: "true",
     };
   }
   Object.assign(vars, opts.workerVars);
@@ -176,7 +179,7 @@ export async function startLocalSystem(opts: LocalSystemOptions): Promise<LocalS
     },
     async startGateway() {
       if (gatewayPort === 0) gatewayPort = await freePort();
-      const gatewayOnly = Object.fromEntries(Object.entries(vars).filter(([k]) => /^(SHARD_|ENABLE_MESSAGE_EVENTS|OUTBOX_)/.test(k)));
+      const gatewayOnly = Object.fromEntries(Object.entries(vars).filter(([k]) => /^(SHARD_|ENABLE_MESSAGE_EVENTS|MESSAGE_CONTENT_INTENT|OUTBOX_)/.test(k)));
       gateway = run(opts.quiet ? null : "gateway-node", "tsx", ["gateway-node/src/main.ts"], {
         ...process.env,
         ...gatewayOnly,

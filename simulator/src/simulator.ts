@@ -3,7 +3,7 @@
  * the REST layer and the identity provider. The HTTP control API mirrors these methods.
  */
 import type { Server } from "node:http";
-import type { APIChannel, APIVoiceState } from "discord-api-types/v10";
+import type { APIChannel, APIMessage, APIVoiceState } from "discord-api-types/v10";
 import type { Gateway, GatewayStats } from "./gateway/gateway.ts";
 import type { IdentityProvider, MintOptions } from "./identity.ts";
 import type { RestApi } from "./rest/server.ts";
@@ -150,8 +150,36 @@ export class LocalDiscord implements Simulator {
     this.parts.world.setVoiceFlags(guildId, userId, flags);
   }
 
-  postMessage(channelId: string, userId: string, content: string): void {
-    this.parts.world.postMessage(channelId, userId, content);
+  postMessage(channelId: string, userId: string, content: string, opts: { nonce?: string } = {}): APIMessage {
+    return this.parts.world.postMessage(channelId, userId, content, opts);
+  }
+
+  editMessage(channelId: string, messageId: string, content: string): APIMessage {
+    return this.parts.world.editMessage(channelId, messageId, content);
+  }
+
+  deleteMessage(channelId: string, messageId: string): void {
+    this.parts.world.deleteMessage(channelId, messageId);
+  }
+
+  bulkDeleteMessages(channelId: string, messageIds: string[]): void {
+    this.parts.world.bulkDeleteMessages(channelId, messageIds);
+  }
+
+  addReaction(channelId: string, messageId: string, userId: string, emoji: string): void {
+    this.parts.world.addReaction(channelId, messageId, emoji, userId);
+  }
+
+  removeReaction(channelId: string, messageId: string, userId: string, emoji: string): void {
+    this.parts.world.removeReaction(channelId, messageId, emoji, userId);
+  }
+
+  startTyping(channelId: string, userId: string): void {
+    this.parts.world.startTyping(channelId, userId);
+  }
+
+  messages(channelId: string): APIMessage[] {
+    return this.parts.world.channelMessages(channelId);
   }
 
   // ---- gateway faults ----

@@ -3,7 +3,7 @@
  * control surface (which mirrors these methods one to one) use to script a Discord world.
  * Everything listens on loopback only.
  */
-import type { APIChannel, APIVoiceState, GatewayIntentBits } from "discord-api-types/v10";
+import type { APIChannel, APIMessage, APIVoiceState, GatewayIntentBits } from "discord-api-types/v10";
 
 export interface SimulatorOptions {
   /** Port for HTTP (REST, control, JWKS) and the gateway WebSocket. 0 (default) picks a free one. */
@@ -62,6 +62,14 @@ export interface RateLimitConfig {
   routeLimit: number;
   /** Per-route bucket window in ms. */
   routeWindowMs: number;
+  /** Reactions (PUT/DELETE .../reactions/:emoji/@me): what the headers announce per channel. Discord: 1 per 1000 ms. */
+  reactionLimit: number;
+  reactionWindowMs: number;
+  /**
+   * The real reaction limit, stricter than the headers in one way: it holds per bot across every
+   * channel (discord-api-docs#182, #395): at most one reaction per this many ms. Discord: 250.
+   */
+  reactionIntervalMs: number;
 }
 
 export interface SimGuild { id: string; name: string }
@@ -111,7 +119,20 @@ export interface Simulator {
   denyBotPermissions(guildId: string, permissions: bigint): void;
   /** Mute/deafen toggles: a VOICE_STATE_UPDATE that is not a join. */
   setVoiceFlags(guildId: string, userId: string, flags: { selfMute?: boolean; selfDeaf?: boolean }): void;
-  postMessage(channelId: string, userId: string, content: string): void;
+  /** A user posts in a channel (text in voice channels too); MESSAGE_CREATE follows. */
+  postMessage(channelId: string, userId: string, content: string, opts?: { nonce?: string }): APIMessage;
+  /** Edits any message (MESSAGE_UPDATE). */
+  editMessage(channelId: string, messageId: string, content: string): APIMessage;
+  deleteMessage(channelId: string, messageId: string): void;
+  /** 2-100 messages of one channel (MESSAGE_DELETE_BULK). */
+  bulkDeleteMessages(channelId: string, messageIds: string[]): void;
+  /** `emoji`: one unicode emoji or `name:id`. */
+  addReaction(channelId: string, messageId: string, userId: string, emoji: string): void;
+  removeReaction(channelId: string, messageId: string, userId: string, emoji: string): void;
+  /** TYPING_START for a user. */
+  startTyping(channelId: string, userId: string): void;
+  /** The channel's stored messages, oldest first. */
+  messages(channelId: string): APIMessage[];
 
   // ---- gateway faults (shardId omitted = every connection) ----
   /** Destroys the TCP socket with no close frame. */

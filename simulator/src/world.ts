@@ -84,6 +84,19 @@ interface GuildRecord {
 export type DispatchListener = (guildId: string, event: GatewayDispatchEvents, data: unknown) => void;
 
 const MAX_STORED_MESSAGES = 1000;
+/** Discord checks nonces "in the past few minutes". */
+const NONCE_WINDOW_MS = 5 * 60_000;
+
+/**
+ * A reaction emoji as the URL carries it (decoded): `name:id` for a custom emoji, else one unicode
+ * emoji. Discord answers 10014 Unknown Emoji for anything else, e.g. an emoji that was not URL-encoded.
+ */
+function parseEmoji(emoji: string): { id: string | null; name: string } | null {
+  const custom = /^([A-Za-z0-9_~]{2,32}):(\d{1,20})$/.exec(emoji);
+  if (custom) return { id: custom[2]!, name: custom[1]! };
+  if (/^(?:\p{Regional_Indicator}{2}|[0-9#*]\uFE0F?\u20E3|\p{Extended_Pictographic}\uFE0F?\p{Emoji_Modifier}?[\u{E0020}-\u{E007F}]*(?:\u200D\p{Extended_Pictographic}\uFE0F?\p{Emoji_Modifier}?)*)$/u.test(emoji)) return { id: null, name: emoji };
+  return null;
+}
 
 export class World {
   readonly bot: SimUser;
@@ -92,8 +105,10 @@ export class World {
   private readonly guildsById = new Map<string, GuildRecord>();
   private readonly usersById = new Map<string, SimUser>();
   private readonly channelGuild = new Map<string, string>();
-  /** messageId -> channelId, oldest first (bounded). */
-  private readonly messageChannel = new Map<string, string>();
+  /** messageId -> message, oldest first (bounded). */
+  private readonly messages = new Map<string, { channelId: string; message: APIMessage }>();
+  /** `${channelId}:${nonce}` -> the message it made, oldest first (enforce_nonce). */
+  private readonly nonces = new Map<string, { messageId: string; at: number }>();
 
   constructor(bot: { id: string; username: string }) {
     this.bot = { id: bot.id, username: bot.username, bot: true };
@@ -312,10 +327,22 @@ export class World {
 
   // ---- messages ----
 
-  postMessage(channelId: string, authorId: string, content: string): APIMessage {
+  /**
+   * Posts a message (text channels and text in voice channels). With `enforceNonce`, a nonce seen
+   * in this channel within NONCE_WINDOW_MS returns that message and creates nothing (Discord's
+   * `enforce_nonce`); the nonce appears in MESSAGE_CREATE either way.
+   */
+  postMessage(channelId: string, authorId: string, content: string, opts: { nonce?: string; enforceNonce?: boolean } = {}): APIMessage {
     const record = this.channelRecord(channelId);
     if (record.type === ChannelType.GuildCategory) {
       throw new DiscordApiError(400, RESTJSONErrorCodes.CannotSendMessagesInNonTextChannel, "Cannot send messages in a non-text channel");
+    }
+    const now = Date.now();
+    const nonceKey = opts.nonce === undefined ? null : `${channelId}:${opts.nonce}`;
+    if (nonceKey && opts.enforceNonce) {
+      const seen = this.nonces.get(nonceKey);
+      const existing = seen && now - seen.at < NONCE_WINDOW_MS ? this.messages.get(seen.messageId) : undefined;
+      if (existing) return existing.message;
     }
     const guild = this.guild(record.guildId);
     const id = snowflake();
@@ -324,7 +351,7 @@ export class World {
       channel_id: channelId,
       author: this.apiUser(authorId),
       content,
-      timestamp: new Date().toISOString(),
+      timestamp: new Date(now).toISOString(),
       edited_timestamp: null,
       tts: false,
       mention_everyone: false,
@@ -336,33 +363,106 @@ export class World {
       type: MessageType.Default,
       flags: 0 as MessageFlags,
       components: [],
+      ...(opts.nonce !== undefined ? { nonce: opts.nonce } : {}),
     };
     record.lastMessageId = id;
-    this.messageChannel.set(id, channelId);
-    if (this.messageChannel.size > MAX_STORED_MESSAGES) {
-      const oldest = this.messageChannel.keys().next().value as string;
-      this.messageChannel.delete(oldest);
+    this.messages.set(id, { channelId, message });
+    if (this.messages.size > MAX_STORED_MESSAGES) this.messages.delete(this.messages.keys().next().value as string);
+    if (nonceKey) {
+      this.nonces.set(nonceKey, { messageId: id, at: now });
+      for (const [k, v] of this.nonces) {
+        if (now - v.at < NONCE_WINDOW_MS) break;
+        this.nonces.delete(k);
+      }
     }
-    // MESSAGE_CREATE carries guild_id and a partial member (without user) for guild messages.
-    const { user: _user, ...member } = this.memberPayload(guild, authorId);
-    this.onDispatch(guild.id, GatewayDispatchEvents.MessageCreate, { ...message, guild_id: guild.id, member });
+    this.onDispatch(guild.id, GatewayDispatchEvents.MessageCreate, { ...message, guild_id: guild.id, member: this.partialMember(guild, authorId) });
     return message;
   }
 
-  addReaction(channelId: string, messageId: string, emoji: string, userId: string): void {
+  /** Edits a message's content (REST: only its author; the control API may edit anyone's). */
+  editMessage(channelId: string, messageId: string, content: string, asUserId?: string): APIMessage {
+    const stored = this.storedMessage(channelId, messageId);
+    if (asUserId !== undefined && stored.message.author.id !== asUserId) {
+      throw new DiscordApiError(403, RESTJSONErrorCodes.CannotEditMessageAuthoredByAnotherUser, "Cannot edit a message authored by another user");
+    }
+    stored.message = { ...stored.message, content, edited_timestamp: new Date().toISOString() };
+    const guild = this.guild(this.channelGuildId(channelId));
+    this.onDispatch(guild.id, GatewayDispatchEvents.MessageUpdate, { ...stored.message, guild_id: guild.id, member: this.partialMember(guild, stored.message.author.id) });
+    return stored.message;
+  }
+
+  deleteMessage(channelId: string, messageId: string): void {
+    this.storedMessage(channelId, messageId);
+    this.messages.delete(messageId);
     const guildId = this.channelGuildId(channelId);
-    if (this.messageChannel.get(messageId) !== channelId) throw unknown("Message");
-    const [name, id] = emoji.split(":");
-    if (!name) throw unknown("Emoji");
-    this.onDispatch(guildId, GatewayDispatchEvents.MessageReactionAdd, {
+    this.onDispatch(guildId, GatewayDispatchEvents.MessageDelete, { id: messageId, channel_id: channelId, guild_id: guildId });
+  }
+
+  /** Bulk delete: 2-100 messages of one channel (Discord's rule), unknown ids ignored as Discord does. */
+  bulkDeleteMessages(channelId: string, messageIds: string[]): void {
+    const guildId = this.channelGuildId(channelId);
+    if (messageIds.length < 2 || messageIds.length > 100) {
+      throw new DiscordApiError(400, RESTJSONErrorCodes.InvalidFormBodyOrContentType, "Invalid Form Body: messages must list 2 to 100 ids");
+    }
+    const ids = messageIds.filter((id) => this.messages.get(id)?.channelId === channelId);
+    for (const id of ids) this.messages.delete(id);
+    if (ids.length) this.onDispatch(guildId, GatewayDispatchEvents.MessageDeleteBulk, { ids, channel_id: channelId, guild_id: guildId });
+  }
+
+  addReaction(channelId: string, messageId: string, emoji: string, userId: string): void {
+    this.reaction(GatewayDispatchEvents.MessageReactionAdd, channelId, messageId, emoji, userId);
+  }
+
+  removeReaction(channelId: string, messageId: string, emoji: string, userId: string): void {
+    this.reaction(GatewayDispatchEvents.MessageReactionRemove, channelId, messageId, emoji, userId);
+  }
+
+  /** TYPING_START for `userId` (the bot for POST /channels/:id/typing). */
+  startTyping(channelId: string, userId: string): void {
+    const guild = this.guild(this.channelGuildId(channelId));
+    this.apiUser(userId);
+    this.onDispatch(guild.id, GatewayDispatchEvents.TypingStart, {
+      channel_id: channelId,
+      guild_id: guild.id,
+      user_id: userId,
+      timestamp: Math.floor(Date.now() / 1000),
+      member: this.memberPayload(guild, userId),
+    });
+  }
+
+  /** Messages of a channel, oldest first (for tests and the control page). */
+  channelMessages(channelId: string): APIMessage[] {
+    this.channelRecord(channelId);
+    return [...this.messages.values()].filter((m) => m.channelId === channelId).map((m) => m.message);
+  }
+
+  private reaction(event: GatewayDispatchEvents, channelId: string, messageId: string, emoji: string, userId: string): void {
+    const guildId = this.channelGuildId(channelId);
+    this.storedMessage(channelId, messageId);
+    const parsed = parseEmoji(emoji);
+    if (!parsed) throw new DiscordApiError(400, RESTJSONErrorCodes.UnknownEmoji, "Unknown Emoji");
+    this.onDispatch(guildId, event, {
       user_id: userId,
       channel_id: channelId,
       message_id: messageId,
       guild_id: guildId,
-      emoji: { id: id ?? null, name },
+      emoji: parsed,
       burst: false,
       type: 0,
     });
+  }
+
+  private storedMessage(channelId: string, messageId: string): { channelId: string; message: APIMessage } {
+    this.channelRecord(channelId);
+    const stored = this.messages.get(messageId);
+    if (!stored || stored.channelId !== channelId) throw unknown("Message");
+    return stored;
+  }
+
+  /** MESSAGE_CREATE/UPDATE carry a partial member (without user) for guild messages. */
+  private partialMember(guild: GuildRecord, userId: string): Omit<APIGuildMember, "user"> {
+    const { user: _user, ...member } = this.memberPayload(guild, userId);
+    return member;
   }
 
   // ---- roles ----

@@ -17,6 +17,8 @@ import { rooms } from "./routes/rooms.ts";
 import { rtc } from "./routes/rtc.ts";
 import { stream } from "./routes/stream.ts";
 import { openapi } from "./routes/openapi.ts";
+import { tables } from "./routes/tables.ts";
+import { metrics } from "./routes/metrics.ts";
 import { sessionConfig } from "./routes/session-config.ts";
 import { ws } from "./routes/ws.ts";
 
@@ -35,9 +37,9 @@ app.use(
     const origins = c.get("config").allowedOrigins;
     return cors({
       origin: (origin) => (origins.includes(origin) ? origin : null),
-      allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key"],
-      allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
-      exposeHeaders: ["X-Request-Id", "Retry-After"],
+      allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "traceparent"],
+      allowMethods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
+      exposeHeaders: ["X-Request-Id", "Retry-After", "X-Trace-Id"],
       maxAge: 600,
     })(c, next);
   }),
@@ -52,6 +54,8 @@ app.route("/", rooms);
 app.route("/", rtc);
 app.route("/", stream);
 app.route("/", openapi);
+app.route("/", tables);
+app.route("/", metrics);
 
 app.notFound((c) => c.json(errorBody("NOT_FOUND", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`, c.get("requestId") ?? ""), 404));
 

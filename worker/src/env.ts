@@ -50,6 +50,8 @@ export interface Env {
   STATIC_ICE_SERVERS?: string;
   /** SSE heartbeat comment interval (ms). Default 15000. */
   STREAM_HEARTBEAT_MS?: string;
+  /** Secret (32+ characters): the bearer token of GET /api/metrics; the route is off without it. */
+  METRICS_TOKEN?: string;
 }
 
 type WorkerEnv = Env;
@@ -103,6 +105,7 @@ export const ConfigSchema = z.object({
     .pipe(z.array(IceServer))
     .default([]),
   STREAM_HEARTBEAT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
+  METRICS_TOKEN: z.string().min(32, "must be at least 32 characters").optional(),
 });
 
 export type Config = z.infer<typeof ConfigSchema> & { allowedOrigins: string[] };

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { Snowflake } from "../snowflake.ts";
 import { IceCandidate, PairGeneration, PeerId, SessionDescription } from "./signals.ts";
+import { ChatContent, ChatEmoji, CommandId, TraceId } from "./chat.ts";
 
 export const ClientAuth = z.object({
   type: z.literal("auth"),
@@ -41,6 +42,14 @@ export const RtcSignal = z
 /** Rebuild the connection to `to` as generation `gen` (only the pair's offerer decides). */
 export const RtcReset = z.object({ type: z.literal("rtc.reset"), to: PeerId, gen: PairGeneration });
 
+/**
+ * Table chat commands over the WebSocket (the same as the HTTP routes): the outcome comes back as
+ * a `command.result` signal on this socket's user. `traceId` is the browser's own, when it made one.
+ */
+export const ChatSend = z.object({ type: z.literal("chat.send"), channelId: Snowflake, content: ChatContent, commandId: CommandId.optional(), traceId: TraceId.optional() });
+export const ChatReact = z.object({ type: z.literal("chat.react"), channelId: Snowflake, messageId: Snowflake, emoji: ChatEmoji, commandId: CommandId.optional(), traceId: TraceId.optional() });
+export const ChatTyping = z.object({ type: z.literal("chat.typing"), channelId: Snowflake, commandId: CommandId.optional(), traceId: TraceId.optional() });
+
 /** Every client message schema, keyed by its `type`. */
 export const ClientMessages = {
   auth: ClientAuth,
@@ -49,6 +58,9 @@ export const ClientMessages = {
   "table.leave": TableLeave,
   "rtc.signal": RtcSignal,
   "rtc.reset": RtcReset,
+  "chat.send": ChatSend,
+  "chat.react": ChatReact,
+  "chat.typing": ChatTyping,
 } as const;
 export type ClientMessageType = keyof typeof ClientMessages;
 /** One client message of type `T` (all of them when `T` is left out). */

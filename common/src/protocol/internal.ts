@@ -9,6 +9,7 @@ import { z } from "zod";
 import { PresenceSnapshotPayload, RoomCreatedPayload, RoomDeletedPayload, VoiceJoinedPayload, VoiceLeftPayload } from "./events.ts";
 import { Snowflake } from "../snowflake.ts";
 import { SignalPayloads } from "./signals.ts";
+import { ChatMessagePayload, ChatMessagesDeletedPayload, ChatReactionPayload, ChatTypingPayload, TraceId } from "./chat.ts";
 
 /** Largest accepted body. A 10,000-member presence snapshot is about 600 KB. */
 export const MAX_INTERNAL_BODY_BYTES = 2 * 1024 * 1024;
@@ -25,6 +26,13 @@ export const InternalEventPayloads = {
   "voice.joined": VoiceJoinedPayload,
   "voice.left": VoiceLeftPayload,
   "presence.snapshot": PresenceSnapshotPayload,
+  // Forwarded only with ENABLE_MESSAGE_EVENTS, for voice channels (text in voice); the hub keeps tables' ones.
+  "message.created": ChatMessagePayload,
+  "message.updated": ChatMessagePayload,
+  "message.deleted": ChatMessagesDeletedPayload,
+  "message.reaction.added": ChatReactionPayload,
+  "message.reaction.removed": ChatReactionPayload,
+  "typing.started": ChatTypingPayload,
 } as const;
 export type InternalEventName = keyof typeof InternalEventPayloads;
 export const InternalEventNames = Object.keys(InternalEventPayloads) as InternalEventName[];
@@ -37,6 +45,8 @@ function internalEventSchema<E extends InternalEventName>(event: E) {
     payload: InternalEventPayloads[event],
     /** Unix ms when the sidecar saw the change (the hub uses its own clock when absent). */
     ts: z.number().int().nonnegative().optional(),
+    /** W3C trace id gateway-node started when the dispatch arrived; kept by the hub and the envelope. */
+    traceId: TraceId.optional(),
   });
 }
 

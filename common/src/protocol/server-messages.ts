@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { EventNames, EventPayloads, type EventName } from "./events.ts";
 import { SignalEnvelope } from "./signals.ts";
+import { TraceId } from "./chat.ts";
 import { Snowflake } from "../snowflake.ts";
 
 /** Presence as sent to clients: channelId -> userIds in that voice channel. */
@@ -22,6 +23,8 @@ function eventEnvelopeSchema<E extends EventName>(event: E) {
     ts: z.number(),
     /** Per-guild, strictly increasing. */
     seq: z.number().int().positive(),
+    /** W3C trace id of what caused the event (a Discord dispatch, a player's command), when known. */
+    traceId: TraceId.optional(),
   });
 }
 

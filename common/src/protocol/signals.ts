@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { Snowflake } from "../snowflake.ts";
+import { CommandResultPayload } from "./chat.ts";
 
 /** Opaque id the hub gives one socket at one table. */
 export const PeerId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be a peer id given by the hub");
@@ -60,6 +61,12 @@ export const SignalPayloads = {
   }),
   /** From rtc-node while its bot is at the table. `level` is 0..1. */
   "voice.speaking": z.object({ channelId: Snowflake, userId: Snowflake, speaking: z.boolean(), level: z.number().min(0).max(1).optional() }),
+  /**
+   * What became of a chat command, to its sender's sockets only: accepted (it goes to Discord),
+   * sent (with the Discord message id), refused (a local limit or rule: `code`, `retryAfterMs`) or
+   * failed (Discord refused or could not be reached).
+   */
+  "command.result": CommandResultPayload,
 } as const;
 export type SignalName = keyof typeof SignalPayloads;
 export type SignalPayload<S extends SignalName> = z.infer<(typeof SignalPayloads)[S]>;

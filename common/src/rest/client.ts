@@ -88,6 +88,7 @@ export interface SendMessageOptions {
   tts?: boolean;
   /** Message id to reply to. */
   replyTo?: string;
+  /** Who may be pinged. Default: nobody (`{ parse: [] }`). */
   allowedMentions?: { parse?: ("roles" | "users" | "everyone")[]; roles?: string[]; users?: string[]; repliedUser?: boolean };
   flags?: number;
 }
@@ -213,7 +214,8 @@ export class DiscordRestClient {
       tts: v.opts.tts,
       flags: v.opts.flags,
       message_reference: v.opts.replyTo ? { message_id: v.opts.replyTo, fail_if_not_exists: false } : undefined,
-      allowed_mentions: am ? compact({ parse: am.parse, roles: am.roles, users: am.users, replied_user: am.repliedUser }) : undefined,
+      // Nobody is pinged unless the caller names who may be: user text such as "@everyone" stays text.
+      allowed_mentions: am ? compact({ parse: am.parse, roles: am.roles, users: am.users, replied_user: am.repliedUser }) : { parse: [] },
     }) as RESTPostAPIChannelMessageJSONBody;
     return this.send<RESTPostAPIChannelMessageResult>("POST", `/channels/${v.channelId}/messages`, { body });
   }

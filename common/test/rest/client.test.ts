@@ -92,6 +92,8 @@ describe("requests", () => {
     const msg = fake.requests[2]!.body as { content: string; nonce: string; enforce_nonce: boolean };
     expect(msg.content).toBe("hello");
     expect(msg.enforce_nonce).toBe(true);
+    // Nobody is pinged unless the caller says who may be.
+    expect((msg as { allowed_mentions?: unknown }).allowed_mentions).toEqual({ parse: [] });
     expect(msg.nonce.length).toBeLessThanOrEqual(25);
     expect(fake.requests[0]!.headers["x-audit-log-reason"]).toBe("room%20ended");
     expect(fake.requests[1]!.headers["x-audit-log-reason"]).toBeUndefined();

@@ -66,7 +66,7 @@ export function closeAction(code: number, opts: { shardId?: number; shardCount?:
       return {
         kind: "fatal",
         why: `4014 Disallowed intents (${opts.intents ?? "?"}): a privileged intent is not enabled for this bot`,
-        fix: "Enable the Message Content intent in the Developer Portal (your application > Bot > Privileged Gateway Intents), or set ENABLE_MESSAGE_EVENTS=false; bots in 10,000+ users need Discord's approval for it.",
+        fix: "Enable the Message Content intent in the Developer Portal (your application > Bot > Privileged Gateway Intents), or set MESSAGE_CONTENT_INTENT=false; bots in 10,000+ users need Discord's approval for it.",
       };
     default:
       // 1000/1001 from the server, 1006 (no close frame), our own 4900, unknown codes: try to

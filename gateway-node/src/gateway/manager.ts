@@ -20,9 +20,15 @@ export interface GatewayBotInfo {
 }
 
 /** GUILDS | GUILD_VOICE_STATES, plus GUILD_MESSAGES | MESSAGE_CONTENT when message events are on. */
-export function intentsFor(enableMessageEvents: boolean): number {
+/**
+ * Guilds and voice states always; with message events the guild message, reaction and typing
+ * dispatches; MESSAGE_CONTENT (privileged: close 4014 unless enabled in the Developer Portal) only
+ * when the deployment says it has it. Without it other people's message content arrives empty.
+ */
+export function intentsFor(enableMessageEvents: boolean, messageContent = false): number {
   const I = GatewayIntentBits;
-  return I.Guilds | I.GuildVoiceStates | (enableMessageEvents ? I.GuildMessages | I.MessageContent : 0);
+  const messages = enableMessageEvents ? I.GuildMessages | I.GuildMessageReactions | I.GuildMessageTyping | (messageContent ? I.MessageContent : 0) : 0;
+  return I.Guilds | I.GuildVoiceStates | messages;
 }
 
 /** Discord's routing: shard_id = (guild_id >> 22) % num_shards, computed on BigInt. */
@@ -127,7 +133,7 @@ export class ShardManager {
       intervalMs: config.tuning.identifyIntervalMs,
       refresh: async () => (await this.fetchGatewayBot()).session_start_limit,
     });
-    const intents = intentsFor(config.enableMessageEvents);
+    const intents = intentsFor(config.enableMessageEvents, config.messageContent);
     log.info("starting shards", {
       gatewayUrl: info.url,
       shardIds: ids,

@@ -5,7 +5,7 @@
  * room events are always kept; the second half of a move whose first half was absorbed is absorbed
  * too (the snapshot already holds it).
  */
-import { InternalEvent, InternalEventsBody, MAX_EVENTS_PER_POST, MAX_INTERNAL_BODY_BYTES, type Logger } from "@spell-coven/common";
+import { InternalEvent, InternalEventsBody, MAX_EVENTS_PER_POST, MAX_INTERNAL_BODY_BYTES, traceParent, type Logger } from "@spell-coven/common";
 import { Outbox, type HubPoster, type OverflowPolicy } from "@spell-coven/sidecar-kit";
 import type { Metrics } from "../metrics.ts";
 
@@ -31,6 +31,12 @@ export function voiceOverflowPolicy(buildSnapshot: (guildId: string) => Internal
   };
 }
 
+/** `traceparent` of the post: the first event's trace id (each event carries its own in the body). */
+export function traceHeaders(events: readonly InternalEvent[]): Record<string, string> {
+  const traceId = events.find((e) => e.traceId)?.traceId;
+  return traceId ? { traceparent: traceParent(traceId) } : {};
+}
+
 export class HubOutbox extends Outbox<InternalEvent> {
   constructor(opts: HubOutboxOptions) {
     const m = opts.metrics;
@@ -46,7 +52,12 @@ export class HubOutbox extends Outbox<InternalEvent> {
         compacted: m.outboxCompacted,
         postsOk: m.postsOk,
         postsFailed: m.postsFailed,
+        deliveryLatency: m.dispatchToPost,
+        postDuration: m.postDuration,
       },
+      // The translator stamps `ts` when the dispatch arrives.
+      receivedAt: (ev) => ev.ts,
+      postHeaders: traceHeaders,
       keyOf: (ev) => ev.guildId,
       keyLabel: "guild",
       bodySchema: InternalEventsBody,

@@ -13,6 +13,8 @@ export class FakeHub {
   readonly events: InternalEvent[] = [];
   readonly seen = new Set<string>();
   posts = 0;
+  /** The `traceparent` header of each post that had one. */
+  readonly traceparents: string[] = [];
   duplicatePosts = 0;
   badSignatures = 0;
   mode: HubMode = "ok";
@@ -92,6 +94,7 @@ export class FakeHub {
     for await (const c of req) chunks.push(c as Buffer);
     const raw = Buffer.concat(chunks);
     this.posts++;
+    if (typeof req.headers.traceparent === "string") this.traceparents.push(req.headers.traceparent);
     const json = (status: number, body: unknown) => {
       res.writeHead(status, { "content-type": "application/json" });
       res.end(JSON.stringify(body));

@@ -51,6 +51,7 @@ export async function startHarness(
     healthHost: "127.0.0.1",
     apiBase: sim.apiBase,
     enableMessageEvents: false,
+    messageContent: false,
     ...opts.config,
     tuning: { ...DEFAULT_TUNING, ...FAST, ...opts.tuning },
   };

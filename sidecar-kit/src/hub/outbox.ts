@@ -17,7 +17,7 @@
  */
 import type { z } from "zod";
 import { backoffDelay, type Logger } from "@spell-coven/common";
-import type { Metric, Series } from "../metrics.ts";
+import type { Histogram, Metric, Series } from "../metrics.ts";
 import type { HubPoster, PostOutcome } from "./poster.ts";
 
 /** What the outbox needs of an event: a stable id (kept across retries) and a name (for metrics). */
@@ -43,6 +43,10 @@ export interface OutboxMetrics {
   postsOk: Metric;
   /** By `reason` (status code, timeout, network). */
   postsFailed: Metric;
+  /** Seconds from an event's `receivedAt` to the end of the post that delivered it. */
+  deliveryLatency?: Histogram;
+  /** Seconds one post took (every outcome). */
+  postDuration?: Histogram;
 }
 
 /** What to do when a key's queue is full. */
@@ -112,6 +116,13 @@ export interface OutboxOptions<E extends OutboxEvent> {
   maxBodyBytes?: number;
   retryBaseMs?: number;
   retryMaxMs?: number;
+  /** When the sidecar received what the event reports (Unix ms), for `metrics.deliveryLatency`. */
+  receivedAt?: (ev: E) => number | undefined;
+  /**
+   * Extra headers of a post, from its events (gateway-node: `traceparent` of the first event with
+   * a trace id; every event also carries its own in the body).
+   */
+  postHeaders?: (events: readonly E[]) => Record<string, string>;
 }
 
 const BODY_OVERHEAD = '{"events":[]}'.length;
@@ -371,11 +382,15 @@ export class Outbox<E extends OutboxEvent> {
         for (let i = 0; i < batch.length; i++) body += (i ? "," : "") + batch[i]!.json;
         body += "]}";
         let outcome: PostOutcome;
+        const postStarted = Date.now();
         try {
-          outcome = await this.opts.poster.post(body, signal);
+          const extra = this.opts.postHeaders?.(batch.map((e) => e.ev));
+          outcome = await this.opts.poster.post(body, signal, extra);
         } catch (err) {
           outcome = { kind: "retry", reason: `post failed: ${(err as Error).message}` };
         }
+        const postEnded = Date.now();
+        this.opts.metrics.postDuration?.observe((postEnded - postStarted) / 1000);
         q.inflight = 0;
         if (this.closed) break;
         switch (outcome.kind) {
@@ -390,6 +405,13 @@ export class Outbox<E extends OutboxEvent> {
             q.maxBatch = Math.min(this.maxEventsPerPost, q.maxBatch * 2);
             this.opts.metrics.postsOk.inc();
             for (const e of batch) this.opts.metrics.delivered.inc({ event: e.ev.event });
+            const latency = this.opts.metrics.deliveryLatency;
+            if (latency && this.opts.receivedAt) {
+              for (const e of batch) {
+                const at = this.opts.receivedAt(e.ev);
+                if (at !== undefined) latency.observe(Math.max(0, postEnded - at) / 1000);
+              }
+            }
             q.depthGauge.value = q.length;
             break;
           }

@@ -15,7 +15,8 @@ export type PostOutcome =
 
 /** Anything that can deliver one body to the Worker (tests and the benchmark pass their own). */
 export interface HubPoster {
-  post(body: string, signal?: AbortSignal): Promise<PostOutcome>;
+  /** `headers` are extra request headers, e.g. `traceparent` (never a signature: the poster signs). */
+  post(body: string, signal?: AbortSignal, headers?: Record<string, string>): Promise<PostOutcome>;
 }
 
 export interface HubClientOptions {
@@ -31,8 +32,8 @@ export class HubClient implements HubPoster {
     this.request = opts.request ?? httpRequest;
   }
 
-  async post(body: string, signal?: AbortSignal): Promise<PostOutcome> {
-    const headers = await signHubRequest(this.opts.secret, body);
+  async post(body: string, signal?: AbortSignal, extra: Record<string, string> = {}): Promise<PostOutcome> {
+    const headers = { ...extra, ...(await signHubRequest(this.opts.secret, body)) };
     let res: HttpResponse;
     try {
       res = await this.request(this.opts.endpoint, {

@@ -5,6 +5,7 @@
  *
  *   GET  /control/state      everything the control page shows (guilds, channels, voice, gateway)
  *   GET  /control/requests   the REST requests received, oldest first
+ *   GET  /control/messages?channelId=  a channel's stored messages, oldest first
  *   GET  /control/users      simulated users (not the bot), for a "log in as" picker
  *   GET  /control/people     simulated people in voice: status and what each hears
  *   POST /control/token      {userId, expiresInSeconds?, audience?, issuer?} -> {token}
@@ -61,7 +62,16 @@ const ACTIONS: Record<string, Action<z.ZodType>> = {
     z.strictObject({ guildId: snowflake, userId: snowflake, selfMute: z.boolean().optional(), selfDeaf: z.boolean().optional() }),
     (sim, { guildId, userId, ...flags }) => sim.setVoiceFlags(guildId, userId, flags),
   ),
-  postMessage: action(z.strictObject({ channelId: snowflake, userId: snowflake, content: z.string().min(1).max(2000) }), (sim, a) => sim.postMessage(a.channelId, a.userId, a.content)),
+  postMessage: action(
+    z.strictObject({ channelId: snowflake, userId: snowflake, content: z.string().min(1).max(4000), nonce: z.string().min(1).max(25).optional() }),
+    (sim, a) => sim.postMessage(a.channelId, a.userId, a.content, a.nonce === undefined ? {} : { nonce: a.nonce }),
+  ),
+  editMessage: action(z.strictObject({ channelId: snowflake, messageId: snowflake, content: z.string().min(1).max(4000) }), (sim, a) => sim.editMessage(a.channelId, a.messageId, a.content)),
+  deleteMessage: action(z.strictObject({ channelId: snowflake, messageId: snowflake }), (sim, a) => sim.deleteMessage(a.channelId, a.messageId)),
+  bulkDeleteMessages: action(z.strictObject({ channelId: snowflake, messageIds: z.array(snowflake).min(2).max(100) }), (sim, a) => sim.bulkDeleteMessages(a.channelId, a.messageIds)),
+  addReaction: action(z.strictObject({ channelId: snowflake, messageId: snowflake, userId: snowflake, emoji: z.string().min(1).max(64) }), (sim, a) => sim.addReaction(a.channelId, a.messageId, a.userId, a.emoji)),
+  removeReaction: action(z.strictObject({ channelId: snowflake, messageId: snowflake, userId: snowflake, emoji: z.string().min(1).max(64) }), (sim, a) => sim.removeReaction(a.channelId, a.messageId, a.userId, a.emoji)),
+  startTyping: action(z.strictObject({ channelId: snowflake, userId: snowflake }), (sim, a) => sim.startTyping(a.channelId, a.userId)),
   dropConnections: action(z.strictObject(shard), (sim, a) => sim.dropConnections(a.shardId)),
   setZombie: action(z.strictObject({ on: z.boolean(), ...shard }), (sim, a) => sim.setZombie(a.on, a.shardId)),
   requestHeartbeat: action(z.strictObject(shard), (sim, a) => sim.requestHeartbeat(a.shardId)),
@@ -81,7 +91,8 @@ const ACTIONS: Record<string, Action<z.ZodType>> = {
   goDown: action(z.strictObject({}), (sim) => sim.goDown()),
   comeBack: action(z.strictObject({}), (sim) => sim.comeBack()),
   setRateLimits: action(
-    z.strictObject({ globalPerSecond: z.number().int().positive().optional(), routeLimit: z.number().int().positive().optional(), routeWindowMs: z.number().int().positive().optional() }),
+    z.strictObject({ globalPerSecond: z.number().int().positive().optional(), routeLimit: z.number().int().positive().optional(), routeWindowMs: z.number().int().positive().optional(),
+      reactionLimit: z.number().int().positive().optional(), reactionWindowMs: z.number().int().positive().optional(), reactionIntervalMs: z.number().int().nonnegative().optional() }),
     (sim, a) => sim.setRateLimits(a),
   ),
   failNext: action(
@@ -164,6 +175,7 @@ async function dispatch(sim: LocalDiscord, req: IncomingMessage, url: URL): Prom
   if (req.method === "GET") {
     if (name === "state") return sim.state();
     if (name === "requests") return sim.requests();
+    if (name === "messages") return sim.messages(url.searchParams.get("channelId") ?? "");
     if (name === "users") return sim.users().filter((u) => !u.bot);
     if (name === "people") return sim.people();
     throw new ControlError(404, "unknown_view", `GET /control/${name} does not exist; try state, requests, users or people`);

@@ -41,7 +41,9 @@ delay DAVE transitions ms <input id="daveDelay" value="0" size="5"> <button id="
 
 <h2>Message</h2>
 <select id="msgUser"></select> in <select id="msgChannel"></select>
-<input id="msgText" placeholder="content" size="30"> <button id="msgSend">Post</button>
+<input id="msgText" placeholder="content" size="30"> <button id="msgSend">Post</button> <button id="msgTyping">Typing</button>
+<br>Message id <input id="msgId" size="20"> <input id="msgEdit" placeholder="new content" size="20"> <button id="msgEditSend">Edit</button>
+<button id="msgDelete">Delete</button> emoji <input id="msgEmoji" value="👍" size="6"> <button id="msgReact">React</button> <button id="msgUnreact">Remove reaction</button>
 
 <h2>Gateway faults</h2>
 <p id="stats"></p>
@@ -71,6 +73,8 @@ async function act(name, body) {
   const res = await fetch("/control/" + name, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body || {}) });
   const json = await res.json();
   $("log").textContent = res.ok ? "" : name + ": " + json.error.message;
+  // A posted message's id, for editing, deleting and reacting to it.
+  if (res.ok && json.result && json.result.id && json.result.channel_id) $("msgId").value = json.result.id;
   await refresh();
 }
 
@@ -134,7 +138,7 @@ function renderPickers(state) {
   for (const u of state.users) $("msgUser").append(opt(u.id, u.username));
   for (const u of state.users.filter((u) => !u.bot)) $("personUser").append(opt(u.id, u.username));
   for (const g of state.guilds) for (const c of g.channels.filter((c) => c.type === 2)) $("personChannel").append(opt(g.id + ":" + c.id, g.name + " / " + c.name));
-  for (const g of state.guilds) for (const c of g.channels.filter((c) => c.type === 0)) $("msgChannel").append(opt(c.id, g.name + " / #" + c.name));
+  for (const g of state.guilds) for (const c of g.channels.filter((c) => c.type === 0 || c.type === 2)) $("msgChannel").append(opt(c.id, g.name + (c.type === 2 ? " / 🔊 " : " / #") + c.name));
   $("rlGlobal").value = state.rateLimits.globalPerSecond;
   $("rlRoute").value = state.rateLimits.routeLimit;
   $("rlWindow").value = state.rateLimits.routeWindowMs;
@@ -177,6 +181,12 @@ $("injectPlain").onclick = () => act("injectUnencryptedFrames", { userId: $("per
 $("voiceClose").onclick = () => act("closeVoiceWith", { code: Number($("voiceCode").value) });
 $("voiceFaults").onclick = () => act("setVoicePacketFaults", { lossRate: Number($("voiceLoss").value), jitterMs: Number($("voiceJitter").value) });
 $("daveDelaySet").onclick = () => act("delayDaveTransitions", { ms: Number($("daveDelay").value) });
+const msgRef = () => ({ channelId: $("msgChannel").value, messageId: $("msgId").value.trim() });
+$("msgTyping").onclick = () => act("startTyping", { channelId: $("msgChannel").value, userId: $("msgUser").value });
+$("msgEditSend").onclick = () => act("editMessage", { ...msgRef(), content: $("msgEdit").value });
+$("msgDelete").onclick = () => act("deleteMessage", msgRef());
+$("msgReact").onclick = () => act("addReaction", { ...msgRef(), userId: $("msgUser").value, emoji: $("msgEmoji").value });
+$("msgUnreact").onclick = () => act("removeReaction", { ...msgRef(), userId: $("msgUser").value, emoji: $("msgEmoji").value });
 $("closeSend").onclick = () => act("closeWith", { code: Number($("closeCode").value) });
 $("rlSet").onclick = () => act("setRateLimits", { globalPerSecond: Number($("rlGlobal").value), routeLimit: Number($("rlRoute").value), routeWindowMs: Number($("rlWindow").value) });
 refresh();

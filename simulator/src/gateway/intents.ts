@@ -23,7 +23,12 @@ const REQUIRED_INTENT: Partial<Record<GatewayDispatchEvents, GatewayIntentBits>>
   [GatewayDispatchEvents.GuildMemberUpdate]: GatewayIntentBits.GuildMembers,
   [GatewayDispatchEvents.VoiceStateUpdate]: GatewayIntentBits.GuildVoiceStates,
   [GatewayDispatchEvents.MessageCreate]: GatewayIntentBits.GuildMessages,
+  [GatewayDispatchEvents.MessageUpdate]: GatewayIntentBits.GuildMessages,
+  [GatewayDispatchEvents.MessageDelete]: GatewayIntentBits.GuildMessages,
+  [GatewayDispatchEvents.MessageDeleteBulk]: GatewayIntentBits.GuildMessages,
   [GatewayDispatchEvents.MessageReactionAdd]: GatewayIntentBits.GuildMessageReactions,
+  [GatewayDispatchEvents.MessageReactionRemove]: GatewayIntentBits.GuildMessageReactions,
+  [GatewayDispatchEvents.TypingStart]: GatewayIntentBits.GuildMessageTyping,
 };
 
 interface MessageLike {
@@ -40,7 +45,8 @@ interface MessageLike {
 export function visibleData(event: GatewayDispatchEvents, data: unknown, intents: number, botId: string): unknown {
   const required = REQUIRED_INTENT[event];
   if (required !== undefined && (intents & required) === 0) return null;
-  if (event !== GatewayDispatchEvents.MessageCreate || (intents & GatewayIntentBits.MessageContent) !== 0) return data;
+  const carriesContent = event === GatewayDispatchEvents.MessageCreate || event === GatewayDispatchEvents.MessageUpdate;
+  if (!carriesContent || (intents & GatewayIntentBits.MessageContent) !== 0) return data;
   const message = data as MessageLike;
   const mentionsBot = message.content?.includes(`<@${botId}>`) || message.mentions?.some((m) => m.id === botId);
   if (message.author?.id === botId || mentionsBot) return data;

@@ -6,7 +6,9 @@
 import { createHash } from "node:crypto";
 import type { RateLimitConfig } from "../types.ts";
 
-export const DEFAULT_RATE_LIMITS: RateLimitConfig = { globalPerSecond: 50, routeLimit: 5, routeWindowMs: 5_000 };
+export const DEFAULT_RATE_LIMITS: RateLimitConfig = { globalPerSecond: 50, routeLimit: 5, routeWindowMs: 5_000, reactionLimit: 1, reactionWindowMs: 1_000, reactionIntervalMs: 250 };
+
+const isReactionRoute = (routeKey: string) => routeKey.includes("/reactions/");
 
 export interface BucketState {
   bucket: string;
@@ -28,6 +30,8 @@ export class RateLimiter {
   private globalWindowStart = 0;
   private globalCount = 0;
   private readonly buckets = new Map<string, { resetAt: number; remaining: number }>();
+  /** When the bot last reacted anywhere (the hidden per-bot reaction limit). */
+  private lastReactionAt = -Infinity;
 
   constructor(config: Partial<RateLimitConfig> = {}) {
     this.config = { ...DEFAULT_RATE_LIMITS, ...config };
@@ -42,6 +46,7 @@ export class RateLimiter {
     this.config = { ...this.config, ...config };
     this.buckets.clear();
     this.globalCount = 0;
+    this.lastReactionAt = -Infinity;
   }
 
   /** Counts one request against the global limit; the wait in ms when over it. */
@@ -55,16 +60,28 @@ export class RateLimiter {
     return null;
   }
 
-  /** Counts one request against its route bucket. */
+  /**
+   * Counts one request against its route bucket. Reactions have their own announced bucket and,
+   * on top of it, a per-bot interval the headers never mention: a client that follows the headers
+   * of two channels at once still gets a 429 for the second reaction.
+   */
   takeRoute(routeKey: string, majorParameter: string, now = Date.now()): RouteVerdict {
+    const reaction = isReactionRoute(routeKey);
+    const limit = reaction ? this.config.reactionLimit : this.config.routeLimit;
+    const windowMs = reaction ? this.config.reactionWindowMs : this.config.routeWindowMs;
     const key = `${routeKey}:${majorParameter}`;
     let bucket = this.buckets.get(key);
     if (!bucket || now >= bucket.resetAt) {
-      bucket = { resetAt: now + this.config.routeWindowMs, remaining: this.config.routeLimit };
+      bucket = { resetAt: now + windowMs, remaining: limit };
       this.buckets.set(key, bucket);
     }
-    const state = (): BucketState => ({ bucket: bucketHash(routeKey), limit: this.config.routeLimit, remaining: bucket.remaining, resetAt: bucket.resetAt });
+    const state = (): BucketState => ({ bucket: bucketHash(routeKey), limit, remaining: bucket.remaining, resetAt: bucket.resetAt });
     if (bucket.remaining <= 0) return { ok: false, state: state(), retryAfterMs: bucket.resetAt - now };
+    if (reaction) {
+      const wait = this.lastReactionAt + this.config.reactionIntervalMs - now;
+      if (wait > 0) return { ok: false, state: state(), retryAfterMs: wait };
+      this.lastReactionAt = now;
+    }
     bucket.remaining--;
     return { ok: true, state: state() };
   }

@@ -45,6 +45,10 @@ export function buildRouter(): Router<RestRoute> {
     .add("GET", "/channels/:channel_id", authed(channels.getChannel))
     .add("DELETE", "/channels/:channel_id", authed(channels.deleteChannel))
     .add("POST", "/channels/:channel_id/messages", authed(channels.createMessage))
+    .add("POST", "/channels/:channel_id/messages/bulk-delete", authed(channels.bulkDelete))
+    .add("PATCH", "/channels/:channel_id/messages/:message_id", authed(channels.editMessage))
+    .add("DELETE", "/channels/:channel_id/messages/:message_id", authed(channels.deleteMessage))
     .add("PUT", "/channels/:channel_id/messages/:message_id/reactions/:emoji/@me", authed(channels.addOwnReaction))
+    .add("DELETE", "/channels/:channel_id/messages/:message_id/reactions/:emoji/@me", authed(channels.removeOwnReaction))
     .add("POST", "/channels/:channel_id/typing", authed(channels.triggerTyping));
 }

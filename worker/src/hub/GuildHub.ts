@@ -8,7 +8,7 @@
  * events from gateway-node, and the rooms methods from its routes.
  */
 import { DurableObject } from "cloudflare:workers";
-import { PING, PONG, createLogger, type CreateRoomRequest, type InternalEvent, type InternalSignal, type Logger, type Presence, type Room } from "@spell-coven/common";
+import { PING, PONG, createLogger, type CommandAccepted, type CreateRoomRequest, type InternalEvent, type InternalSignal, type Logger, type Presence, type Room } from "@spell-coven/common";
 import { getConfig, type Env } from "../env.ts";
 import { botUserId, discordClient } from "../discord.ts";
 import { readBridgeRequest } from "../stream/bridge-request.ts";
@@ -21,6 +21,11 @@ import { RoomsService, type RoomOutcome } from "./modules/rooms/rooms-service.ts
 import { RoomsStore } from "./modules/rooms/rooms-store.ts";
 import { tablesModule } from "./modules/tables/tables-module.ts";
 import { VoiceMover } from "./modules/tables/voice-mover.ts";
+import { ChatCommands, type ChatCommand } from "./modules/commands/chat-commands.ts";
+import { CommandLimits } from "./modules/commands/command-limits.ts";
+import { CommandStore } from "./modules/commands/command-store.ts";
+import { chatModule } from "./modules/commands/commands-module.ts";
+import type { MetricSample } from "./modules/metrics/hub-metrics.ts";
 
 export type { IngestResult } from "./hub-core.ts";
 export type { RoomOutcome } from "./modules/rooms/rooms-service.ts";
@@ -41,6 +46,7 @@ export class GuildHub extends DurableObject<Env> {
   readonly #core: HubCore;
   readonly #rooms: RoomsService;
   readonly #presence: PresenceStore;
+  readonly #chat: ChatCommands;
   readonly #log: Logger;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -50,6 +56,7 @@ export class GuildHub extends DurableObject<Env> {
     const sql = ctx.storage.sql;
     let rooms!: RoomsService;
     let presence!: PresenceStore;
+    let chat!: ChatCommands;
     this.#core = new HubCore(
       {
         sql,
@@ -86,11 +93,25 @@ export class GuildHub extends DurableObject<Env> {
           log: hub.log.child({ component: "voice-mover" }),
         });
         const tables = tablesModule({ subscribers: hub.subscribers, fanout: hub.fanout, rooms, mover, log: hub.log.child({ component: "tables" }) });
-        return { modules: [presenceModule(presence), roomsModule(roomsStore, rooms, hub.remember), tables], presence: () => presence.byChannel() };
+        const commandStore = new CommandStore(hub.sql);
+        chat = new ChatCommands({
+          store: commandStore,
+          limits: new CommandLimits(),
+          rooms,
+          fanout: hub.fanout,
+          publish: hub.publish,
+          guildId: () => hub.meta.guildId ?? "",
+          discord: () => discordClient(env, config, this.#log),
+          log: hub.log.child({ component: "commands" }),
+          count: (command, outcome, code) => hub.metrics.count("hub_commands_total", { command, outcome, ...(code ? { code } : {}) }),
+        });
+        const commands = chatModule({ commands: chat, store: commandStore, rooms, fanout: hub.fanout, botUserId: botUserId(config), log: hub.log.child({ component: "chat" }) });
+        return { modules: [presenceModule(presence), roomsModule(roomsStore, rooms, hub.remember), tables, commands], presence: () => presence.byChannel() };
       },
     );
     this.#rooms = rooms;
     this.#presence = presence;
+    this.#chat = chat;
     // Keep-alive pings are answered by the runtime without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
   }
@@ -139,6 +160,26 @@ export class GuildHub extends DurableObject<Env> {
     return room ? { ok: true, value: room } : { ok: false, code: "ROOM_NOT_FOUND", status: 404, message: "This room does not exist any more." };
   }
 
+  /** A table chat command from the HTTP routes (the WebSocket path reaches the same service). */
+  async chatCommand(guildId: string, userId: string, command: ChatCommand): Promise<RoomOutcome<CommandAccepted>> {
+    this.#core.meta.guildId = guildId;
+    return this.#chat.run(userId, command, Date.now());
+  }
+
+  /** Operator counters and gauges of this guild's hub (GET /api/metrics). */
+  async metrics(): Promise<{ counters: MetricSample[]; gauges: MetricSample[] }> {
+    const status = await this.status();
+    const g = { guild: status.guildId ?? "" };
+    return {
+      counters: this.#core.metrics.samples().map((s) => ({ ...s, labels: { ...g, ...s.labels } })),
+      gauges: [
+        { name: "hub_sockets", labels: g, value: status.sockets },
+        { name: "hub_authenticated_sockets", labels: g, value: status.authenticated },
+        { name: "hub_seq", labels: g, value: status.seq },
+      ],
+    };
+  }
+
   async status(): Promise<HubStatus> {
     let authenticated = 0;
     for (const [, s] of this.#core.subscribers.entries()) if (s.userId) authenticated++;
@@ -171,6 +212,7 @@ export class GuildHub extends DurableObject<Env> {
     const authDeadline = now + getConfig(this.env).WS_AUTH_TIMEOUT_MS;
     this.#core.subscribers.save(server, { id, connectedAt: now, authDeadline, userId: null, expiresAt: null, ackedSeq: 0, lastMessageAt: now });
     const bridge = readBridgeRequest(request);
+    this.#core.metrics.count("hub_connections_total", { transport: bridge ? "sse" : "ws" });
     if (bridge) {
       // An SSE stream's bridge: the Worker verified the player's ticket (stream/bridge-request.ts).
       await this.#core.session.start(server, { player: { userId: bridge.userId, expiresAt: bridge.expiresAt, claims: {} }, resume: bridge.resume, batch: true });
@@ -186,6 +228,7 @@ export class GuildHub extends DurableObject<Env> {
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
     const subscriber = this.#core.closed(ws);
+    if (subscriber) this.#core.metrics.count("hub_closes_total", { code, by: "client" });
     // Complete the closing handshake, or the client waits and then sees 1006. 1005/1006/1015
     // describe a missing frame and may not be sent, so those become a plain 1000.
     this.#core.fanout.close(ws, code === 1005 || code === 1006 || code === 1015 ? 1000 : code, reason);

@@ -21,6 +21,7 @@ import { ClientMessageRouter } from "./router.ts";
 import { SessionService } from "./session/session.ts";
 import { sessionModule, type SessionModule } from "./session/session-module.ts";
 import { HubMeta } from "./storage/hub-meta.ts";
+import { HubMetrics } from "./modules/metrics/hub-metrics.ts";
 
 /** What the platform gives the hub. */
 export interface HubPlatform {
@@ -40,6 +41,8 @@ export interface HubServices {
   meta: HubMeta;
   subscribers: SubscriberRegistry;
   fanout: Fanout;
+  /** Operator counters (GET /api/metrics). */
+  metrics: HubMetrics;
   publish(event: PublicEvent): void;
   publishOnce(id: string, event: PublicEvent): void;
   /**
@@ -72,6 +75,7 @@ export class HubCore {
   readonly inbox: Inbox;
   readonly subscribers: SubscriberRegistry;
   readonly fanout: Fanout;
+  readonly metrics: HubMetrics;
   readonly sessions: SessionService;
   readonly deadlines: Deadlines;
   /** Sessions of sockets; `start()` opens one for a socket whose player the Worker verified. */
@@ -89,12 +93,14 @@ export class HubCore {
     this.eventLog = new EventLog(sql, this.meta);
     this.inbox = new Inbox(sql);
     this.subscribers = new SubscriberRegistry(platform.sockets, this.eventLog.seq);
-    this.fanout = new Fanout(this.subscribers, log, (ws, s) => this.#dropped(ws, s));
+    this.metrics = new HubMetrics(sql);
+    this.fanout = new Fanout(this.subscribers, log, (ws, s) => this.#dropped(ws, s), this.metrics);
     const { modules: featureModules, presence } = features({
       sql,
       meta: this.meta,
       subscribers: this.subscribers,
       fanout: this.fanout,
+      metrics: this.metrics,
       publish: (e) => this.publish(e),
       publishOnce: (id, e) => this.publishOnce(id, e),
       remember: (id) => void this.inbox.markSeen(id, Date.now()),
@@ -138,11 +144,13 @@ export class HubCore {
       accepted++;
       const ts = e.ts ?? now;
       for (const handle of this.#internal.get(e.event) ?? []) {
-        for (const pub of handle(e, now)) this.#withReactions(pub, now, (p) => out.push(this.#sequence(p, ts)));
+        for (const pub of handle(e, now)) {
+          this.#withReactions(pub.traceId || !e.traceId ? pub : { ...pub, traceId: e.traceId }, now, (p) => out.push(this.#sequence(p, ts)));
+        }
       }
     }
     this.fanout.events(out, sentBefore);
-    this.#log.debug("ingested", { accepted, duplicates, broadcast: out.length, seq: this.eventLog.seq });
+    this.#log.debug("ingested", { accepted, duplicates, broadcast: out.length, seq: this.eventLog.seq, traceIds: traceIds(events) });
     return { accepted, duplicates, broadcast: out.length, seq: this.eventLog.seq };
   }
 
@@ -186,11 +194,20 @@ export class HubCore {
   #withReactions(e: PublicEvent, now: number, emit: (e: PublicEvent) => void): void {
     emit(e);
     for (const module of this.modules) {
-      for (const reaction of module.onPublished?.(e, now) ?? []) this.#withReactions(reaction, now, emit);
+      // A reaction shares its cause's trace id unless it has its own.
+      for (const reaction of module.onPublished?.(e, now) ?? []) this.#withReactions(reaction.traceId || !e.traceId ? reaction : { ...reaction, traceId: e.traceId }, now, emit);
     }
   }
 
   #sequence(e: PublicEvent, ts: number): string {
+    this.metrics.count("hub_events_total", { event: e.event });
     return this.eventLog.append((seq) => eventFrame(e, ts, seq));
   }
+}
+
+/** The distinct trace ids of a batch, for the logs (a few; a big snapshot batch has one or none). */
+function traceIds(events: readonly InternalEvent[]): string[] {
+  const ids = new Set<string>();
+  for (const e of events) if (e.traceId && ids.size < 10) ids.add(e.traceId);
+  return [...ids];
 }

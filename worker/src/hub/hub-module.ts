@@ -7,8 +7,11 @@
 import type { ClientMessage, ClientMessageType, EventName, EventPayload, InternalEvent, InternalEventName } from "@spell-coven/common";
 import type { Subscriber } from "./fanout/subscribers.ts";
 
-/** A public event before it is sequenced: what a module yields. */
-export type PublicEvent = { [E in EventName]: { event: E; payload: EventPayload<E> } }[EventName];
+/**
+ * A public event before it is sequenced: what a module yields. `traceId` (W3C) names what caused
+ * it; left out, an event yielded for an internal event takes that event's trace id.
+ */
+export type PublicEvent = { [E in EventName]: { event: E; payload: EventPayload<E>; traceId?: string | undefined } }[EventName];
 
 /** Applies one internal event (already deduplicated) and returns the public events it yields. */
 export type InternalEventHandler<E extends InternalEventName> = (event: InternalEvent<E>, now: number) => PublicEvent[];

@@ -15,6 +15,7 @@ const SECURITY: Record<Operation["auth"], Json[] | undefined> = {
   jwt: [{ bearer: [] }],
   hmac: [{ hubSignature: [], hubTimestamp: [] }],
   ticket: [{ streamTicket: [] }],
+  metrics: [{ metricsToken: [] }],
 };
 
 function operation(op: Operation): Json {
@@ -63,6 +64,7 @@ export function openApiDocument(): Json {
         hubSignature: { type: "apiKey", in: "header", name: "X-Hub-Signature", description: "sha256=<hex HMAC-SHA256(HUB_SECRET, '<ts>.<body>')>" },
         hubTimestamp: { type: "apiKey", in: "header", name: "X-Hub-Timestamp", description: "Unix seconds, within 60 s of the Worker's clock." },
         streamTicket: { type: "apiKey", in: "query", name: "ticket", description: "From POST /api/stream/ticket." },
+        metricsToken: { type: "http", scheme: "bearer", description: "The operator's METRICS_TOKEN." },
       },
     },
   };

@@ -19,10 +19,13 @@ import {
   RoomsList,
   Snowflake,
   StreamTicket,
+  SendMessageRequest,
+  CommandAccepted,
+  ChatEmoji,
 } from "@spell-coven/common";
 
 /** How a route authenticates its caller. */
-export type Auth = "none" | "jwt" | "hmac" | "ticket";
+export type Auth = "none" | "jwt" | "hmac" | "ticket" | "metrics";
 
 export interface Operation {
   method: "get" | "post" | "put" | "patch" | "delete";
@@ -160,6 +163,42 @@ export const OPERATIONS: Operation[] = [
     auth: "ticket",
     query: { ticket: z.string(), lastEventId: z.string().optional() },
     ok: { status: 200, description: "text/event-stream", contentType: "text/event-stream" },
+  },
+  {
+    method: "post",
+    path: "/api/tables/{channelId}/messages",
+    summary: "Send to the table's chat (the text of its voice channel) as the bot; seat holders only; nobody is pinged. The result follows as a command.result signal.",
+    auth: "jwt",
+    params: channelId,
+    body: SendMessageRequest,
+    ok: { status: 202, description: "Accepted", schema: CommandAccepted },
+    errors: ["VALIDATION_FAILED", "ROOM_NOT_FOUND", "NOT_ROOM_MEMBER", "RATE_LIMITED"],
+  },
+  {
+    method: "put",
+    path: "/api/tables/{channelId}/messages/{messageId}/reactions/{emoji}",
+    summary: "React to a message of the table's chat (a URL-encoded emoji, or name:id for a custom one).",
+    auth: "jwt",
+    params: { ...channelId, messageId: Snowflake, emoji: ChatEmoji },
+    ok: { status: 202, description: "Accepted", schema: CommandAccepted },
+    errors: ["VALIDATION_FAILED", "ROOM_NOT_FOUND", "NOT_ROOM_MEMBER", "RATE_LIMITED"],
+  },
+  {
+    method: "post",
+    path: "/api/tables/{channelId}/typing",
+    summary: "Show the table's chat that you are typing (one Discord call per channel per 8 s).",
+    auth: "jwt",
+    params: channelId,
+    ok: { status: 202, description: "Accepted", schema: CommandAccepted },
+    errors: ["ROOM_NOT_FOUND", "NOT_ROOM_MEMBER", "RATE_LIMITED"],
+  },
+  {
+    method: "get",
+    path: "/api/metrics",
+    summary: "Operator counters (Prometheus text, or ?format=json); Bearer METRICS_TOKEN. 404 when METRICS_TOKEN is not set.",
+    auth: "metrics",
+    query: { format: z.enum(["json"]).optional() },
+    ok: { status: 200, description: "text/plain (Prometheus)", contentType: "text/plain" },
   },
   { method: "get", path: "/api/openapi.json", summary: "This document.", auth: "none", ok: { status: 200, description: "OpenAPI 3.1" } },
   { method: "get", path: "/api/docs", summary: "This document as a page.", auth: "none", ok: { status: 200, description: "HTML", contentType: "text/html" } },

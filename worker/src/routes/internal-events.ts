@@ -5,7 +5,7 @@
  * drops ids it has already seen, so a retried post is broadcast once.
  */
 import { Hono } from "hono";
-import { InternalEventsBody, InternalSignalsBody, MAX_INTERNAL_BODY_BYTES, type InternalEvent, type InternalEventsResult, type InternalSignal, type InternalSignalsResult } from "@spell-coven/common";
+import { InternalEventsBody, InternalSignalsBody, MAX_INTERNAL_BODY_BYTES, traceIdFromParent, type InternalEvent, type InternalEventsResult, type InternalSignal, type InternalSignalsResult } from "@spell-coven/common";
 import { ApiError } from "../errors.ts";
 import type { AppEnv } from "../middleware/context.ts";
 import { readSignedJson } from "./signed-body.ts";
@@ -32,7 +32,9 @@ export const internalEvents = new Hono<AppEnv>().post("/api/internal/events", as
     accepted += result.accepted;
     duplicates += result.duplicates;
   }
-  log.info("internal events", { accepted, duplicates, guilds: byGuild.size });
+  // The post's traceparent (gateway-node: its first event's) and every trace id of the batch (a few).
+  const traceIds = [...new Set(body.events.flatMap((e) => (e.traceId ? [e.traceId] : [])))].slice(0, 10);
+  log.info("internal events", { accepted, duplicates, guilds: byGuild.size, traceId: traceIdFromParent(c.req.header("traceparent")), traceIds });
   return c.json({ accepted, duplicates, requestId: c.get("requestId") } satisfies InternalEventsResult);
 });
 

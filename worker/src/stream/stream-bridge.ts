@@ -10,7 +10,7 @@
  * - When either side goes, the other is closed: the hub closing (token expired, slow consumer)
  *   ends the stream and EventSource reconnects with Last-Event-ID.
  */
-import { AuthOk, BatchFrame, EventEnvelope, PING, STREAM_READY, STREAM_RESYNC, streamCursor, type Logger } from "@spell-coven/common";
+import { AuthOk, BatchFrame, EventEnvelope, PING, SignalEnvelope, STREAM_READY, STREAM_RESYNC, streamCursor, type Logger } from "@spell-coven/common";
 import { sseComment, sseMessage, sseRetry } from "./sse-frames.ts";
 
 export interface StreamBridgeOptions {
@@ -87,8 +87,13 @@ export class StreamBridge {
       for (const e of BatchFrame.parse(json).events) await this.#event(e);
     } else if (json.type === "event") {
       await this.#event(json);
+    } else if (json.type === "signal") {
+      // Signals addressed to this player (a chat command's result...) go out without an id: they
+      // are never replayed, so they must not move the client's Last-Event-ID.
+      const signal = SignalEnvelope.safeParse(json);
+      if (signal.success) await this.#write(sseMessage({ event: signal.data.signal, data }));
     }
-    // Signals and error acks are not part of the stream.
+    // Error acks are not part of the stream.
   }
 
   async #event(raw: unknown): Promise<void> {

@@ -10,6 +10,19 @@ describe("the hub's fast encoders agree with the protocol schemas", () => {
     expect(EventEnvelope.parse(JSON.parse(frame))).toEqual({ v: 1, type: "event", event: "voice.joined", payload: { guildId: G, channelId: "2", userId: "3" }, ts: 1_700_000_000_000, seq: 7 });
   });
 
+  it("an event's trace id is in its envelope (and the schema refuses one that is not W3C)", () => {
+    const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const frame = eventFrame({ event: "message.deleted", payload: { guildId: G, channelId: "2", messageIds: ["3", "4"] }, traceId }, 5, 8);
+    expect(EventEnvelope.parse(JSON.parse(frame))).toMatchObject({ event: "message.deleted", seq: 8, traceId });
+    expect(EventEnvelope.safeParse({ ...JSON.parse(frame), traceId: "not-a-trace" }).success).toBe(false);
+    expect("traceId" in JSON.parse(eventFrame({ event: "room.deleted", payload: { guildId: G, channelId: "2" } }, 5, 9))).toBe(false);
+  });
+
+  it("signal frames of command.result are valid SignalEnvelopes", () => {
+    const payload = { commandId: "c1", traceId: "4bf92f3577b34da6a3ce929d0e0e4736", command: "sendMessage", channelId: "2", status: "refused", code: "RATE_LIMITED", retryAfterMs: 1200 } as const;
+    expect(SignalEnvelope.parse(JSON.parse(signalFrame("command.result", payload, 5)))).toMatchObject({ signal: "command.result", payload });
+  });
+
   it("batch frames hold at most MAX_BATCH_EVENTS valid envelopes each, in order", () => {
     const events = Array.from({ length: MAX_BATCH_EVENTS + 3 }, (_, i) => eventFrame({ event: "room.deleted", payload: { guildId: G, channelId: String(i + 1) } }, 1, i + 1));
     const frames = batchFrames(events).map((f) => BatchFrame.parse(JSON.parse(f)));

@@ -12,6 +12,7 @@ import { CloseCodes, type Logger, type SignalName, type SignalPayload } from "@s
 import { MAX_CLIENT_LAG } from "../limits.ts";
 import { batchFrames, errorFrame, signalFrame } from "./frames.ts";
 import type { Subscriber, SubscriberRegistry } from "./subscribers.ts";
+import type { HubCounters } from "../modules/metrics/hub-metrics.ts";
 
 /** Who a signal is for. */
 export type SignalTarget = { socket: WebSocket } | { userId: string } | { table: string; except?: WebSocket };
@@ -22,6 +23,8 @@ export class Fanout {
     private readonly log: Logger,
     /** Told about every socket the fan-out closes or drops, so modules can let go of it. */
     private readonly onDropped: (ws: WebSocket, subscriber: Subscriber) => void,
+    /** Counts signals and the closes the hub makes. */
+    private readonly counters?: HubCounters,
   ) {}
 
   /**
@@ -55,6 +58,7 @@ export class Fanout {
   /** Sends one signal to its addressees (authenticated sockets only). Returns how many got it. */
   signal<S extends SignalName>(to: SignalTarget, signal: S, payload: SignalPayload<S>): number {
     const frame = signalFrame(signal, payload, Date.now());
+    this.counters?.count("hub_signals_total", { signal });
     let sent = 0;
     for (const ws of this.#targets(to)) {
       if (!this.subscribers.get(ws)?.userId) continue;
@@ -87,6 +91,7 @@ export class Fanout {
    */
   close(ws: WebSocket, code: number, reason: string): void {
     const subscriber = this.subscribers.delete(ws);
+    if (subscriber) this.counters?.count("hub_closes_total", { code, by: "hub" });
     try {
       ws.close(code, truncateUtf8(reason, 123));
     } catch {

@@ -1,0 +1,171 @@
+/**
+ * Table chat: the text chat of a table's voice channel (Discord's text in voice), readable and
+ * writable from the site and from Discord alike (issue 16).
+ *
+ * - What the page shows of a message (`ChatMessagePayload`), trimmed to bounded fields: no
+ *   embeds, components or attachment bodies. Without the privileged MESSAGE_CONTENT intent
+ *   Discord sends `content: ""` for other people's messages: `contentAvailable: false` says so, so
+ *   the UI can show "message content is not shared with this site" instead of an empty bubble.
+ * - The commands the browser sends (HTTP routes under `/api/tables/:channelId/...` or the same as
+ *   WebSocket client messages) and their answers.
+ * - Trace ids: W3C trace-context ids (32 lowercase hex), started by gateway-node per dispatch or by
+ *   the browser per command, carried by internal events and envelopes; never sent to Discord.
+ */
+import { z } from "zod";
+import { Snowflake } from "../snowflake.ts";
+
+/** A W3C trace id: 32 lowercase hex digits, not all zero. */
+export const TraceId = z
+  .string()
+  .regex(/^[0-9a-f]{32}$/, "must be 32 lowercase hex digits (W3C trace-context trace-id)")
+  .refine((s) => !/^0+$/.test(s), "must not be all zeros");
+export type TraceId = z.infer<typeof TraceId>;
+
+/** Parses a `traceparent` header (`00-<trace-id>-<span-id>-<flags>`); null when absent or malformed. */
+export function traceIdFromParent(header: string | null | undefined): string | null {
+  const m = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/.exec(header?.trim() ?? "");
+  return m && !/^0+$/.test(m[1]!) ? m[1]! : null;
+}
+
+/** A `traceparent` header for `traceId` with a fresh span id. */
+export function traceParent(traceId: string): string {
+  return `00-${traceId}-${randomHex(8)}-01`;
+}
+
+/** A new random trace id. */
+export function newTraceId(): string {
+  return randomHex(16);
+}
+
+function randomHex(bytes: number): string {
+  const b = crypto.getRandomValues(new Uint8Array(bytes));
+  let s = "";
+  for (const x of b) s += x.toString(16).padStart(2, "0");
+  return /^0+$/.test(s) ? randomHex(bytes) : s;
+}
+
+/** Discord's limit for a message's content (in code points, as Discord counts). */
+export const MAX_MESSAGE_CONTENT = 2000;
+
+/**
+ * A command id from the browser, reused as Discord's `nonce` (at most 25 characters) so a retried
+ * send never makes a second message, and echoed in `command.result`.
+ */
+export const CommandId = z.string().regex(/^[A-Za-z0-9_-]{1,25}$/, "must be 1-25 letters, digits, _ or -");
+
+/**
+ * Message text from the site: control characters (other than newline and tab) are removed, then
+ * it must be 1-2000 code points once trimmed. Mentions are never resolved (allowed_mentions is
+ * empty), so `@everyone` stays text.
+ */
+export const ChatContent = z
+  .string()
+  .max(MAX_MESSAGE_CONTENT * 2)
+  .transform((s) => s.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, "").trim())
+  .refine((s) => s.length > 0, "message must not be empty")
+  .refine((s) => [...s].length <= MAX_MESSAGE_CONTENT, `message must be at most ${MAX_MESSAGE_CONTENT} characters`);
+
+/**
+ * A reaction emoji: one unicode emoji (multi-codepoint sequences such as 👍🏽 or 👨‍👩‍👧 included), or a
+ * custom one as `name:id` (also `<:name:id>` / `<a:name:id>`). The REST client URL-encodes it.
+ */
+const CUSTOM_EMOJI = /^<?a?:?[A-Za-z0-9_~]{2,32}:\d{1,20}>?$/;
+/** One emoji: a flag, a keycap, or pictographs joined by ZWJ with optional VS16, skin tone and tag sequence. */
+const UNICODE_EMOJI = /^(?:\p{Regional_Indicator}{2}|[0-9#*]\uFE0F?\u20E3|\p{Extended_Pictographic}\uFE0F?\p{Emoji_Modifier}?[\u{E0020}-\u{E007F}]*(?:\u200D\p{Extended_Pictographic}\uFE0F?\p{Emoji_Modifier}?)*)$/u;
+
+export const ChatEmoji = z
+  .string()
+  .min(1)
+  .max(64)
+  .refine((s) => CUSTOM_EMOJI.test(s) || UNICODE_EMOJI.test(s), "must be one emoji or a custom emoji as name:id");
+
+export const SendMessageRequest = z.object({
+  content: ChatContent,
+  /** Makes retries idempotent (Discord's nonce); a random one when absent. */
+  commandId: CommandId.optional(),
+});
+export type SendMessageRequest = z.input<typeof SendMessageRequest>;
+
+/** What `POST /api/tables/:channelId/messages` (and the other commands) answer: 202. */
+export const CommandAccepted = z.object({
+  commandId: CommandId,
+  traceId: TraceId,
+  /** accepted: sent to Discord (the outcome follows as a `command.result` signal); collapsed: a typing call for this channel went out less than 8 s ago, nothing sent. */
+  status: z.enum(["accepted", "collapsed", "duplicate"]),
+});
+export type CommandAccepted = z.infer<typeof CommandAccepted>;
+
+export const ChatCommandName = z.enum(["sendMessage", "addReaction", "typingStart"]);
+export type ChatCommandName = z.infer<typeof ChatCommandName>;
+
+/** Codes of a refused or failed command, for the UI to branch on. */
+export const CommandErrorCode = z.enum([
+  "RATE_LIMITED", // local bucket; retryAfterMs says when
+  "NOT_ROOM_MEMBER", // only seat holders write to a table's chat
+  "TABLE_NOT_FOUND",
+  "DISCORD_RATE_LIMITED", // Discord answered 429 beyond our retries
+  "DISCORD_FORBIDDEN", // the bot lacks a permission in this channel
+  "MESSAGE_NOT_FOUND",
+  "UNKNOWN_EMOJI",
+  "DISCORD_REJECTED", // another 4xx
+  "DISCORD_UNAVAILABLE", // network, timeouts, 5xx after retries
+  "IDEMPOTENCY_KEY_REUSED", // another player already used this command id
+]);
+export type CommandErrorCode = z.infer<typeof CommandErrorCode>;
+
+/** The outcome of one command, to its sender only (a signal). */
+export const CommandResultPayload = z.object({
+  commandId: CommandId,
+  traceId: TraceId,
+  command: ChatCommandName,
+  channelId: Snowflake,
+  status: z.enum(["accepted", "sent", "refused", "failed"]),
+  /** The Discord message this send made (or, for reactions, reacted to). */
+  messageId: Snowflake.optional(),
+  code: CommandErrorCode.optional(),
+  message: z.string().max(300).optional(),
+  retryAfterMs: z.number().int().nonnegative().optional(),
+});
+export type CommandResultPayload = z.infer<typeof CommandResultPayload>;
+
+const Name = z.string().max(100);
+
+/** One chat message as the page shows it (message.created / message.updated). */
+export const ChatMessagePayload = z.object({
+  guildId: Snowflake,
+  channelId: Snowflake,
+  messageId: Snowflake,
+  author: z.object({
+    id: Snowflake,
+    username: Name,
+    /** Global display name, else the guild nickname, else null. */
+    displayName: Name.nullable(),
+    avatar: z.string().max(64).nullable(),
+    bot: z.boolean(),
+  }),
+  /** Empty and `contentAvailable: false` when Discord withheld it (no MESSAGE_CONTENT intent). */
+  content: z.string().max(4000),
+  contentAvailable: z.boolean(),
+  /** ISO 8601. */
+  timestamp: z.string().max(40),
+  editedTimestamp: z.string().max(40).nullable(),
+  /** How many files are attached (their bodies are not forwarded). */
+  attachments: z.number().int().nonnegative().max(100),
+  replyTo: Snowflake.nullable(),
+  mentionsEveryone: z.boolean(),
+  /** Discord's nonce when the sender gave one (the site's sends carry their command id). */
+  nonce: z.string().max(25).nullable(),
+  /** For messages the site sent through the bot: the site player who wrote it. */
+  sentBy: z.string().min(1).max(200).optional(),
+});
+export type ChatMessagePayload = z.infer<typeof ChatMessagePayload>;
+
+/** One message or a bulk delete (at most 100, as Discord allows). */
+export const ChatMessagesDeletedPayload = z.object({ guildId: Snowflake, channelId: Snowflake, messageIds: z.array(Snowflake).min(1).max(100) });
+
+export const ChatEmojiRef = z.object({ id: Snowflake.nullable(), name: z.string().max(64).nullable(), animated: z.boolean().optional() });
+
+export const ChatReactionPayload = z.object({ guildId: Snowflake, channelId: Snowflake, messageId: Snowflake, userId: Snowflake, emoji: ChatEmojiRef });
+
+/** Someone started typing in the table's chat (Discord shows it for 10 s). `userId` is the site player for site typing. */
+export const ChatTypingPayload = z.object({ guildId: Snowflake, channelId: Snowflake, userId: z.string().min(1).max(200), at: z.number().int() });

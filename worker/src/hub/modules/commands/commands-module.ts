@@ -1,0 +1,94 @@
+/**
+ * The table chat module: commands from the browser over the WebSocket (chat.send, chat.react,
+ * chat.typing; the HTTP routes reach the same ChatCommands through the GuildHub's RPC), and the
+ * message events gateway-node forwards, applied as ordinary sequenced events.
+ *
+ * Events are kept only for channels that are tables (rooms) and only for public tables: events
+ * go to every client of the guild, and a private table's chat must not (private tables get their
+ * chat once events can be addressed to an audience). A message the site sent through the bot
+ * names the player who wrote it (`sentBy`) and carries the trace id of their command (the nonce
+ * ties them), so one trace id runs from the browser's command to the message.created it caused.
+ */
+import { newTraceId, type ChatMessagePayload, type EventName, type InternalEvent, type Logger } from "@spell-coven/common";
+import type { Fanout } from "../../fanout/fanout.ts";
+import type { ClientMessageContext, HubModule, PublicEvent } from "../../hub-module.ts";
+import type { RoomsService } from "../rooms/rooms-service.ts";
+import { newCommandId, type ChatCommand, type ChatCommands } from "./chat-commands.ts";
+import type { CommandStore } from "./command-store.ts";
+
+export interface ChatModuleDeps {
+  commands: ChatCommands;
+  store: CommandStore;
+  rooms: Pick<RoomsService, "get">;
+  fanout: Fanout;
+  /** The bot's user id when known: Discord's typing indicator for the bot is the site's own. */
+  botUserId: string | null;
+  log: Logger;
+}
+
+type ChatEventName = "message.created" | "message.updated" | "message.deleted" | "message.reaction.added" | "message.reaction.removed" | "typing.started";
+
+export function chatModule({ commands, store, rooms, fanout, botUserId, log }: ChatModuleDeps): HubModule {
+  /** Bots seen sending the site's messages (the simulator's bot has no id in its token). */
+  const botIds = new Set<string>(botUserId ? [botUserId] : []);
+  const isPublicTable = (channelId: string) => {
+    const room = rooms.get(channelId);
+    return room != null && !room.private;
+  };
+
+  /** A site send comes back from Discord: name its player and keep its command's trace id. */
+  const attribute = (e: InternalEvent<"message.created" | "message.updated">, now: number): PublicEvent => {
+    const p = e.payload;
+    const site = p.author.bot ? (p.nonce ? store.get(p.nonce, now) : null) ?? store.byMessage(p.messageId) : null;
+    if (!site || site.channelId !== p.channelId || site.command !== "sendMessage") return { event: e.event, payload: p } as PublicEvent;
+    botIds.add(p.author.id);
+    const payload: ChatMessagePayload = { ...p, sentBy: site.userId };
+    return { event: e.event, payload, traceId: site.traceId } as PublicEvent;
+  };
+
+  const apply =
+    (keep?: (e: InternalEvent<ChatEventName>) => boolean) =>
+    (event: InternalEvent, now: number): PublicEvent[] => {
+      const e = event as InternalEvent<ChatEventName>;
+      if (!isPublicTable(e.payload.channelId) || (keep && !keep(e))) return [];
+      const pub = e.event === "message.created" || e.event === "message.updated" ? attribute(e, now) : ({ event: e.event as EventName, payload: e.payload } as PublicEvent);
+      log.info("table chat event", { event: e.event, channelId: e.payload.channelId, id: e.id, traceId: pub.traceId ?? e.traceId, siteTrace: pub.traceId !== undefined });
+      return [pub];
+    };
+
+  const run = (ctx: ClientMessageContext<"chat.send" | "chat.react" | "chat.typing">, given: ChatCommand) => {
+    const userId = ctx.subscriber.userId!;
+    const cmd = { ...given, traceId: given.traceId ?? newTraceId(), commandId: given.commandId ?? newCommandId() };
+    const outcome = commands.run(userId, cmd, ctx.now);
+    if (outcome.ok) return;
+    // Refusals answer this socket only; the UI branches on `code` and waits `retryAfterMs`.
+    fanout.signal({ socket: ctx.ws }, "command.result", {
+      commandId: cmd.commandId,
+      traceId: cmd.traceId,
+      command: cmd.command,
+      channelId: cmd.channelId,
+      status: "refused",
+      code: outcome.code as never,
+      message: outcome.message.slice(0, 300),
+      ...(outcome.retryAfterMs !== undefined ? { retryAfterMs: outcome.retryAfterMs } : {}),
+    });
+  };
+
+  return {
+    name: "commands",
+    internalEvents: {
+      "message.created": apply(),
+      "message.updated": apply(),
+      "message.deleted": apply(),
+      "message.reaction.added": apply(),
+      "message.reaction.removed": apply(),
+      // The bot's own typing is the site player's typing, already published by the command.
+      "typing.started": apply((e) => !(e.event === "typing.started" && botIds.has(e.payload.userId))),
+    },
+    clientMessages: {
+      "chat.send": (ctx) => run(ctx, { command: "sendMessage", channelId: ctx.message.channelId, content: ctx.message.content, commandId: ctx.message.commandId, traceId: ctx.message.traceId }),
+      "chat.react": (ctx) => run(ctx, { command: "addReaction", channelId: ctx.message.channelId, messageId: ctx.message.messageId, emoji: ctx.message.emoji, commandId: ctx.message.commandId, traceId: ctx.message.traceId }),
+      "chat.typing": (ctx) => run(ctx, { command: "typingStart", channelId: ctx.message.channelId, commandId: ctx.message.commandId, traceId: ctx.message.traceId }),
+    },
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * Table chat commands (JWT), the text chat of a table's voice channel:
+ *
+ *   POST /api/tables/:channelId/messages                          { content, commandId? }
+ *   PUT  /api/tables/:channelId/messages/:messageId/reactions/:emoji
+ *   POST /api/tables/:channelId/typing
+ *
+ * Each answers 202 `CommandAccepted` { commandId, traceId, status } at once; what Discord made of
+ * it follows as a `command.result` signal on the player's sockets and streams. Refusals: 429
+ * RATE_LIMITED with Retry-After (a local bucket: nothing reached Discord), 403 NOT_ROOM_MEMBER,
+ * 404 ROOM_NOT_FOUND, 400 VALIDATION_FAILED. A `traceparent` header sets the command's trace id
+ * (the browser's own), else the Worker starts one; it is logged at every hop and never sent to Discord.
+ */
+import { Hono, type Context } from "hono";
+import { ChatEmoji, CommandId, SendMessageRequest, Snowflake, newTraceId, traceIdFromParent, type CommandAccepted } from "@spell-coven/common";
+import { ApiError, type ErrorCode } from "../errors.ts";
+import type { RoomOutcome } from "../hub/GuildHub.ts";
+import type { ChatCommand } from "../hub/modules/commands/chat-commands.ts";
+import { jwtAuth } from "../middleware/jwt-auth.ts";
+import type { AppEnv } from "../middleware/context.ts";
+import { readJson } from "./body.ts";
+import { zodDetails } from "./validation.ts";
+
+const MAX_BODY = 16 * 1024;
+
+export const tables = new Hono<AppEnv>()
+  .use("/api/tables/*", jwtAuth)
+
+  .post("/api/tables/:channelId/messages", async (c) => {
+    const parsed = SendMessageRequest.safeParse(await readJson(c.req.raw, MAX_BODY));
+    if (!parsed.success) throw new ApiError("VALIDATION_FAILED", "The message is invalid.", zodDetails(parsed.error));
+    return command(c, { command: "sendMessage", channelId: snowflake(c, "channelId"), content: parsed.data.content, commandId: parsed.data.commandId });
+  })
+
+  .put("/api/tables/:channelId/messages/:messageId/reactions/:emoji", async (c) => {
+    // Hono hands the path segment over decoded: 👍🏽, or name:id for a custom emoji.
+    const emoji = ChatEmoji.safeParse(c.req.param("emoji"));
+    if (!emoji.success) throw new ApiError("VALIDATION_FAILED", "The emoji must be one emoji, URL-encoded, or a custom emoji as name:id.", zodDetails(emoji.error));
+    return command(c, { command: "addReaction", channelId: snowflake(c, "channelId"), messageId: snowflake(c, "messageId"), emoji: emoji.data, commandId: commandIdHeader(c) });
+  })
+
+  .post("/api/tables/:channelId/typing", async (c) => command(c, { command: "typingStart", channelId: snowflake(c, "channelId"), commandId: commandIdHeader(c) }));
+
+async function command(c: Context<AppEnv>, cmd: ChatCommand) {
+  const traceId = traceIdFromParent(c.req.header("traceparent")) ?? newTraceId();
+  const player = c.get("player");
+  const guildId = c.get("config").PRIMARY_GUILD_ID[0]!;
+  const log = c.get("log");
+  log.info("chat command", { command: cmd.command, channelId: cmd.channelId, userId: player.userId, traceId });
+  const outcome = (await c.env.GUILD_HUB.getByName(guildId).chatCommand(guildId, player.userId, { ...cmd, traceId })) as RoomOutcome<CommandAccepted>;
+  c.header("X-Trace-Id", traceId);
+  if (!outcome.ok) {
+    const retryAfter = outcome.retryAfterMs === undefined ? undefined : Math.max(1, Math.ceil(outcome.retryAfterMs / 1000));
+    const code = (outcome.code === "TABLE_NOT_FOUND" ? "ROOM_NOT_FOUND" : outcome.code) as ErrorCode;
+    throw new ApiError(code, outcome.message, outcome.details, outcome.status as 400, retryAfter);
+  }
+  return c.json(outcome.value satisfies CommandAccepted, 202);
+}
+
+function snowflake(c: Context<AppEnv>, name: string): string {
+  const value = c.req.param(name) ?? "";
+  if (!Snowflake.safeParse(value).success) throw new ApiError("VALIDATION_FAILED", `${name} must be a Discord snowflake.`);
+  return value;
+}
+
+/** Reactions and typing have no body: their command id, when the client sends one, is a header. */
+function commandIdHeader(c: Context<AppEnv>): string | undefined {
+  const value = c.req.header("Idempotency-Key");
+  if (value === undefined) return undefined;
+  if (!CommandId.safeParse(value).success) throw new ApiError("VALIDATION_FAILED", "Idempotency-Key must be 1-25 letters, digits, _ or -.");
+  return value;
+}
