@@ -11,3 +11,4 @@ export * from "./close-codes.ts";
 export * from "./rooms-api.ts";
 export * from "./rtc-api.ts";
 export * from "./stream.ts";
+export * from "./voice-link.ts";
