@@ -117,6 +117,16 @@ export class DiscordRtcClient extends EventEmitter<DiscordRtcClientEvents> {
     return this.connection?.rejoinAttempts ?? 0;
   }
 
+  /**
+   * Who else is connected to the channel's voice server (op 11 / op 13), or null while not
+   * connected. Used to leave an empty table.
+   */
+  peers(): string[] | null {
+    const st = this.connection?.state as { networking?: { state?: { connectionData?: { connectedClients?: Set<string> } } } } | undefined;
+    const set = st?.networking?.state?.connectionData?.connectedClients;
+    return set ? [...set] : null;
+  }
+
   dave(): DaveInfo {
     const st = this.connection?.state as { networking?: { state?: { dave?: { protocolVersion?: number } } } } | undefined;
     const dave = st?.networking?.state?.dave;

@@ -9,3 +9,11 @@ export { OpusCodec, pcmLevel, CHANNELS, FRAME_SAMPLES, PCM_FRAME_BYTES, SAMPLE_R
 export { CUES, cuePackets, cuePcm, type CueSpec } from "./cues.ts";
 export { signallingAdapter, type AdapterHooks, type GuildVoiceHandlers, type VoiceSignalling } from "./voice-signalling.ts";
 export { VoiceLinkClient, type LinkState, type VoiceLinkClientOptions } from "./link/voice-link-client.ts";
+export { BotPool, type BotAtTable, type BotPoolOptions, type BotSeat } from "./bot/bot-pool.ts";
+export { BotBusyError } from "./bot/bot-busy-error.ts";
+export { TableBot, type TableBotOptions } from "./bot/table-bot.ts";
+export { SpeakingReporter, type SpeakingReporterOptions } from "./bot/speaking-reporter.ts";
+export { ControlServer, type ControlServerOptions } from "./bot/control-server.ts";
+export { loadConfig, type RtcNodeConfig } from "./config.ts";
+export { RtcMetrics } from "./metrics.ts";
+export { startRtcNode, type RtcHealth, type RtcNodeDeps, type RtcNodeHandle } from "./service.ts";
