@@ -30,6 +30,7 @@ export default defineConfig({
           TURN_API_BASE: inject<string>("turnApiBase"),
           TURN_TTL_SECONDS: "3600",
           STREAM_HEARTBEAT_MS: "300",
+          RTC_NODE_URL: inject<string>("rtcNodeUrl"),
         },
       },
     })),

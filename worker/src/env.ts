@@ -48,6 +48,8 @@ export interface Env {
   STATIC_ICE_SERVERS?: string;
   /** SSE heartbeat comment interval (ms). Default 15000. */
   STREAM_HEARTBEAT_MS?: string;
+  /** rtc-node's bot control API (e.g. http://127.0.0.1:8083): the table bot is called through it, signed with HUB_SECRET. */
+  RTC_NODE_URL?: string;
 }
 
 type WorkerEnv = Env;
@@ -99,6 +101,7 @@ const ConfigSchema = z.object({
     .pipe(z.array(IceServer))
     .default([]),
   STREAM_HEARTBEAT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
+  RTC_NODE_URL: z.url().optional(),
 });
 
 export type Config = z.infer<typeof ConfigSchema> & { allowedOrigins: string[] };

@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import { api, createRoom, errorOf, newPlayer } from "./rooms-helpers.ts";
+
+describe("the table bot route", () => {
+  it("a seated player calls the bot, asks for a cue and sends it away; others may not; a second table gets BOT_BUSY naming the first", async () => {
+    const owner = await newPlayer();
+    const room = await (await createRoom(owner, { name: "Bot Table" })).json<any>();
+    const outsider = await newPlayer();
+    const refused = await api("POST", `/api/rooms/${room.channelId}/bot`, outsider);
+    expect(refused.status).toBe(403);
+    expect((await errorOf(refused)).code).toBe("NOT_ROOM_MEMBER");
+
+    const called = await api("POST", `/api/rooms/${room.channelId}/bot`, owner);
+    expect(called.status).toBe(200);
+    expect(await called.json<any>()).toMatchObject({ bot: { channelId: room.channelId } });
+    const cue = await api("POST", `/api/rooms/${room.channelId}/bot/cue`, owner, { cue: "chime" });
+    expect(await cue.json<any>()).toEqual({ played: "chime" });
+    expect((await errorOf(await api("POST", `/api/rooms/${room.channelId}/bot/cue`, owner, { cue: "airhorn" }))).code).toBe("VALIDATION_FAILED");
+
+    const other = await newPlayer();
+    const room2 = await (await createRoom(other, { name: "Bot Table 2" })).json<any>();
+    const busy = await api("POST", `/api/rooms/${room2.channelId}/bot`, other);
+    expect(busy.status).toBe(409);
+    const err = await errorOf(busy);
+    expect(err.code).toBe("BOT_BUSY");
+    expect(err.details).toEqual({ busyChannelIds: [room.channelId] });
+    expect(err.message).toContain(room.channelId);
+
+    expect((await api("DELETE", `/api/rooms/${room.channelId}/bot`, owner)).status).toBe(200);
+    expect((await errorOf(await api("DELETE", `/api/rooms/${room.channelId}/bot`, owner))).code).toBe("BOT_NOT_AT_TABLE");
+    expect((await api("POST", `/api/rooms/${room2.channelId}/bot`, other)).status).toBe(200);
+    expect((await api("DELETE", `/api/rooms/${room2.channelId}/bot`, other)).status).toBe(200);
+  });
+});
