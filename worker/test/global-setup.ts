@@ -33,7 +33,9 @@ declare module "vitest" {
 async function startFakeRtcNode() {
   const { verifyHubRequest } = await import("../../common/src/hmac.ts");
   const at = new Map<string, string>();
+  const calls: { path: string; channelId: string; cue?: string }[] = [];
   const server = createServer((req, res) => {
+    if (req.url === "/calls") return void res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify(calls));
     let body = "";
     req.on("data", (c) => (body += c));
     req.on("end", async () => {
@@ -41,6 +43,7 @@ async function startFakeRtcNode() {
       const check = await verifyHubRequest("test-hub-secret-0123456789abcdef", req.headers["x-hub-timestamp"] as string, req.headers["x-hub-signature"] as string, body);
       if (!check.ok) return send(401, { error: { code: "BOT_UNAUTHORIZED", message: check.message } });
       const { guildId, channelId, cue } = JSON.parse(body) as { guildId: string; channelId: string; cue?: string };
+      calls.push({ path: req.url ?? "", channelId, ...(cue ? { cue } : {}) });
       const current = at.get(guildId);
       if (req.url === "/bot/join") {
         if (current && current !== channelId) return send(409, { error: { code: "BOT_BUSY", message: `the table bot is at another table (voice channel ${current})`, busyChannelIds: [current] } });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { api, createRoom, errorOf, newPlayer } from "./rooms-helpers.ts";
 
 describe("the table bot route", () => {
@@ -30,5 +30,20 @@ describe("the table bot route", () => {
     expect((await errorOf(await api("DELETE", `/api/rooms/${room.channelId}/bot`, owner))).code).toBe("BOT_NOT_AT_TABLE");
     expect((await api("POST", `/api/rooms/${room2.channelId}/bot`, other)).status).toBe(200);
     expect((await api("DELETE", `/api/rooms/${room2.channelId}/bot`, other)).status).toBe(200);
+  });
+
+  it("when a room is deleted the hub sends the bot away from that table (signed)", async () => {
+    const owner = await newPlayer();
+    const room = await (await createRoom(owner, { name: "Ending Table" })).json<any>();
+    expect((await api("POST", `/api/rooms/${room.channelId}/bot`, owner)).status).toBe(200);
+    expect((await api("DELETE", `/api/end-room/${room.channelId}`, owner)).status).toBe(200);
+    const deadline = Date.now() + 5000;
+    let calls: { path: string; channelId: string }[] = [];
+    while (Date.now() < deadline) {
+      calls = await (await fetch(`${inject("rtcNodeUrl")}/calls`)).json();
+      if (calls.some((c) => c.path === "/bot/leave" && c.channelId === room.channelId)) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(calls).toContainEqual({ path: "/bot/leave", channelId: room.channelId });
   });
 });

@@ -20,6 +20,7 @@ import { roomsModule } from "./modules/rooms/rooms-module.ts";
 import { RoomsService, type RoomOutcome } from "./modules/rooms/rooms-service.ts";
 import { RoomsStore } from "./modules/rooms/rooms-store.ts";
 import { tablesModule } from "./modules/tables/tables-module.ts";
+import { botModule } from "./modules/bot/bot-module.ts";
 import { VoiceMover } from "./modules/tables/voice-mover.ts";
 
 export type { IngestResult } from "./hub-core.ts";
@@ -86,7 +87,15 @@ export class GuildHub extends DurableObject<Env> {
           log: hub.log.child({ component: "voice-mover" }),
         });
         const tables = tablesModule({ subscribers: hub.subscribers, fanout: hub.fanout, rooms, mover, log: hub.log.child({ component: "tables" }) });
-        return { modules: [presenceModule(presence), roomsModule(roomsStore, rooms, hub.remember), tables], presence: () => presence.byChannel() };
+        const bot = botModule({
+          target: config.RTC_NODE_URL && config.HUB_SECRET ? { url: config.RTC_NODE_URL, secret: config.HUB_SECRET } : null,
+          guildId: () => hub.meta.guildId ?? "",
+          voiceIn: (channelId) => presence.voiceIn(channelId),
+          botUserId: botUserId(config),
+          log: hub.log.child({ component: "bot" }),
+          waitUntil: (p) => ctx.waitUntil(p),
+        });
+        return { modules: [presenceModule(presence), roomsModule(roomsStore, rooms, hub.remember), tables, bot], presence: () => presence.byChannel() };
       },
     );
     this.#rooms = rooms;
