@@ -36,6 +36,7 @@ async function main() {
   if (system.simulator) console.log(`Discord simulator on ${system.simulator.url} (no Discord account needed).`);
   await system.startWorker();
   await system.startGateway();
+  await system.startRtc();
 
   const localRun: LocalRun = { workerUrl: system.workerUrl, controlUrl: system.simulator?.url ?? null, guildId: system.vars.PRIMARY_GUILD_ID!.split(",")[0]!, hubSecret: system.vars.HUB_SECRET! };
   writeFileSync(LOCAL_RUN_FILE, JSON.stringify(localRun, null, 2), { mode: 0o600 });
@@ -44,7 +45,8 @@ async function main() {
   Spell Coven Gateway is running.
     Lobby (players open this)    ${system.workerUrl}/
     Worker API, /api/ws          ${system.workerUrl}/api
-    gateway-node health          ${system.gatewayHealthUrl}/health${system.simulator ? `
+    gateway-node health          ${system.gatewayHealthUrl}/health${system.rtcHealthUrl ? `
+    rtc-node (table bot) health  ${system.rtcHealthUrl}/health` : ""}${system.simulator ? `
     Discord simulator control    ${system.simulator.url}/` : ""}
 
   Next: open the lobby and ${system.simulator ? "sign in as a simulated player (alice, bob...), create a table," : "sign in,"}
