@@ -62,7 +62,7 @@ export interface AudioPacket {
   userId: string;
   /** One Opus packet (20 ms), DAVE- and transport-decrypted. */
   opus: Buffer;
-  /** s16le 48 kHz stereo PCM, when `decode: true` was asked for. */
+  /** s16le 48 kHz stereo PCM, when `decode: true` was asked for (and this packet was decoded, see `decodeEvery`). */
   pcm?: Buffer;
 }
 
@@ -92,7 +92,8 @@ export class DiscordRtcClient extends EventEmitter<DiscordRtcClientEvents> {
   private pendingCloseCode: number | null = null;
   private refusal: VoiceConnectError | null = null;
   private moveTimer: NodeJS.Timeout | null = null;
-  private readonly audioCallbacks = new Set<{ cb: AudioCallback; decode: boolean }>();
+  private readonly audioCallbacks = new Set<{ cb: AudioCallback; decode: boolean; every: number }>();
+  private readonly packetCount = new Map<string, number>();
   private readonly decoders = new Map<string, OpusCodec>();
   private recoveries = 0;
   /** When the library's recent rejoins happened (ms). */
@@ -232,8 +233,9 @@ export class DiscordRtcClient extends EventEmitter<DiscordRtcClientEvents> {
    * Audio of every speaking user, one callback per Opus packet (with PCM when `decode`).
    * Returns the function that stops it.
    */
-  onAudio(cb: AudioCallback, opts: { decode?: boolean } = {}): () => void {
-    const entry = { cb, decode: opts.decode ?? false };
+  onAudio(cb: AudioCallback, opts: { decode?: boolean; decodeEvery?: number } = {}): () => void {
+    // decodeEvery N: PCM for one packet in N (levels need no more; Opus conceals the gaps).
+    const entry = { cb, decode: opts.decode ?? false, every: Math.max(1, Math.floor(opts.decodeEvery ?? 1)) };
     this.audioCallbacks.add(entry);
     return () => void this.audioCallbacks.delete(entry);
   }
@@ -386,7 +388,10 @@ export class DiscordRtcClient extends EventEmitter<DiscordRtcClientEvents> {
   private deliver(userId: string, opus: Buffer): void {
     if (this.audioCallbacks.size === 0) return;
     let pcm: Buffer | undefined;
-    for (const { cb, decode } of this.audioCallbacks) {
+    const n = (this.packetCount.get(userId) ?? 0) + 1;
+    this.packetCount.set(userId, n);
+    for (const { cb, decode: wants, every } of this.audioCallbacks) {
+      const decode = wants && n % every === 0;
       if (decode && pcm === undefined) {
         let dec = this.decoders.get(userId);
         if (!dec) this.decoders.set(userId, (dec = new OpusCodec()));
@@ -396,7 +401,7 @@ export class DiscordRtcClient extends EventEmitter<DiscordRtcClientEvents> {
           pcm = Buffer.alloc(0);
         }
       }
-      cb(decode ? { userId, opus, pcm: pcm! } : { userId, opus });
+      cb(decode && pcm ? { userId, opus, pcm } : { userId, opus });
     }
   }
 
