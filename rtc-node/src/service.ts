@@ -70,6 +70,7 @@ export async function startRtcNode(config: RtcNodeConfig, deps: RtcNodeDeps = {}
     log: log.child({ component: "table-bot" }),
     emptyGraceMs: config.emptyGraceMs,
     onPacket: () => void packets.value++,
+    onDeparture: (reason) => metrics.departures.inc({ reason }),
   });
   const control = new ControlServer({ pool, secret: config.hubSecret, log: log.child({ component: "control" }), linkAvailable: () => link.available });
   runtime = new SidecarRuntime({

@@ -24,6 +24,8 @@ export interface BotPoolOptions {
   /** How long a table may be empty (no one else in voice) before the bot leaves. Default 10 s. */
   emptyGraceMs?: number;
   onPacket?: () => void;
+  /** A bot left a table (metrics). */
+  onDeparture?: (reason: string) => void;
 }
 
 export interface BotAtTable {
@@ -62,6 +64,7 @@ export class BotPool {
       onLeft: (b, reason) => {
         if (byGuild.get(guildId) === b) byGuild.delete(guildId);
         this.departures.push({ guildId, channelId, reason });
+        this.opts.onDeparture?.(reason);
       },
     });
     byGuild.set(guildId, bot);
