@@ -1,5 +1,10 @@
 import { describe, expect, inject, it } from "vitest";
-import { api, createRoom, errorOf, newPlayer } from "./rooms-helpers.ts";
+import { runDurableObjectAlarm } from "cloudflare:test";
+import { ageRoom, api, createRoom, errorOf, hub, newPlayer } from "./rooms-helpers.ts";
+
+async function rtcCalls(): Promise<{ path: string; channelId: string; cue?: string }[]> {
+  return (await fetch(`${inject("rtcNodeUrl")}/calls`)).json();
+}
 
 describe("the table bot route", () => {
   it("a seated player calls the bot, asks for a cue and sends it away; others may not; a second table gets BOT_BUSY naming the first", async () => {
@@ -45,5 +50,17 @@ describe("the table bot route", () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     expect(calls).toContainEqual({ path: "/bot/leave", channelId: room.channelId });
+  });
+
+  it("when a room's closing warning starts, the hub has the bot play the room-closing cue at that table", async () => {
+    const owner = await newPlayer();
+    const room = await (await createRoom(owner, { name: "Closing Table" })).json<any>();
+    expect((await api("POST", `/api/rooms/${room.channelId}/bot`, owner)).status).toBe(200);
+    await ageRoom(room.channelId, { idleFor: 3600 * 1000 + 1000 });
+    await runDurableObjectAlarm(hub());
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline && !(await rtcCalls()).some((c) => c.path === "/bot/cue" && c.channelId === room.channelId)) await new Promise((r) => setTimeout(r, 50));
+    expect(await rtcCalls()).toContainEqual({ path: "/bot/cue", channelId: room.channelId, cue: "room_closing" });
+    expect((await api("DELETE", `/api/rooms/${room.channelId}/bot`, owner)).status).toBe(200);
   });
 });
