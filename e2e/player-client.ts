@@ -52,6 +52,11 @@ export class TestPlayer {
     return new Promise((r) => ws.addEventListener("close", () => r(), { once: true }));
   }
 
+  /** Sends a client message (e.g. table.join). */
+  send(message: unknown): void {
+    this.#ws?.send(JSON.stringify(message));
+  }
+
   close(): void {
     this.#closed = true;
     this.#ws?.close(1000);

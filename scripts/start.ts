@@ -85,6 +85,7 @@ async function main() {
     );
   await system.startWorker();
   await system.startGateway();
+  await system.startRtc();
 
   writeLocalRun(dir, {
     workerUrl: system.workerUrl,
@@ -97,12 +98,9 @@ async function main() {
   Spell Coven Gateway is running.
     Lobby (players open this)    ${system.workerUrl}/
     Worker API, /api/ws          ${system.workerUrl}/api
-    gateway-node health          ${system.gatewayHealthUrl}/health${
-      system.simulator
-        ? `
-    Discord simulator control    ${system.simulator.url}/`
-        : ""
-    }
+    gateway-node health          ${system.gatewayHealthUrl}/health${system.rtcHealthUrl ? `
+    rtc-node (table bot) health  ${system.rtcHealthUrl}/health` : ""}${system.simulator ? `
+    Discord simulator control    ${system.simulator.url}/` : ""}
 
   Next: open the lobby and ${system.simulator ? "sign in as a simulated player (alice, bob...), create a table," : "sign in,"}
   then ${system.simulator ? "on the simulator control page make a user join its voice channel: the lobby shows it live" : "join its voice channel in Discord"}.

@@ -31,6 +31,7 @@ export default defineConfig({
           TURN_TTL_SECONDS: "3600",
           STREAM_HEARTBEAT_MS: "300",
           METRICS_TOKEN: "test-metrics-token-0123456789abcdef",
+          RTC_NODE_URL: inject<string>("rtcNodeUrl"),
         },
       },
     })),

@@ -5,7 +5,8 @@
  */
 import { z } from "zod";
 import { DEFAULT_DISCORD_API_BASE, type LogLevel } from "@spell-coven/common";
-import { SidecarConfigError, envBool, envHttpUrl, envInt, parseEnv, sidecarEnv } from "@spell-coven/sidecar-kit";
+import { isPrivateAddress } from "./link/voice-link-server.ts";
+import { SidecarConfigError, envBool, envHost, envHttpUrl, envInt, envPort, parseEnv, sidecarEnv } from "@spell-coven/sidecar-kit";
 
 const SNOWFLAKE = /^\d{1,20}$/;
 
@@ -84,6 +85,8 @@ export interface GatewayNodeConfig {
   enableMessageEvents: boolean;
   /** The bot has the privileged MESSAGE_CONTENT intent (MESSAGE_CONTENT_INTENT); requested only with message events. */
   messageContent: boolean;
+  /** The voice link for rtc-node (LINK_TOKEN set): its token, port and host. */
+  link?: { token: string; port: number; host: string };
   tuning: Tuning;
 }
 
@@ -133,6 +136,10 @@ const EnvSchema = z.object({
   ENABLE_MESSAGE_EVENTS: envBool.optional().transform((v) => v ?? false),
   MESSAGE_CONTENT_INTENT: envBool.optional().transform((v) => v ?? false),
   OUTBOX_MAX_EVENTS_PER_GUILD: envInt(DEFAULT_TUNING.outboxMaxPerGuild, 10),
+  // The voice link for rtc-node: off unless LINK_TOKEN is set.
+  LINK_TOKEN: z.string().trim().optional().refine((v) => !v || v.length >= 32, "must be at least 32 characters (e.g. openssl rand -hex 32), the same on rtc-node"),
+  LINK_PORT: envPort(8091),
+  LINK_HOST: envHost("127.0.0.1"),
 });
 
 /** A bare origin gets the documented path appended; any other path is used as given. */
@@ -157,6 +164,9 @@ export function loadConfig(env: Record<string, string | undefined>, tuning: Part
   if (e.SHARD_IDS && e.SHARD_COUNT !== undefined && e.SHARD_IDS.some((id) => id >= e.SHARD_COUNT!)) {
     problems.push(`SHARD_IDS must all be below SHARD_COUNT (${e.SHARD_COUNT})`);
   }
+  if (e.LINK_TOKEN && !isPrivateAddress(e.LINK_HOST) && e.LINK_HOST !== "0.0.0.0" && e.LINK_HOST !== "::") {
+    problems.push(`LINK_HOST must be a loopback or private-network address (the voice link is never public), not ${e.LINK_HOST}`);
+  }
   if (problems.length) throw new SidecarConfigError(problems);
   const config: GatewayNodeConfig = {
     token: e.DISCORD_BOT_TOKEN,
@@ -169,6 +179,7 @@ export function loadConfig(env: Record<string, string | undefined>, tuning: Part
     apiBase: e.DISCORD_API_BASE,
     enableMessageEvents: e.ENABLE_MESSAGE_EVENTS,
     messageContent: e.MESSAGE_CONTENT_INTENT,
+    ...(e.LINK_TOKEN ? { link: { token: e.LINK_TOKEN, port: e.LINK_PORT, host: e.LINK_HOST } } : {}),
     tuning: { ...DEFAULT_TUNING, outboxMaxPerGuild: e.OUTBOX_MAX_EVENTS_PER_GUILD, ...tuning },
   };
   if (e.SHARD_COUNT !== undefined) {

@@ -13,6 +13,7 @@ import { healthReport, type HealthReport, type HealthSources } from "./health.ts
 import { HubOutbox } from "./hub/hub-outbox.ts";
 import { Metrics } from "./metrics.ts";
 import { Translator } from "./translate.ts";
+import { VoiceLinkServer } from "./link/voice-link-server.ts";
 
 export { loadConfig, DEFAULT_TUNING, type GatewayNodeConfig, type Tuning } from "./config.ts";
 export { Translator } from "./translate.ts";
@@ -22,6 +23,7 @@ export { Shard } from "./gateway/shard.ts";
 export { ShardManager, NotOnThisProcessError, intentsFor, shardForGuild } from "./gateway/manager.ts";
 export { DispatchBus, type DispatchConsumer, type SubscribeOptions } from "./gateway/dispatch-bus.ts";
 export { closeAction, GatewayFatalError } from "./gateway/close-codes.ts";
+export { VoiceLinkServer, isPrivateAddress } from "./link/voice-link-server.ts";
 export type { StopResult } from "@spell-coven/sidecar-kit";
 
 export interface GatewayNodeDeps {
@@ -49,6 +51,9 @@ export interface GatewayNodeHandle {
   readonly bus: DispatchBus;
   /** A Gateway payload for a guild, on the shard that carries it (see ShardManager.sendToGuild). */
   sendToGuild(guildId: string, payload: { op: number; d: unknown }): void;
+  /** The voice link for rtc-node (null without LINK_TOKEN) and its port. */
+  readonly link: VoiceLinkServer | null;
+  readonly linkPort: number;
   /** Port of the health server (0 when disabled). */
   readonly healthPort: number;
   health(): HealthReport;
@@ -131,6 +136,14 @@ export async function startGatewayNode(config: GatewayNodeConfig, deps: GatewayN
   const healthPort = healthServer ? await healthServer.listen(config.healthPort, config.healthHost) : 0;
   if (healthServer) log.info("health server listening", { port: healthPort, host: config.healthHost });
 
+  let link: VoiceLinkServer | null = null;
+  let linkPort = 0;
+  if (config.link) {
+    link = new VoiceLinkServer({ token: config.link.token, bus, sendToGuild: (g, p) => manager.sendToGuild(g, p), log: log.child({ component: "voice-link" }) });
+    linkPort = await link.listen(config.link.port, config.link.host);
+    log.info("voice link listening", { port: linkPort, host: config.link.host });
+  }
+
   manager.start().then(
     () => {
       started = true;
@@ -145,11 +158,14 @@ export async function startGatewayNode(config: GatewayNodeConfig, deps: GatewayN
     manager,
     bus,
     sendToGuild: (guildId, payload) => manager.sendToGuild(guildId, payload),
+    link,
+    linkPort,
     healthPort,
     health: () => healthReport(sources),
     finished: runtime.finished,
     async stop(opts = {}) {
       const result = await runtime.stop(opts.flushMs);
+      await link?.close();
       await healthServer?.close();
       return result;
     },

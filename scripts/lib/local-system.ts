@@ -54,6 +54,10 @@ export interface LocalSystem {
   resumeWorker(): void;
   startGateway(): Promise<void>;
   stopGateway(signal?: NodeJS.Signals): Promise<number | null>;
+  /** rtc-node (the table bot), with the simulator only; null URL without it. */
+  readonly rtcHealthUrl: string | null;
+  startRtc(): Promise<void>;
+  stopRtc(signal?: NodeJS.Signals): Promise<number | null>;
   /** Resolves when wrangler or gateway-node exits without being asked to. */
   unexpectedExit: Promise<{ name: string; code: number | null }>;
   stop(): Promise<void>;
@@ -95,6 +99,12 @@ export async function startLocalSystem(opts: LocalSystemOptions): Promise<LocalS
   }
   Object.assign(vars, opts.workerVars);
 
+  // The table bot (rtc-node) runs with the simulator: gateway-node offers it the voice link, and
+  // the Worker calls it at RTC_NODE_URL.
+  const voice = (simulator as (Simulator & { voice?: { certificate: { caFile: string } } | null }) | null)?.voice;
+  const rtc = voice ? { linkToken: randomBytes(32).toString("hex"), linkPort: await freePort(), controlPort: await freePort(), healthPort: 0, caFile: voice.certificate.caFile } : null;
+  if (rtc) vars.RTC_NODE_URL ??= `http://${host}:${rtc.controlPort}`;
+
   // Secrets reach wrangler through a private env file, never argv or logs.
   mkdirSync(opts.stateDir, { recursive: true });
   if (opts.resetState) rmSync(join(opts.stateDir, "state"), { recursive: true, force: true });
@@ -109,6 +119,7 @@ export async function startLocalSystem(opts: LocalSystemOptions): Promise<LocalS
 
   let worker: ChildProcess | null = null;
   let gateway: ChildProcess | null = null;
+  let rtcNode: ChildProcess | null = null;
   const expected = new Set<ChildProcess>();
   let reportExit!: (e: { name: string; code: number | null }) => void;
   const unexpectedExit = new Promise<{ name: string; code: number | null }>((r) => (reportExit = r));
@@ -191,6 +202,7 @@ export async function startLocalSystem(opts: LocalSystemOptions): Promise<LocalS
         HEALTH_CHECK_PORT: String(gatewayPort),
         HEALTH_CHECK_HOST: host,
         LOG_LEVEL: vars.LOG_LEVEL ?? "INFO",
+        ...(rtc ? { LINK_TOKEN: rtc.linkToken, LINK_PORT: String(rtc.linkPort), LINK_HOST: host } : {}),
       });
       watch("gateway-node", gateway);
       await waitForHttp(`${system.gatewayHealthUrl}/health`, 30_000, () => gateway!.exitCode !== null).catch((err: Error) => {
@@ -198,7 +210,35 @@ export async function startLocalSystem(opts: LocalSystemOptions): Promise<LocalS
       });
     },
     stopGateway: (signal) => stopChild(gateway, signal),
+    get rtcHealthUrl() {
+      return rtc && rtc.healthPort ? `http://${host}:${rtc.healthPort}` : null;
+    },
+    async startRtc() {
+      if (!rtc) return;
+      if (rtc.healthPort === 0) rtc.healthPort = await freePort();
+      rtcNode = run(opts.quiet ? null : "rtc-node", "tsx", ["rtc-node/src/main.ts"], {
+        ...process.env,
+        // @discordjs/voice opens wss:// to the simulator's voice server without options: Node
+        // must trust its self-signed CA from the start.
+        NODE_EXTRA_CA_CERTS: rtc.caFile,
+        GATEWAY_WS_URL: `ws://${host}:${rtc.linkPort}`,
+        LINK_TOKEN: rtc.linkToken,
+        HUB_ENDPOINT: workerUrl,
+        HUB_SECRET: vars.HUB_SECRET,
+        HEALTH_CHECK_PORT: String(rtc.healthPort),
+        HEALTH_CHECK_HOST: host,
+        RTC_CONTROL_PORT: String(rtc.controlPort),
+        RTC_CONTROL_HOST: host,
+        LOG_LEVEL: vars.LOG_LEVEL ?? "INFO",
+      });
+      watch("rtc-node", rtcNode);
+      await waitForHttp(`http://${host}:${rtc.healthPort}/health`, 30_000, () => rtcNode!.exitCode !== null).catch((err: Error) => {
+        throw new Error(`${err.message}; rtc-node said:\n${recentOutput(rtcNode!)}`);
+      });
+    },
+    stopRtc: (signal) => stopChild(rtcNode, signal),
     async stop() {
+      await stopChild(rtcNode);
       // gateway-node flushes its outbox on SIGTERM, so it stops before the Worker it posts to.
       await stopChild(gateway);
       await stopChild(worker);

@@ -52,6 +52,8 @@ export interface Env {
   STREAM_HEARTBEAT_MS?: string;
   /** Secret (32+ characters): the bearer token of GET /api/metrics; the route is off without it. */
   METRICS_TOKEN?: string;
+  /** rtc-node's bot control API (e.g. http://127.0.0.1:8083): the table bot is called through it, signed with HUB_SECRET. */
+  RTC_NODE_URL?: string;
 }
 
 type WorkerEnv = Env;
@@ -106,6 +108,7 @@ export const ConfigSchema = z.object({
     .default([]),
   STREAM_HEARTBEAT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
   METRICS_TOKEN: z.string().min(32, "must be at least 32 characters").optional(),
+  RTC_NODE_URL: z.url().optional(),
 });
 
 export type Config = z.infer<typeof ConfigSchema> & { allowedOrigins: string[] };

@@ -22,6 +22,8 @@ export const ErrorCodes = {
   UNKNOWN_GUILD: 404,
   ROOM_NOT_FOUND: 404,
   ROOM_FULL: 409,
+  BOT_BUSY: 409,
+  BOT_NOT_AT_TABLE: 404,
   IDEMPOTENCY_IN_PROGRESS: 409,
   INVITE_REQUIRED: 403,
   INVITE_INVALID: 400,
@@ -41,6 +43,7 @@ export const ErrorCodes = {
   DISCORD_UNAVAILABLE: 502,
   DISCORD_ERROR: 502,
   TURN_UNAVAILABLE: 502,
+  BOT_UNAVAILABLE: 503,
 } as const satisfies Record<string, ContentfulStatusCode>;
 export type ErrorCode = keyof typeof ErrorCodes;
 

@@ -22,7 +22,45 @@ declare module "vitest" {
     guildId: string;
     otherGuildId: string;
     turnApiBase: string;
+    rtcNodeUrl: string;
   }
+}
+
+/**
+ * A loopback stand-in for rtc-node's bot control API: checks the Worker's HMAC signature with the
+ * test HUB_SECRET and keeps one bot per guild, answering BOT_BUSY / BOT_NOT_AT_TABLE as rtc-node does.
+ */
+async function startFakeRtcNode() {
+  const { verifyHubRequest } = await import("../../common/src/hmac.ts");
+  const at = new Map<string, string>();
+  const calls: { path: string; channelId: string; cue?: string }[] = [];
+  const server = createServer((req, res) => {
+    if (req.url === "/calls") return void res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify(calls));
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", async () => {
+      const send = (status: number, json: unknown) => res.writeHead(status, { "Content-Type": "application/json" }).end(JSON.stringify(json));
+      const check = await verifyHubRequest("test-hub-secret-0123456789abcdef", req.headers["x-hub-timestamp"] as string, req.headers["x-hub-signature"] as string, body);
+      if (!check.ok) return send(401, { error: { code: "BOT_UNAUTHORIZED", message: check.message } });
+      const { guildId, channelId, cue } = JSON.parse(body) as { guildId: string; channelId: string; cue?: string };
+      calls.push({ path: req.url ?? "", channelId, ...(cue ? { cue } : {}) });
+      const current = at.get(guildId);
+      if (req.url === "/bot/join") {
+        if (current && current !== channelId) return send(409, { error: { code: "BOT_BUSY", message: `the table bot is at another table (voice channel ${current})`, busyChannelIds: [current] } });
+        at.set(guildId, channelId);
+        return send(200, { bot: { guildId, channelId, status: "ready" } });
+      }
+      if (current !== channelId) return send(404, { error: { code: "BOT_NOT_AT_TABLE", message: `no table bot is at voice channel ${channelId}` } });
+      if (req.url === "/bot/leave") {
+        at.delete(guildId);
+        return send(200, { left: true });
+      }
+      return send(200, { played: cue });
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
 /**
@@ -81,6 +119,7 @@ async function startSimulatorProcess() {
 export default async function setup(project: TestProject) {
   // Issuer and audience must match JWT_ISSUER / JWT_AUDIENCE in worker/vitest.config.ts.
   const [idp, sim, turn] = await Promise.all([startDevIdp({ kid: "test-key-1", issuer: "https://idp.test", audience: "spell-coven-test" }), startSimulatorProcess(), startFakeTurnApi()]);
+  const rtcNode = await startFakeRtcNode();
   const other = await fetch(`${sim.url}/control/addGuild`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ name: "Other Guild" }) });
   const otherGuild = ((await other.json()) as { result: { id: string } }).result;
 
@@ -93,10 +132,12 @@ export default async function setup(project: TestProject) {
   project.provide("guildId", sim.guildId);
   project.provide("otherGuildId", otherGuild.id);
   project.provide("turnApiBase", turn.url);
+  project.provide("rtcNodeUrl", rtcNode.url);
 
   return async () => {
     await sim.close();
     await idp.close();
     await turn.close();
+    await rtcNode.close();
   };
 }

@@ -12,3 +12,4 @@ export * from "./rooms-api.ts";
 export * from "./rtc-api.ts";
 export * from "./stream.ts";
 export * from "./chat.ts";
+export * from "./voice-link.ts";

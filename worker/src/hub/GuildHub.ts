@@ -20,6 +20,7 @@ import { roomsModule } from "./modules/rooms/rooms-module.ts";
 import { RoomsService, type RoomOutcome } from "./modules/rooms/rooms-service.ts";
 import { RoomsStore } from "./modules/rooms/rooms-store.ts";
 import { tablesModule } from "./modules/tables/tables-module.ts";
+import { botModule } from "./modules/bot/bot-module.ts";
 import { VoiceMover } from "./modules/tables/voice-mover.ts";
 import { ChatCommands, type ChatCommand } from "./modules/commands/chat-commands.ts";
 import { CommandLimits } from "./modules/commands/command-limits.ts";
@@ -106,7 +107,15 @@ export class GuildHub extends DurableObject<Env> {
           count: (command, outcome, code) => hub.metrics.count("hub_commands_total", { command, outcome, ...(code ? { code } : {}) }),
         });
         const commands = chatModule({ commands: chat, store: commandStore, rooms, fanout: hub.fanout, botUserId: botUserId(config), log: hub.log.child({ component: "chat" }) });
-        return { modules: [presenceModule(presence), roomsModule(roomsStore, rooms, hub.remember), tables, commands], presence: () => presence.byChannel() };
+        const bot = botModule({
+          target: config.RTC_NODE_URL && config.HUB_SECRET ? { url: config.RTC_NODE_URL, secret: config.HUB_SECRET } : null,
+          guildId: () => hub.meta.guildId ?? "",
+          voiceIn: (channelId) => presence.voiceIn(channelId),
+          botUserId: botUserId(config),
+          log: hub.log.child({ component: "bot" }),
+          waitUntil: (p) => ctx.waitUntil(p),
+        });
+        return { modules: [presenceModule(presence), roomsModule(roomsStore, rooms, hub.remember), tables, commands, bot], presence: () => presence.byChannel() };
       },
     );
     this.#rooms = rooms;
