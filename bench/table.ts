@@ -80,7 +80,9 @@ async function measure(mode: "hub" | "relay", ps: Page[], channelId: string): Pr
   const joinMs: number[] = [];
   const msgsPerJoin: number[] = [];
   for (let i = 0; i < JOINS; i++) {
-    for (const p of ps) await p.evaluate(() => void (window.bench.msgs = 0));
+    for (const p of ps) await p.evaluate(() => {
+        window.bench.msgs = 0;
+      });
     await fourth.evaluate((ch) => window.bench.join(ch), channelId);
     const joinAt = await fourth.evaluate(() => window.bench.joinAt);
     const you = await waitFor(() => fourth.evaluate(() => window.bench.you()), `${mode}: the fourth's peer id`);

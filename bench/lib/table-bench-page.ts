@@ -60,13 +60,19 @@ window.bench = {
     if (mode === "hub") {
       const sc = new SpellCovenClient({ url, getToken: () => window.mintToken(), trackRooms: false });
       await new Promise<void>((resolve) => {
-        const off = sc.on("auth", () => (off(), resolve()));
+        const off = sc.on("auth", () => {
+          off();
+          resolve();
+        });
         sc.connect();
       });
       c = sc as unknown as typeof client;
     } else {
       const ws = new WebSocket(url);
-      await new Promise((resolve, reject) => ((ws.onopen = resolve), (ws.onerror = reject)));
+      await new Promise((resolve, reject) => {
+        ws.onopen = resolve;
+        ws.onerror = reject;
+      });
       c = new RelayClient(ws);
     }
     // Count what this page sends and receives for the call (the hub's other traffic is not signalling).

@@ -4,7 +4,7 @@
  * boards playing, a spectator watches without a camera tile, a player who leaves disappears, a
  * denied camera is explained, the voice move is shown, and a phone gets one column. Fake cameras
  * play a small y4m clip; any console warning or page error fails the run. Screenshots go to
- * test-artifacts/screenshots/ (30-...).
+ * test-artifacts/screenshots/ (30-35).
  *
  * Browser-side code is passed to page.evaluate as strings: this file is typechecked without the
  * DOM library.
@@ -19,7 +19,7 @@ import { RoomsApi } from "../../client/src/rooms-api.ts";
 import { startSystem } from "../../client/test/helpers.ts";
 import { launchChromium, playerContext, shot, watchConsole, writeFakeCameraClip } from "./browser.ts";
 
-const { alice, bob, carol, dave } = DEMO_USERS;
+const { alice, bob, dave } = DEMO_USERS;
 const PHONE = { width: 390, height: 844 };
 
 let system: Awaited<ReturnType<typeof startSystem>>;
@@ -140,7 +140,7 @@ describe("the table page's board video", () => {
     expect(problems).toEqual([]);
   }, 150_000);
 
-  it("a denied camera is explained, and the player still sees the others; a phone gets one column", async () => {
+  it("a denied camera is explained, and the player still sees the others; a phone gets one column; a second tab takes over", async () => {
     const channelId = await table(alice, [bob, dave]);
     const a = await openTable("alice", channelId);
     const d = await openTable("dave", channelId, { denyCamera: true });
@@ -166,6 +166,15 @@ describe("the table page's board video", () => {
     await board(b, alice).getByRole("button", { name: /Enlarge/ }).click();
     await board(b, alice).and(b.locator(".tile-large")).waitFor();
     await shot(b, "34-phone-table-boards", true);
+
+    // alice opens the table in a second tab: that one takes over, the first says why it left.
+    const a2 = await openTable("alice", channelId);
+    const left = a.locator("[data-testid=call-left][data-reason=elsewhere]");
+    await left.waitFor({ timeout: 10_000 });
+    await expect(left.textContent()).resolves.toMatch(/another tab or device/);
+    await playing(a2, bob);
+    await board(b, alice).waitFor();
+    await shot(a, "35-table-opened-elsewhere");
     expect(problems).toEqual([]);
   }, 150_000);
 });
