@@ -150,7 +150,7 @@ describe("the table page's board video", () => {
     await playing(d, alice);
     // dave sends nothing: alice's page shows his tile without video, saying so.
     await board(a, dave).getByText("dave has no camera on").waitFor({ timeout: 10_000 });
-    await shot(d, "33-table-camera-denied");
+    await shot(d, "33-table-camera-denied", true);
 
     const b = await openTable("bob", channelId, { viewport: PHONE });
     await playing(b, alice);
