@@ -3,7 +3,7 @@
  *
  * Four Chromium contexts with fake cameras (a 320x180 clip at 15 fps) at one table, all on
  * loopback. Three players sit in the call; the fourth joins `--joins` times (leaving in between).
- * Per join: the time from the fourth player's `table.join` to the first decoded frame of every
+ * The first join (`--warmup`) is not counted. Per join: the time from the fourth player's `table.join` to the first decoded frame of every
  * pair, both directions (6 streams: the slowest counts), and the signalling messages all four
  * pages sent and received until then. Then the browsers' CPU per player with four players in the
  * call (Chromium's processes, from /proc). Measured twice in the same run with the same browsers:
@@ -31,6 +31,8 @@ const arg = (name: string, def: number) => {
   return i > 0 ? Number(process.argv[i + 1]) : def;
 };
 const JOINS = arg("joins", 5);
+/** Joins before the measured ones (the first join of a fresh page also pays for codec and ICE start-up). */
+const WARMUP = arg("warmup", 1);
 const CPU_SECONDS = arg("cpu-seconds", 4);
 const TIMEOUT_MS = 20_000;
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -79,7 +81,7 @@ async function measure(mode: "hub" | "relay", ps: Page[], channelId: string): Pr
   for (const p of seated) await waitFor(async () => ((await p.evaluate(() => Object.keys(window.bench.frames).length)) >= 2 ? true : null), `${mode}: three players connected`);
   const joinMs: number[] = [];
   const msgsPerJoin: number[] = [];
-  for (let i = 0; i < JOINS; i++) {
+  for (let i = 0; i < WARMUP + JOINS; i++) {
     for (const p of ps) await p.evaluate(() => {
         window.bench.msgs = 0;
       });
@@ -92,11 +94,13 @@ async function measure(mode: "hub" | "relay", ps: Page[], channelId: string): Pr
       return f.length >= 3 ? f : null;
     }, `${mode}: the fourth decodes all three`)));
     for (const p of seated) times.push(await waitFor(() => p.evaluate((id) => window.bench.frames[id] ?? null, you), `${mode}: a seated player decodes the fourth`));
-    joinMs.push(Math.max(...times) - joinAt);
     let msgs = 0;
     for (const p of ps) msgs += await p.evaluate(() => window.bench.msgs);
-    msgsPerJoin.push(msgs);
-    if (i === JOINS - 1) break;
+    if (i >= WARMUP) {
+      joinMs.push(Math.max(...times) - joinAt);
+      msgsPerJoin.push(msgs);
+    }
+    if (i === WARMUP + JOINS - 1) break;
     await fourth.evaluate(() => window.bench.leave());
     // A breath between joins (the leave and the next join travel the same socket, in order).
     await new Promise((r) => setTimeout(r, 300));
@@ -136,7 +140,7 @@ async function main(): Promise<void> {
     const p50 = (r: Result) => percentile(sorted(r), 50);
     const p95 = (r: Result) => percentile(sorted(r), 95);
     const avg = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
-    console.log(`board video: 4th player's table.join -> first decoded frame of every pair (6 streams, 320x180@15), ${JOINS} joins, loopback`);
+    console.log(`board video: 4th player's table.join -> first decoded frame of every pair (6 streams, 320x180@15), ${JOINS} joins after ${WARMUP} warm-up, loopback`);
     console.log(`  in-memory relay (floor): p50 ${fmt(p50(floor))}, p95 ${fmt(p95(floor))}; ${avg(floor.msgsPerJoin).toFixed(0)} signalling messages per join; browser CPU ${floor.cpuPctPerPlayer.toFixed(0)}% of a core per player`);
     console.log(`  hub (Worker + client):   p50 ${fmt(p50(hub))}, p95 ${fmt(p95(hub))}; ${avg(hub.msgsPerJoin).toFixed(0)} signalling messages per join; browser CPU ${hub.cpuPctPerPlayer.toFixed(0)}% of a core per player`);
     console.log(`  hub / floor: p50 ${ratio(p50(hub), p50(floor))}, p95 ${ratio(p95(hub), p95(floor))}, messages ${ratio(avg(hub.msgsPerJoin), avg(floor.msgsPerJoin))}, CPU ${ratio(hub.cpuPctPerPlayer, floor.cpuPctPerPlayer)}`);
