@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
+import { signHubRequest } from "@spell-coven/common";
 import { DEMO_CHANNELS, DEMO_GUILD_ID, DEMO_USERS } from "@spell-coven/simulator";
 import { RoomsApi } from "../../client/src/rooms-api.ts";
 import { startSystem } from "../../client/test/helpers.ts";
@@ -72,6 +73,13 @@ async function playing(page: Page, userId: string): Promise<{ width: number; fra
 /** The codec the board's quality indicator names (it fills in once stats arrive). */
 const codecOf = (page: Page, userId: string) => board(page, userId).getByTestId("quality").getAttribute("data-codec");
 
+/** What rtc-node posts while its bot hears someone at the table (signed like every sidecar post). */
+async function speaking(channelId: string, userId: string, on: boolean): Promise<void> {
+  const body = JSON.stringify({ signals: [{ guildId: DEMO_GUILD_ID, signal: "voice.speaking", payload: { channelId, userId, speaking: on } }] });
+  const res = await fetch(`${system.workerUrl}/api/internal/signals`, { method: "POST", body, headers: { "Content-Type": "application/json", ...(await signHubRequest(system.vars.HUB_SECRET!, body)) } });
+  expect(res.status).toBe(200);
+}
+
 async function table(owner: string, players: string[]): Promise<string> {
   const api = (u: string) => new RoomsApi({ baseUrl: system.workerUrl, getToken: () => system.simulator!.mintToken(u) });
   const room = await api(owner).createRoom({ name: `Boards ${Math.random().toString(36).slice(2, 6)}` });
@@ -95,7 +103,7 @@ describe("the table page's board video", () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it("two players see each other's boards (VP8); a spectator watches without a camera; a player who leaves disappears", async () => {
+  it("two players see each other's boards (VP8), the voice move and who speaks; a spectator watches without a camera; a player who leaves disappears", async () => {
     const channelId = await table(alice, [bob]);
     const a = await openTable("alice", channelId);
     const b = await openTable("bob", channelId);
@@ -114,6 +122,11 @@ describe("the table page's board video", () => {
     system.simulator!.joinVoice(DEMO_GUILD_ID, alice, DEMO_CHANNELS.lobby);
     await a.locator("[data-testid=voice-status][data-status=in-voice], [data-testid=voice-status][data-status=moved]").waitFor({ timeout: 10_000 });
     await b.locator(`[data-testid=board][data-user-id="${alice}"] [data-testid=in-voice]`, { hasText: "In voice" }).waitFor({ timeout: 10_000 });
+    // The table bot hears alice: her board on bob's page says so, and stops saying it when she stops.
+    await speaking(channelId, alice, true);
+    await board(b, alice).and(b.locator(".tile-speaking")).getByTestId("in-voice").filter({ hasText: "Speaking" }).waitFor({ timeout: 10_000 });
+    await speaking(channelId, alice, false);
+    await b.locator(".tile-speaking").waitFor({ state: "detached", timeout: 10_000 });
 
     // Click a board to enlarge it; again to shrink it.
     await board(a, bob).getByRole("button", { name: /Enlarge/ }).click();
