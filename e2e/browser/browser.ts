@@ -1,18 +1,44 @@
 /** Shared by the browser tests: Debian's Chromium, and a player context on the local run's lobby. */
-import { mkdirSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 
 export const SHOTS = join(fileURLToPath(new URL("../..", import.meta.url)), "test-artifacts/screenshots");
 
-export function launchChromium(): Promise<Browser> {
+/**
+ * Debian's headless Chromium. With `fakeCamera` (a y4m file, see writeFakeCameraClip) every page
+ * gets that clip as its camera without a prompt, and WebRTC may pair over loopback (the facts
+ * sheet's recipe, research/webrtc-sse-facts.md §4).
+ */
+export function launchChromium(opts: { fakeCamera?: string } = {}): Promise<Browser> {
   mkdirSync(SHOTS, { recursive: true });
+  const camera = opts.fakeCamera
+    ? ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", `--use-file-for-fake-video-capture=${opts.fakeCamera}`, "--allow-loopback-in-peer-connection"]
+    : [];
   return chromium.launch({
     executablePath: "/usr/bin/chromium",
     headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"],
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage", ...camera],
   });
+}
+
+/**
+ * A moving I420 clip at 15 fps (a bar sweeps across a grey board), as Chromium's fake camera reads
+ * it. Small frames keep the 2-core CI's encoders and decoders light.
+ */
+export function writeFakeCameraClip(path: string, opts: { width?: number; height?: number; frames?: number } = {}): void {
+  const W = opts.width ?? 320;
+  const H = opts.height ?? 180;
+  const frames = opts.frames ?? 30;
+  const parts: Buffer[] = [Buffer.from(`YUV4MPEG2 W${W} H${H} F15:1 Ip A1:1 C420jpeg\n`)];
+  for (let f = 0; f < frames; f++) {
+    const y = Buffer.alloc(W * H, 60);
+    const x0 = Math.floor((f / frames) * W);
+    for (let r = 0; r < H; r++) y.fill(220, r * W + x0, r * W + Math.min(W, x0 + 24));
+    parts.push(Buffer.from("FRAME\n"), y, Buffer.alloc((W / 2) * (H / 2), 100), Buffer.alloc((W / 2) * (H / 2), 150));
+  }
+  writeFileSync(path, Buffer.concat(parts));
 }
 
 /** A browser context for one player on the Worker's own lobby page (wrangler.toml [assets]). */

@@ -3,17 +3,18 @@
  * a small y4m clip this test makes) join a table's call through the hub's signalling and decode
  * each other's video. Frames are small and runs short for a 2-core CI.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { DEMO_USERS } from "@spell-coven/simulator";
 import { RoomsApi } from "../../client/src/rooms-api.ts";
 import { startSystem } from "../../client/test/helpers.ts";
 import type {} from "../../client/test/table-app.ts";
+import { launchChromium, writeFakeCameraClip } from "./browser.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const { alice, bob, carol, dave } = DEMO_USERS;
@@ -23,19 +24,6 @@ let browser: Browser;
 let app: string;
 let dir: string;
 const problems: string[] = [];
-
-/** A moving 320x180 I420 clip at 15 fps (a bar sweeps across), as Chromium's fake camera reads it. */
-function writeClip(path: string, frames = 30): void {
-  const W = 320, H = 180;
-  const parts: Buffer[] = [Buffer.from(`YUV4MPEG2 W${W} H${H} F15:1 Ip A1:1 C420jpeg\n`)];
-  for (let f = 0; f < frames; f++) {
-    const y = Buffer.alloc(W * H, 60);
-    const x0 = Math.floor((f / frames) * W);
-    for (let r = 0; r < H; r++) y.fill(220, r * W + x0, r * W + Math.min(W, x0 + 24));
-    parts.push(Buffer.from("FRAME\n"), y, Buffer.alloc((W / 2) * (H / 2), 100), Buffer.alloc((W / 2) * (H / 2), 150));
-  }
-  writeFileSync(path, Buffer.concat(parts));
-}
 
 async function bundleApp(): Promise<string> {
   const out = await build({ absWorkingDir: ROOT, entryPoints: ["client/test/table-app.ts"], bundle: true, write: false, format: "esm", platform: "browser", logLevel: "warning" });
@@ -103,16 +91,9 @@ describe("board video at the table (WebRTC between browsers, hub signalling)", (
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "board-video-"));
     const clip = join(dir, "board.y4m");
-    writeClip(clip);
+    writeFakeCameraClip(clip);
     [app, system] = await Promise.all([bundleApp(), startSystem()]);
-    browser = await chromium.launch({
-      executablePath: "/usr/bin/chromium",
-      headless: true,
-      args: [
-        "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-        "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", `--use-file-for-fake-video-capture=${clip}`, "--allow-loopback-in-peer-connection",
-      ],
-    });
+    browser = await launchChromium({ fakeCamera: clip });
   }, 120_000);
 
   afterAll(async () => {
