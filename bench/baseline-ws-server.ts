@@ -20,7 +20,12 @@ const server = createServer(async (req, res) => {
   const chunks: Buffer[] = [];
   for await (const c of req) chunks.push(c as Buffer);
   const raw = Buffer.concat(chunks);
-  const check = await verifyHubRequest(HUB_SECRET, req.headers[TIMESTAMP_HEADER.toLowerCase()] as string, req.headers[SIGNATURE_HEADER.toLowerCase()] as string, raw);
+  const check = await verifyHubRequest(
+    HUB_SECRET,
+    req.headers[TIMESTAMP_HEADER.toLowerCase()] as string,
+    req.headers[SIGNATURE_HEADER.toLowerCase()] as string,
+    raw,
+  );
   if (!check.ok) return void res.writeHead(401).end();
   const parsed = InternalEventsBody.safeParse(JSON.parse(raw.toString()));
   if (!parsed.success) return void res.writeHead(400).end();

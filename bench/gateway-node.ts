@@ -40,7 +40,16 @@ function voiceState(seq: number, user: number, channel: string | null, selfMute 
     op: 0,
     d: {
       member: {
-        user: { username: `player${user}`, public_flags: 0, id, global_name: `Player ${user}`, discriminator: "0", clan: null, avatar_decoration_data: null, avatar: "a1b2c3d4e5f60718293a4b5c6d7e8f90" },
+        user: {
+          username: `player${user}`,
+          public_flags: 0,
+          id,
+          global_name: `Player ${user}`,
+          discriminator: "0",
+          clan: null,
+          avatar_decoration_data: null,
+          avatar: "a1b2c3d4e5f60718293a4b5c6d7e8f90",
+        },
         roles: ["1060000000000000900"],
         premium_since: null,
         pending: false,
@@ -91,13 +100,31 @@ function handshake(): object[] {
       op: 0,
       s: 1,
       t: "READY",
-      d: { v: 10, user: { id: "1060000000000000000", username: "bench", discriminator: "0", bot: true }, guilds: [{ id: GUILD, unavailable: true }], session_id: "benchsession0001", resume_gateway_url: "", shard: [0, 1], application: { id: "1060000000000000000", flags: 0 } },
+      d: {
+        v: 10,
+        user: { id: "1060000000000000000", username: "bench", discriminator: "0", bot: true },
+        guilds: [{ id: GUILD, unavailable: true }],
+        session_id: "benchsession0001",
+        resume_gateway_url: "",
+        shard: [0, 1],
+        application: { id: "1060000000000000000", flags: 0 },
+      },
     },
     {
       op: 0,
       s: 2,
       t: "GUILD_CREATE",
-      d: { id: GUILD, name: "Bench", unavailable: false, member_count: 3, voice_states: [], members: [], channels: CHANNELS.map((id) => ({ id, type: 2, name: `Table ${id.slice(-2)}`, guild_id: GUILD })), roles: [], emojis: [] },
+      d: {
+        id: GUILD,
+        name: "Bench",
+        unavailable: false,
+        member_count: 3,
+        voice_states: [],
+        members: [],
+        channels: CHANNELS.map((id) => ({ id, type: 2, name: `Table ${id.slice(-2)}`, guild_id: GUILD })),
+        roles: [],
+        emojis: [],
+      },
     },
   ];
 }
@@ -124,7 +151,13 @@ async function startServer(scenarios: Record<string, Scenario>): Promise<{ port:
     if (u.pathname.endsWith("/gateway/bot")) {
       const scenario = u.pathname.split("/")[1];
       res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ url: `ws://127.0.0.1:${port}/${scenario}/gw`, shards: 1, session_start_limit: { total: 1000, remaining: 1000, reset_after: 0, max_concurrency: 1 } }));
+      res.end(
+        JSON.stringify({
+          url: `ws://127.0.0.1:${port}/${scenario}/gw`,
+          shards: 1,
+          session_start_limit: { total: 1000, remaining: 1000, reset_after: 0, max_concurrency: 1 },
+        }),
+      );
       return;
     }
     res.writeHead(404).end();
@@ -222,7 +255,15 @@ async function childGatewayNode(port: number, full: boolean): Promise<void> {
   let start: [NodeJS.CpuUsage, number] | null = null;
   const finish = (client: string, extra?: Record<string, number>) => {
     const cpu = process.cpuUsage(start![0]);
-    report({ client, events: dispatches, cpuUserMs: cpu.user / 1000, cpuSystemMs: cpu.system / 1000, wallMs: performance.now() - start![1], maxRssMb: mb(samplePeak()), ...(extra ? { extra } : {}) });
+    report({
+      client,
+      events: dispatches,
+      cpuUserMs: cpu.user / 1000,
+      cpuSystemMs: cpu.system / 1000,
+      wallMs: performance.now() - start![1],
+      maxRssMb: mb(samplePeak()),
+      ...(extra ? { extra } : {}),
+    });
   };
   if (!full) {
     // Shard + translate only: what the brief's comparison asks for.
@@ -286,7 +327,14 @@ async function childDjs(port: number): Promise<void> {
     if (payload.t === "GUILD_CREATE") start = [process.cpuUsage(), performance.now()];
     if (payload.t === "VOICE_STATE_UPDATE" && ++dispatches === EVENTS) {
       const cpu = process.cpuUsage(start![0]);
-      report({ client: "@discordjs/ws", events: dispatches, cpuUserMs: cpu.user / 1000, cpuSystemMs: cpu.system / 1000, wallMs: performance.now() - start![1], maxRssMb: mb(samplePeak()) });
+      report({
+        client: "@discordjs/ws",
+        events: dispatches,
+        cpuUserMs: cpu.user / 1000,
+        cpuSystemMs: cpu.system / 1000,
+        wallMs: performance.now() - start![1],
+        maxRssMb: mb(samplePeak()),
+      });
     }
   });
   await manager.connect();
@@ -334,7 +382,13 @@ async function childMemory(port: number): Promise<void> {
     cpuSystemMs: 0,
     wallMs: 0,
     maxRssMb: mb(samplePeak()),
-    extra: { idleRssMb: mb(idle.rss), idleHeapMb: mb(idle.heapUsed), rss10kMb: mb(loaded.rss), heap10kMb: mb(loaded.heapUsed), voiceStates: node.translator.stats().voiceStates },
+    extra: {
+      idleRssMb: mb(idle.rss),
+      idleHeapMb: mb(idle.heapUsed),
+      rss10kMb: mb(loaded.rss),
+      heap10kMb: mb(loaded.heapUsed),
+      voiceStates: node.translator.stats().voiceStates,
+    },
   });
 }
 
@@ -368,7 +422,12 @@ async function buildChildBundle(): Promise<void> {
     outfile: CHILD_BUNDLE,
     packages: "external",
     logLevel: "warning",
-    plugins: [{ name: "workspace", setup: (b) => void b.onResolve({ filter: /^@spell-coven\/(common|sidecar-kit)(\/\w+)?$/ }, (a) => ({ path: resolveWorkspace(a.path) })) }],
+    plugins: [
+      {
+        name: "workspace",
+        setup: (b) => void b.onResolve({ filter: /^@spell-coven\/(common|sidecar-kit)(\/\w+)?$/ }, (a) => ({ path: resolveWorkspace(a.path) })),
+      },
+    ],
   });
 }
 
@@ -403,7 +462,9 @@ async function parent(): Promise<void> {
   const memJoins = Array.from({ length: MEM_STATES }, (_, i) => voiceState(3 + i, i, CHANNELS[i % CHANNELS.length]!));
   const mem = buildFrames([...hs, ...memJoins]);
   const raw = stream.slice(3).reduce((n, f) => n + f.length, 0);
-  console.log(`compressed stream: ${mb(raw)} MB on the wire (${Math.round(raw / EVENTS)} B/event; ~${JSON.stringify(streamPayloads(1, 3)[0]).length} B/event inflated)`);
+  console.log(
+    `compressed stream: ${mb(raw)} MB on the wire (${Math.round(raw / EVENTS)} B/event; ~${JSON.stringify(streamPayloads(1, 3)[0]).length} B/event inflated)`,
+  );
   const server = await startServer({ stream: { frames: stream, handshakeFrames: 3, pauseMs: 50 }, mem: { frames: mem, handshakeFrames: 3, pauseMs: 1500 } });
   const results: Record<string, RunResult[]> = {};
   try {
@@ -424,13 +485,20 @@ async function parent(): Promise<void> {
       summary[client] = cpu;
       const wall = median(runs.map((r) => (r.wallMs / r.events) * 100_000));
       const rss = Math.max(...runs.map((r) => r.maxRssMb));
-      console.log(`${client.padEnd(20)} ${cpu.toFixed(0).padStart(11)}   ${runs.map((r) => per100k(r).toFixed(0)).join("/").padStart(16)}   ${wall.toFixed(0).padStart(12)}   ${rss.toFixed(1).padStart(11)}`);
+      console.log(
+        `${client.padEnd(20)} ${cpu.toFixed(0).padStart(11)}   ${runs
+          .map((r) => per100k(r).toFixed(0))
+          .join("/")
+          .padStart(16)}   ${wall.toFixed(0).padStart(12)}   ${rss.toFixed(1).padStart(11)}`,
+      );
     }
     const base = summary["@discordjs/ws"]!;
     console.log(`\nratio gateway-node / @discordjs/ws (CPU per event): ${(summary["gateway-node"]! / base).toFixed(2)}x  (target <= 0.80x)`);
     console.log(`ratio gateway-node full (with outbox + validation) / @discordjs/ws: ${(summary["gateway-node full"]! / base).toFixed(2)}x`);
     const m = memory.extra!;
-    console.log(`\ngateway-node memory: idle RSS ${m.idleRssMb} MB (target < 80), with ${m.voiceStates} cached voice states ${m.rss10kMb} MB (target < 150); heap ${m.idleHeapMb} -> ${m.heap10kMb} MB; peak ${memory.maxRssMb} MB`);
+    console.log(
+      `\ngateway-node memory: idle RSS ${m.idleRssMb} MB (target < 80), with ${m.voiceStates} cached voice states ${m.rss10kMb} MB (target < 150); heap ${m.idleHeapMb} -> ${m.heap10kMb} MB; peak ${memory.maxRssMb} MB`,
+    );
   } finally {
     await server.close();
   }
@@ -440,7 +508,14 @@ const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`
 const childMode = arg("child");
 if (childMode) {
   const port = Number(arg("port"));
-  const run = childMode === "djs" ? childDjs(port) : childMode === "gn" ? childGatewayNode(port, false) : childMode === "gn-full" ? childGatewayNode(port, true) : childMemory(port);
+  const run =
+    childMode === "djs"
+      ? childDjs(port)
+      : childMode === "gn"
+        ? childGatewayNode(port, false)
+        : childMode === "gn-full"
+          ? childGatewayNode(port, true)
+          : childMemory(port);
   run.catch((err) => {
     console.error(err);
     process.exit(1);

@@ -22,7 +22,22 @@ import { startDevIdp } from "../scripts/lib/dev-idp.ts";
 import { freePort } from "../scripts/lib/free-port.ts";
 import { ms, ratio, summarize } from "./lib/stats.ts";
 import { processTree, treeRss } from "./lib/procs.ts";
-import { AUDIENCE, HUB_SECRET, ISSUER, closeClients, connectClients, label, makeEvents, post, resetEvents, startHub, stopChild, type Client, type Mint, type Target } from "./lib/hub-target.ts";
+import {
+  AUDIENCE,
+  HUB_SECRET,
+  ISSUER,
+  closeClients,
+  connectClients,
+  label,
+  makeEvents,
+  post,
+  resetEvents,
+  startHub,
+  stopChild,
+  type Client,
+  type Mint,
+  type Target,
+} from "./lib/hub-target.ts";
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 1000);
 // A slow event (a GC pause) moves all its receipts into the tail: 100 events keep p99 from
@@ -92,7 +107,16 @@ async function latency(target: Target, mint: Mint) {
   const serverCpu = cpu.reduce((sum, p) => sum + p.msPerEvent, 0);
   if (process.env.BENCH_DEBUG) console.log("last-client latency per event:", lastReceipts.map((v) => v.toFixed(0)).join(" "));
   await closeClients(clients);
-  return { all: summarize(receipts), first: summarize(firstReceipts), last: summarize(lastReceipts), cpu, serverCpu, clientCpu, perClientBytes: (rssAfter - rssBefore) / CLIENTS, rssAfter };
+  return {
+    all: summarize(receipts),
+    first: summarize(firstReceipts),
+    last: summarize(lastReceipts),
+    cpu,
+    serverCpu,
+    clientCpu,
+    perClientBytes: (rssAfter - rssBefore) / CLIENTS,
+    rssAfter,
+  };
 }
 
 async function throughput(target: Target, mint: Mint) {
@@ -119,11 +143,19 @@ async function measure(target: Target, mint: Mint) {
   console.log(`\n== ${target.name}`);
   resetEvents();
   const lat = await latency(target, mint);
-  console.log(`latency, ${CLIENTS} clients, ${LATENCY_EVENTS} events: every receipt p50 ${ms(lat.all.p50)}  p99 ${ms(lat.all.p99)}  max ${ms(lat.all.max)}; first client p50 ${ms(lat.first.p50)}; last client p50 ${ms(lat.last.p50)}  p99 ${ms(lat.last.p99)}`);
-  console.log(`CPU per event (${CLIENTS} sends): server ${lat.serverCpu.toFixed(1)} ms (${lat.cpu.map((p) => `${p.label} ${p.msPerEvent.toFixed(1)}`).join(", ")}); the clients' process ${lat.clientCpu.toFixed(1)} ms`);
-  console.log(`memory: ${(lat.perClientBytes / 1024).toFixed(1)} KiB per connected client (RSS of the server processes, ${(lat.rssAfter / 2 ** 20).toFixed(0)} MiB with ${CLIENTS} clients)`);
+  console.log(
+    `latency, ${CLIENTS} clients, ${LATENCY_EVENTS} events: every receipt p50 ${ms(lat.all.p50)}  p99 ${ms(lat.all.p99)}  max ${ms(lat.all.max)}; first client p50 ${ms(lat.first.p50)}; last client p50 ${ms(lat.last.p50)}  p99 ${ms(lat.last.p99)}`,
+  );
+  console.log(
+    `CPU per event (${CLIENTS} sends): server ${lat.serverCpu.toFixed(1)} ms (${lat.cpu.map((p) => `${p.label} ${p.msPerEvent.toFixed(1)}`).join(", ")}); the clients' process ${lat.clientCpu.toFixed(1)} ms`,
+  );
+  console.log(
+    `memory: ${(lat.perClientBytes / 1024).toFixed(1)} KiB per connected client (RSS of the server processes, ${(lat.rssAfter / 2 ** 20).toFixed(0)} MiB with ${CLIENTS} clients)`,
+  );
   const tp = await throughput(target, mint);
-  console.log(`throughput, ${THROUGHPUT_CLIENTS} clients: ${tp.eventsPerSecond.toFixed(0)} events/s sustained (${tp.sent} events in posts of ${BATCH}, ${BATCH_FRAMES ? "batch frames" : "one message per event"}, all delivered: ${tp.complete})`);
+  console.log(
+    `throughput, ${THROUGHPUT_CLIENTS} clients: ${tp.eventsPerSecond.toFixed(0)} events/s sustained (${tp.sent} events in posts of ${BATCH}, ${BATCH_FRAMES ? "batch frames" : "one message per event"}, all delivered: ${tp.complete})`,
+  );
   return { lat, tp };
 }
 
@@ -140,18 +172,26 @@ try {
   const direct = only === "baseline" || !process.env.BENCH_HUB_DIRECT ? null : await run((jwks) => startHub(jwks, true));
   if (!base || !ours) process.exit(0);
   console.log(`\n== summary`);
-  console.log(`p99 receipt latency at ${CLIENTS} clients: hub ${ms(ours.lat.all.p99)} vs baseline ${ms(base.lat.all.p99)} = ${ratio(ours.lat.all.p99, base.lat.all.p99)} (target <= 1.50x)`);
+  console.log(
+    `p99 receipt latency at ${CLIENTS} clients: hub ${ms(ours.lat.all.p99)} vs baseline ${ms(base.lat.all.p99)} = ${ratio(ours.lat.all.p99, base.lat.all.p99)} (target <= 1.50x)`,
+  );
   if (direct) console.log(`  the same without wrangler's proxy: hub ${ms(direct.lat.all.p99)} = ${ratio(direct.lat.all.p99, base.lat.all.p99)}`);
   console.log(`p50 receipt latency: hub ${ms(ours.lat.all.p50)} vs baseline ${ms(base.lat.all.p50)} = ${ratio(ours.lat.all.p50, base.lat.all.p50)}`);
   if (direct) console.log(`  the same without wrangler's proxy: hub ${ms(direct.lat.all.p50)} = ${ratio(direct.lat.all.p50, base.lat.all.p50)}`);
   const cpu = (r: typeof ours) => r.lat.serverCpu;
-  console.log(`server CPU per event at ${CLIENTS} clients: hub ${cpu(ours).toFixed(1)} ms vs baseline ${cpu(base).toFixed(1)} ms = ${ratio(cpu(ours), cpu(base))}${direct ? ` (without the proxy ${cpu(direct).toFixed(1)} ms)` : ""}`);
+  console.log(
+    `server CPU per event at ${CLIENTS} clients: hub ${cpu(ours).toFixed(1)} ms vs baseline ${cpu(base).toFixed(1)} ms = ${ratio(cpu(ours), cpu(base))}${direct ? ` (without the proxy ${cpu(direct).toFixed(1)} ms)` : ""}`,
+  );
   // All the work of one event, spread perfectly over every core, is the least time the last
   // client can get it in: when that ratio is already over the target, no hub code can meet it.
   const cores = availableParallelism();
   const bound = (r: typeof ours) => (cpu(r) + r.lat.clientCpu) / cores;
-  console.log(`CPU bound on the last receipt (server + clients CPU per event / ${cores} cores): hub ${ms(bound(ours))} vs baseline ${ms(bound(base))} = ${ratio(bound(ours), bound(base))}${direct ? ` (without the proxy ${ratio(bound(direct), bound(base))})` : ""}`);
-  console.log(`throughput at ${THROUGHPUT_CLIENTS} clients: hub ${ours.tp.eventsPerSecond.toFixed(0)} events/s vs baseline ${base.tp.eventsPerSecond.toFixed(0)} events/s (target >= 500)`);
+  console.log(
+    `CPU bound on the last receipt (server + clients CPU per event / ${cores} cores): hub ${ms(bound(ours))} vs baseline ${ms(bound(base))} = ${ratio(bound(ours), bound(base))}${direct ? ` (without the proxy ${ratio(bound(direct), bound(base))})` : ""}`,
+  );
+  console.log(
+    `throughput at ${THROUGHPUT_CLIENTS} clients: hub ${ours.tp.eventsPerSecond.toFixed(0)} events/s vs baseline ${base.tp.eventsPerSecond.toFixed(0)} events/s (target >= 500)`,
+  );
   console.log(`memory per client: hub ${(ours.lat.perClientBytes / 1024).toFixed(1)} KiB vs baseline ${(base.lat.perClientBytes / 1024).toFixed(1)} KiB`);
 } finally {
   await idp.close();

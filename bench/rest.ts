@@ -84,7 +84,13 @@ async function timeBurst(runner: Runner, calls: Call[]): Promise<{ ms: number; e
 // ------------------------------------------------------------------ child process mode
 if (process.argv[2] === "--child") {
   const cfg = JSON.parse(process.argv[3]!) as {
-    limits: typeof LIMITS; mode: "ours" | "djs"; apiBase: string; token: string; coordinatorUrl?: string; calls: Call[] };
+    limits: typeof LIMITS;
+    mode: "ours" | "djs";
+    apiBase: string;
+    token: string;
+    coordinatorUrl?: string;
+    calls: Call[];
+  };
   Object.assign(LIMITS, cfg.limits);
   const runner = cfg.mode === "ours" ? ours(cfg.apiBase, cfg.token, cfg.coordinatorUrl) : djs(cfg.apiBase, cfg.token);
   process.stdout.write("ready\n");
@@ -104,7 +110,9 @@ async function main() {
   const sim = await startSimulator({ seed: true, rateLimits: LIMITS });
   const channels = Array.from({ length: CHANNELS }, (_, i) => sim.addChannel(DEMO_GUILD_ID, { name: `bench-${i}`, type: 0 }).id);
   const calls = burst(channels, CALLS);
-  console.log(`simulator limits: global ${LIMITS.globalPerSecond}/s, route ${LIMITS.routeLimit} per ${LIMITS.routeWindowMs} ms; burst: ${calls.length} calls over ${CHANNELS} channels\n`);
+  console.log(
+    `simulator limits: global ${LIMITS.globalPerSecond}/s, route ${LIMITS.routeLimit} per ${LIMITS.routeWindowMs} ms; burst: ${calls.length} calls over ${CHANNELS} channels\n`,
+  );
 
   const stats = () => {
     const r = sim.requests();
@@ -128,7 +136,9 @@ async function main() {
     const { ms, errors } = await timeBurst(make(), calls);
     const s = stats();
     results[name.trim()] = ms;
-    console.log(`   ${name}  wall ${ms.toFixed(0).padStart(6)} ms   requests ${String(s.sent).padStart(4)}   429s ${s.r429} (global ${s.global429})   errors ${errors}`);
+    console.log(
+      `   ${name}  wall ${ms.toFixed(0).padStart(6)} ms   requests ${String(s.sent).padStart(4)}   429s ${s.r429} (global ${s.global429})   errors ${errors}`,
+    );
   }
   console.log(`   wall-time ratio DiscordRestClient / @discordjs/rest = ${(results["DiscordRestClient"]! / results["@discordjs/rest"]!).toFixed(3)}\n`);
 
@@ -150,8 +160,17 @@ async function main() {
     await new Promise((r) => setTimeout(r, 1100));
     const children = Array.from({ length: PROCS }, (_, p) => {
       const share = calls.filter((_, i) => i % PROCS === p);
-      const cfg = { limits: LIMITS, mode, apiBase: sim.apiBase, token: sim.botToken, coordinatorUrl: mode === "ours" ? coordinatorUrl : undefined, calls: share };
-      const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), "--child", JSON.stringify(cfg)], { stdio: ["pipe", "pipe", "inherit"] });
+      const cfg = {
+        limits: LIMITS,
+        mode,
+        apiBase: sim.apiBase,
+        token: sim.botToken,
+        coordinatorUrl: mode === "ours" ? coordinatorUrl : undefined,
+        calls: share,
+      };
+      const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), "--child", JSON.stringify(cfg)], {
+        stdio: ["pipe", "pipe", "inherit"],
+      });
       const lines: string[] = [];
       let buf = "";
       const ready = new Promise<void>((resolve) => {
@@ -181,7 +200,9 @@ async function main() {
     const ms = performance.now() - t0;
     const s = stats();
     const label = mode === "ours" ? "DiscordRestClient (shared coordinator)" : "@discordjs/rest (each process alone) ";
-    console.log(`   ${label}  wall ${ms.toFixed(0).padStart(6)} ms   requests ${String(s.sent).padStart(4)}   429s ${s.r429} (global ${s.global429})   errors ${outs.reduce((a, o) => a + o.errors, 0)}`);
+    console.log(
+      `   ${label}  wall ${ms.toFixed(0).padStart(6)} ms   requests ${String(s.sent).padStart(4)}   429s ${s.r429} (global ${s.global429})   errors ${outs.reduce((a, o) => a + o.errors, 0)}`,
+    );
   }
   server.close();
   await sim.close();

@@ -43,8 +43,25 @@ const sim = await startSimulator({ heartbeatIntervalMs: 5000, identifyWindowMs: 
 const hub = await new SignalsHub().start();
 const linkToken = "bench-link-token-0123456789abcdef0123456789";
 const node = await startGatewayNode(
-  { token: sim.botToken, guildIds: [DEMO_GUILD_ID], hubEndpoint: "http://127.0.0.1:9/unused", hubSecret: hub.secret, logLevel: "ERROR", healthPort: 0, healthHost: "127.0.0.1", apiBase: sim.apiBase, enableMessageEvents: false, messageContent: false, link: { token: linkToken, port: 0, host: "127.0.0.1" }, tuning: { ...DEFAULT_TUNING } },
-  { poster: { post: async () => ({ kind: "ok", status: 200, accepted: 0, duplicates: 0 }) }, health: false, log: createLogger("ERROR", { service: "gateway-node" }) },
+  {
+    token: sim.botToken,
+    guildIds: [DEMO_GUILD_ID],
+    hubEndpoint: "http://127.0.0.1:9/unused",
+    hubSecret: hub.secret,
+    logLevel: "ERROR",
+    healthPort: 0,
+    healthHost: "127.0.0.1",
+    apiBase: sim.apiBase,
+    enableMessageEvents: false,
+    messageContent: false,
+    link: { token: linkToken, port: 0, host: "127.0.0.1" },
+    tuning: { ...DEFAULT_TUNING },
+  },
+  {
+    poster: { post: async () => ({ kind: "ok", status: 200, accepted: 0, duplicates: 0 }) },
+    health: false,
+    log: createLogger("ERROR", { service: "gateway-node" }),
+  },
 );
 await until(() => node.manager.info().some((s) => s.state === "ready"), 10_000, "gateway-node ready");
 const controlPort = await freePort();
@@ -88,7 +105,11 @@ try {
   const people: string[] = [DEMO_USERS.alice, DEMO_USERS.bob, DEMO_USERS.carol, DEMO_USERS.dave];
   for (const p of people) await sim.personJoin(DEMO_GUILD_ID, p, DEMO_CHANNELS.table1);
   const body = JSON.stringify({ guildId: DEMO_GUILD_ID, channelId: DEMO_CHANNELS.table1 });
-  const res = await fetch(`http://127.0.0.1:${controlPort}/bot/join`, { method: "POST", headers: { "content-type": "application/json", ...(await signHubRequest(hub.secret, body)) }, body });
+  const res = await fetch(`http://127.0.0.1:${controlPort}/bot/join`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(await signHubRequest(hub.secret, body)) },
+    body,
+  });
   if (res.status !== 200) throw new Error(`join: ${res.status} ${await res.text()}`);
   await until(() => sim.voice!.stats().rooms.find((r) => r.users.length === 5)?.dave?.pendingTransition === null, 15_000, "DAVE settled");
   await sleep(1000);
@@ -134,7 +155,9 @@ try {
   const four = await measure(people);
   const pct = (cpuMsPerSec: number) => ((cpuMsPerSec / 1000) * 100).toFixed(2);
   console.log(`bench:rtc (rtc-node pid ${rtcPid}, ${TRIALS} trials, ${SECONDS} s per CPU run, Node ${process.version})`);
-  console.log(`  speaking start -> voice.speaking at the hub: p50 ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms, max ${latencies.at(-1)} ms (goal p99 < 250 ms); all: ${latencies.join(" ")}`);
+  console.log(
+    `  speaking start -> voice.speaking at the hub: p50 ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms, max ${latencies.at(-1)} ms (goal p99 < 250 ms); all: ${latencies.join(" ")}`,
+  );
   console.log(`  rtc-node idle at the table: ${pct(idlePerSec)} % of a core, RSS ${(idleRss / 1e6).toFixed(1)} MB`);
   console.log(`  1 speaker:  ${pct(one.cpuPerSec - idlePerSec)} % of a core per listened stream, RSS ${(one.rss / 1e6).toFixed(1)} MB`);
   console.log(`  4 speakers: ${pct((four.cpuPerSec - idlePerSec) / 4)} % of a core per listened stream, RSS ${(four.rss / 1e6).toFixed(1)} MB (goal < 5 %)`);

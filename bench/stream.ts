@@ -61,7 +61,11 @@ async function openSse(target: Target, token: string): Promise<SseClient> {
 async function openSseClients(target: Target, count: number, mint: Mint, firstUser: number): Promise<SseClient[]> {
   const out: SseClient[] = [];
   for (let i = 0; i < count; i += 50) {
-    out.push(...(await Promise.all(Array.from({ length: Math.min(50, count - i) }, async (_, j) => openSse(target, await mint(`2${String(firstUser + i + j).padStart(17, "0")}`))))));
+    out.push(
+      ...(await Promise.all(
+        Array.from({ length: Math.min(50, count - i) }, async (_, j) => openSse(target, await mint(`2${String(firstUser + i + j).padStart(17, "0")}`))),
+      )),
+    );
   }
   return out;
 }
@@ -85,7 +89,10 @@ try {
     let pending = ws.length + sse.length;
     const pendingBy = { ws: ws.length, sse: sse.length };
     const done = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`event ${e}: ${pendingBy.ws} WebSocket and ${pendingBy.sse} SSE clients never received it`)), EVENT_DEADLINE_MS);
+      const timer = setTimeout(
+        () => reject(new Error(`event ${e}: ${pendingBy.ws} WebSocket and ${pendingBy.sse} SSE clients never received it`)),
+        EVENT_DEADLINE_MS,
+      );
       const got = (kind: "ws" | "sse") => {
         const dt = performance.now() - t0;
         if (measured) receipts[kind].push(dt);
@@ -110,9 +117,13 @@ try {
   for (const kind of ["ws", "sse"] as const) {
     const all = summarize(receipts[kind]);
     const l = summarize(last[kind]);
-    console.log(`${kind === "ws" ? "WebSocket" : "SSE      "}: post to receipt p50 ${ms(all.p50)}  p99 ${ms(all.p99)}; post to last receipt p50 ${ms(l.p50)}  p99 ${ms(l.p99)}  max ${ms(l.max)}`);
+    console.log(
+      `${kind === "ws" ? "WebSocket" : "SSE      "}: post to receipt p50 ${ms(all.p50)}  p99 ${ms(all.p99)}; post to last receipt p50 ${ms(l.p50)}  p99 ${ms(l.p99)}  max ${ms(l.max)}`,
+    );
   }
-  console.log(`server CPU per event (${WS_CLIENTS + SSE_CLIENTS} receipts): ${server.toFixed(1)} ms (${cpu.map((p) => `${p.label} ${p.msPerEvent.toFixed(1)}`).join(", ")}); the clients' process ${((self.user + self.system) / 1000 / events).toFixed(1)} ms`);
+  console.log(
+    `server CPU per event (${WS_CLIENTS + SSE_CLIENTS} receipts): ${server.toFixed(1)} ms (${cpu.map((p) => `${p.label} ${p.msPerEvent.toFixed(1)}`).join(", ")}); the clients' process ${((self.user + self.system) / 1000 / events).toFixed(1)} ms`,
+  );
   await closeClients(ws);
   for (const c of sse) c.req.destroy();
 } finally {

@@ -44,7 +44,10 @@ interface Result {
   cpuPctPerPlayer: number;
 }
 
-const chromiumCpuMs = () => processTree(process.pid).filter((p) => /chrom/i.test(p.name) || p.cmdline.includes("chromium")).reduce((s, p) => s + p.cpuMs, 0);
+const chromiumCpuMs = () =>
+  processTree(process.pid)
+    .filter((p) => /chrom/i.test(p.name) || p.cmdline.includes("chromium"))
+    .reduce((s, p) => s + p.cpuMs, 0);
 
 async function waitFor<T>(probe: () => Promise<T | null>, what: string): Promise<T> {
   const deadline = Date.now() + TIMEOUT_MS;
@@ -57,7 +60,14 @@ async function waitFor<T>(probe: () => Promise<T | null>, what: string): Promise
 }
 
 /** Four pages (one context each) on a loopback origin (a secure context, for the camera), connected to the hub or the relay. */
-async function pages(browser: Browser, app: string, origin: string, mode: "hub" | "relay", url: string, token: (u: string) => Promise<string>): Promise<Page[]> {
+async function pages(
+  browser: Browser,
+  app: string,
+  origin: string,
+  mode: "hub" | "relay",
+  url: string,
+  token: (u: string) => Promise<string>,
+): Promise<Page[]> {
   const out: Page[] = [];
   for (const userId of USERS) {
     const context = await browser.newContext({ permissions: ["camera"] });
@@ -78,22 +88,27 @@ async function measure(mode: "hub" | "relay", ps: Page[], channelId: string): Pr
   const [fourth, ...seated] = [ps[3]!, ps[0]!, ps[1]!, ps[2]!];
   for (const p of seated) await p.evaluate((ch) => window.bench.join(ch), channelId);
   // The three seated players see each other before the fourth comes.
-  for (const p of seated) await waitFor(async () => ((await p.evaluate(() => Object.keys(window.bench.frames).length)) >= 2 ? true : null), `${mode}: three players connected`);
+  for (const p of seated)
+    await waitFor(async () => ((await p.evaluate(() => Object.keys(window.bench.frames).length)) >= 2 ? true : null), `${mode}: three players connected`);
   const joinMs: number[] = [];
   const msgsPerJoin: number[] = [];
   for (let i = 0; i < WARMUP + JOINS; i++) {
-    for (const p of ps) await p.evaluate(() => {
+    for (const p of ps)
+      await p.evaluate(() => {
         window.bench.msgs = 0;
       });
     await fourth.evaluate((ch) => window.bench.join(ch), channelId);
     const joinAt = await fourth.evaluate(() => window.bench.joinAt);
     const you = await waitFor(() => fourth.evaluate(() => window.bench.you()), `${mode}: the fourth's peer id`);
     const times: number[] = [];
-    times.push(...(await waitFor(async () => {
-      const f = await fourth.evaluate(() => Object.values(window.bench.frames));
-      return f.length >= 3 ? f : null;
-    }, `${mode}: the fourth decodes all three`)));
-    for (const p of seated) times.push(await waitFor(() => p.evaluate((id) => window.bench.frames[id] ?? null, you), `${mode}: a seated player decodes the fourth`));
+    times.push(
+      ...(await waitFor(async () => {
+        const f = await fourth.evaluate(() => Object.values(window.bench.frames));
+        return f.length >= 3 ? f : null;
+      }, `${mode}: the fourth decodes all three`)),
+    );
+    for (const p of seated)
+      times.push(await waitFor(() => p.evaluate((id) => window.bench.frames[id] ?? null, you), `${mode}: a seated player decodes the fourth`));
     let msgs = 0;
     for (const p of ps) msgs += await p.evaluate(() => window.bench.msgs);
     if (i >= WARMUP) {
@@ -120,7 +135,15 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "bench-table-"));
   const clip = join(dir, "board.y4m");
   writeFakeCameraClip(clip);
-  const bundle = await build({ absWorkingDir: ROOT, entryPoints: ["bench/lib/table-bench-page.ts"], bundle: true, write: false, format: "esm", platform: "browser", logLevel: "warning" });
+  const bundle = await build({
+    absWorkingDir: ROOT,
+    entryPoints: ["bench/lib/table-bench-page.ts"],
+    bundle: true,
+    write: false,
+    format: "esm",
+    platform: "browser",
+    logLevel: "warning",
+  });
   const app = bundle.outputFiles[0]!.text;
   const [system, relay, browser] = await Promise.all([startSystem(), startTableRelay(), launchChromium({ fakeCamera: clip })]);
   try {
@@ -140,10 +163,18 @@ async function main(): Promise<void> {
     const p50 = (r: Result) => percentile(sorted(r), 50);
     const p95 = (r: Result) => percentile(sorted(r), 95);
     const avg = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
-    console.log(`board video: 4th player's table.join -> first decoded frame of every pair (6 streams, 320x180@15), ${JOINS} joins after ${WARMUP} warm-up, loopback`);
-    console.log(`  in-memory relay (floor): p50 ${fmt(p50(floor))}, p95 ${fmt(p95(floor))}; ${avg(floor.msgsPerJoin).toFixed(0)} signalling messages per join; browser CPU ${floor.cpuPctPerPlayer.toFixed(0)}% of a core per player`);
-    console.log(`  hub (Worker + client):   p50 ${fmt(p50(hub))}, p95 ${fmt(p95(hub))}; ${avg(hub.msgsPerJoin).toFixed(0)} signalling messages per join; browser CPU ${hub.cpuPctPerPlayer.toFixed(0)}% of a core per player`);
-    console.log(`  hub / floor: p50 ${ratio(p50(hub), p50(floor))}, p95 ${ratio(p95(hub), p95(floor))}, messages ${ratio(avg(hub.msgsPerJoin), avg(floor.msgsPerJoin))}, CPU ${ratio(hub.cpuPctPerPlayer, floor.cpuPctPerPlayer)}`);
+    console.log(
+      `board video: 4th player's table.join -> first decoded frame of every pair (6 streams, 320x180@15), ${JOINS} joins after ${WARMUP} warm-up, loopback`,
+    );
+    console.log(
+      `  in-memory relay (floor): p50 ${fmt(p50(floor))}, p95 ${fmt(p95(floor))}; ${avg(floor.msgsPerJoin).toFixed(0)} signalling messages per join; browser CPU ${floor.cpuPctPerPlayer.toFixed(0)}% of a core per player`,
+    );
+    console.log(
+      `  hub (Worker + client):   p50 ${fmt(p50(hub))}, p95 ${fmt(p95(hub))}; ${avg(hub.msgsPerJoin).toFixed(0)} signalling messages per join; browser CPU ${hub.cpuPctPerPlayer.toFixed(0)}% of a core per player`,
+    );
+    console.log(
+      `  hub / floor: p50 ${ratio(p50(hub), p50(floor))}, p95 ${ratio(p95(hub), p95(floor))}, messages ${ratio(avg(hub.msgsPerJoin), avg(floor.msgsPerJoin))}, CPU ${ratio(hub.cpuPctPerPlayer, floor.cpuPctPerPlayer)}`,
+    );
     const ok = p95(hub) <= 1.5 * p95(floor) && p95(hub) < 1500;
     console.log(`  goal (p95 within 1.5x of the floor and under 1.5 s): ${ok ? "met" : "NOT met"}`);
     console.log(`  all joins (ms): floor ${floor.joinMs.map(Math.round).join(", ")}; hub ${hub.joinMs.map(Math.round).join(", ")}`);

@@ -35,7 +35,10 @@ interface Child {
 }
 
 async function startChild(mode: "sim" | "echo"): Promise<Child & { ready: Record<string, unknown> }> {
-  const proc = spawn(process.execPath, ["--import", "tsx", CHILD, `--mode=${mode}`], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, LOG_LEVEL: "ERROR" } });
+  const proc = spawn(process.execPath, ["--import", "tsx", CHILD, `--mode=${mode}`], {
+    stdio: ["pipe", "pipe", "pipe"],
+    env: { ...process.env, LOG_LEVEL: "ERROR" },
+  });
   proc.stderr.on("data", (d: Buffer) => process.stderr.write(d));
   const lines = createInterface({ input: proc.stdout })[Symbol.asyncIterator]();
   const ready = JSON.parse((await lines.next()).value as string) as Record<string, unknown>;
@@ -65,7 +68,10 @@ function stamp(): Buffer {
 const now = () => performance.timeOrigin + performance.now();
 
 /** A bare voice client for the simulator: identify, IP discovery, Select Protocol, then raw RTP. */
-async function simParticipant(grant: { token: string; guild_id: string; endpoint: string; userId: string; sessionId: string }, ca: string): Promise<Participant & { ws: WebSocket }> {
+async function simParticipant(
+  grant: { token: string; guild_id: string; endpoint: string; userId: string; sessionId: string },
+  ca: string,
+): Promise<Participant & { ws: WebSocket }> {
   // This process did not start with NODE_EXTRA_CA_CERTS, so the simulator's CA is passed to ws.
   const ws = new WebSocket(`wss://${grant.endpoint}?v=8`, { ca });
   const messages: { op: number; d: any }[] = [];
@@ -78,7 +84,12 @@ async function simParticipant(grant: { token: string; guild_id: string; endpoint
       await new Promise((r) => setTimeout(r, 5));
     }
   };
-  ws.send(JSON.stringify({ op: VoiceOpcodes.Identify, d: { server_id: grant.guild_id, user_id: grant.userId, session_id: grant.sessionId, token: grant.token, max_dave_protocol_version: 0 } }));
+  ws.send(
+    JSON.stringify({
+      op: VoiceOpcodes.Identify,
+      d: { server_id: grant.guild_id, user_id: grant.userId, session_id: grant.sessionId, token: grant.token, max_dave_protocol_version: 0 },
+    }),
+  );
   const ready = (await next(VoiceOpcodes.Ready)).d as { ssrc: number; port: number };
   const udp = await udpSocket();
   const discovery = Buffer.alloc(74);
@@ -89,7 +100,12 @@ async function simParticipant(grant: { token: string; guild_id: string; endpoint
     udp.once("message", () => resolve());
     udp.send(discovery, ready.port, "127.0.0.1");
   });
-  ws.send(JSON.stringify({ op: VoiceOpcodes.SelectProtocol, d: { protocol: "udp", data: { address: "127.0.0.1", port: udp.address().port, mode: "aead_aes256_gcm_rtpsize" } } }));
+  ws.send(
+    JSON.stringify({
+      op: VoiceOpcodes.SelectProtocol,
+      d: { protocol: "udp", data: { address: "127.0.0.1", port: udp.address().port, mode: "aead_aes256_gcm_rtpsize" } },
+    }),
+  );
   const description = (await next(VoiceOpcodes.SessionDescription)).d as { secret_key: number[] };
   const cipher = new TransportCipher("aead_aes256_gcm_rtpsize", Buffer.from(description.secret_key));
   const latencies: number[] = [];
@@ -173,7 +189,7 @@ for (const n of SIZES) {
   const simPeople = [];
   for (const g of grants) simPeople.push(await simParticipant(g, ca));
   const sim = await run(simChild.proc.pid!, simPeople);
-  for (const p of simPeople) (p.udp.close(), p.ws.terminate());
+  for (const p of simPeople) p.udp.close(), p.ws.terminate();
   simChild.proc.kill();
 
   const p50 = (l: number[]) => percentile(l, 50);
@@ -189,5 +205,7 @@ for (const n of SIZES) {
   );
   console.log(rows.at(-1));
 }
-console.log(`\nvoice relay, ${SECONDS} s of audio per run, ${PAYLOAD}-byte frames every 20 ms; CPU = server process tree (/proc) minus its idle rate, ratios against the plain UDP echo relay measured in the same run.`);
+console.log(
+  `\nvoice relay, ${SECONDS} s of audio per run, ${PAYLOAD}-byte frames every 20 ms; CPU = server process tree (/proc) minus its idle rate, ratios against the plain UDP echo relay measured in the same run.`,
+);
 process.exit(0);

@@ -103,7 +103,12 @@ describe("the local system", () => {
     fresh.close();
     const truth: Record<string, string[]> = {};
     for (const v of system.simulator!.voiceStates(G)) if (v.channel_id) (truth[v.channel_id] ??= []).push(v.user_id);
-    const sortAll = (p: Record<string, string[]>) => Object.fromEntries(Object.entries(p).map(([k, v]) => [k, [...v].sort()]).sort());
+    const sortAll = (p: Record<string, string[]>) =>
+      Object.fromEntries(
+        Object.entries(p)
+          .map(([k, v]) => [k, [...v].sort()])
+          .sort(),
+      );
     expect(sortAll(ok.presence)).toEqual(sortAll(truth));
   });
 });
@@ -113,13 +118,22 @@ describe("table chat through the whole system", () => {
     const sim = system.simulator!;
     const token = await sim.mintToken(DEMO_USERS.alice);
     const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
-      fetch(`${system.workerUrl}${path}`, { method, headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json", ...headers }, ...(body ? { body: JSON.stringify(body) } : {}) });
+      fetch(`${system.workerUrl}${path}`, {
+        method,
+        headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json", ...headers },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
     // gateway-node learns the new voice channel from CHANNEL_CREATE, which Discord sends before any message in it.
     const room = (await (await call("POST", "/api/create-room", { name: "Chat E2E" })).json()) as { channelId: string };
 
     const traceId = "0af7651916cd43dd8448eb211c80319c";
     const created = player.next((m) => m.event === "message.created" && m.payload.nonce === "e2e-trace-1", 15_000);
-    const res = await call("POST", `/api/tables/${room.channelId}/messages`, { content: "gg from the site", commandId: "e2e-trace-1" }, { traceparent: `00-${traceId}-b7ad6b7169203331-01` });
+    const res = await call(
+      "POST",
+      `/api/tables/${room.channelId}/messages`,
+      { content: "gg from the site", commandId: "e2e-trace-1" },
+      { traceparent: `00-${traceId}-b7ad6b7169203331-01` },
+    );
     expect(res.status).toBe(202);
     const envelope = await created;
     expect(envelope.traceId).toBe(traceId);

@@ -127,9 +127,17 @@ describe("npm start", () => {
     expect(processTree(first.child.pid!)).toContain(holder); // the first run's own process
     expect(third.output()).toContain("LOCAL_RUN_DIR=");
     // post-event: a snapshot of the simulator is accepted, a refused post exits non-zero
-    const snapshot = spawnSync("npx", ["tsx", "scripts/post-event.ts", "snapshot"], { cwd: ROOT, env: { ...process.env, LOCAL_RUN_DIR: dir }, encoding: "utf8" });
+    const snapshot = spawnSync("npx", ["tsx", "scripts/post-event.ts", "snapshot"], {
+      cwd: ROOT,
+      env: { ...process.env, LOCAL_RUN_DIR: dir },
+      encoding: "utf8",
+    });
     expect(snapshot.status, snapshot.stderr).toBe(0);
-    const refused = spawnSync("npx", ["tsx", "scripts/post-event.ts", "joined", "not-a-user-id"], { cwd: ROOT, env: { ...process.env, LOCAL_RUN_DIR: dir }, encoding: "utf8" });
+    const refused = spawnSync("npx", ["tsx", "scripts/post-event.ts", "joined", "not-a-user-id"], {
+      cwd: ROOT,
+      env: { ...process.env, LOCAL_RUN_DIR: dir },
+      encoding: "utf8",
+    });
     expect(refused.status).toBe(1);
     expect(refused.stderr).toContain("The Worker refused the event: 400");
     // the first run is untouched and still serving

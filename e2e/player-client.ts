@@ -40,7 +40,10 @@ export class TestPlayer {
 
   next(match: (m: any) => boolean, timeoutMs = 10_000): Promise<any> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no matching message in ${timeoutMs} ms; events so far: ${JSON.stringify(this.events.slice(-5))}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`no matching message in ${timeoutMs} ms; events so far: ${JSON.stringify(this.events.slice(-5))}`)),
+        timeoutMs,
+      );
       this.#waiters.push({ match, resolve: (m) => (clearTimeout(timer), resolve(m)) });
     });
   }

@@ -35,7 +35,11 @@ afterAll(async () => {
 
 async function api(method: string, path: string, body?: unknown) {
   const token = await system.simulator!.mintToken(DEMO_USERS.alice);
-  return fetch(`${system.workerUrl}${path}`, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json", origin: system.workerUrl }, ...(body ? { body: JSON.stringify(body) } : {}) });
+  return fetch(`${system.workerUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json", origin: system.workerUrl },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
 }
 
 describe("the table bot in the local system", () => {
@@ -51,19 +55,26 @@ describe("the table bot in the local system", () => {
     expect(called.status).toBe(200);
     expect(sim.voiceStates(DEMO_GUILD_ID).find((v) => v.user_id === BOT_USER_ID)?.channel_id).toBe(room.channelId);
 
-    const speaking = player.next((m) => m.type === "signal" && m.signal === "voice.speaking" && m.payload.userId === DEMO_USERS.alice && m.payload.speaking === true, 20_000);
+    const speaking = player.next(
+      (m) => m.type === "signal" && m.signal === "voice.speaking" && m.payload.userId === DEMO_USERS.alice && m.payload.speaking === true,
+      20_000,
+    );
     // DAVE settles a moment after the join; speak until the signal arrives.
     sim.personSpeak(DEMO_USERS.alice, 440);
     const sig = await speaking;
     expect(sig.payload.channelId).toBe(room.channelId);
-    const level = await player.next((m) => m.type === "signal" && m.signal === "voice.speaking" && typeof m.payload.level === "number" && m.payload.level > 0.05, 10_000);
+    const level = await player.next(
+      (m) => m.type === "signal" && m.signal === "voice.speaking" && typeof m.payload.level === "number" && m.payload.level > 0.05,
+      10_000,
+    );
     expect(level.payload.level).toBeLessThanOrEqual(1);
     sim.personSilence(DEMO_USERS.alice);
 
     const left = await api("DELETE", `/api/rooms/${room.channelId}/bot`);
     expect(left.status).toBe(200);
     const deadline = Date.now() + 5000;
-    while (sim.voiceStates(DEMO_GUILD_ID).some((v) => v.user_id === BOT_USER_ID && v.channel_id) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (sim.voiceStates(DEMO_GUILD_ID).some((v) => v.user_id === BOT_USER_ID && v.channel_id) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
     expect(sim.voiceStates(DEMO_GUILD_ID).some((v) => v.user_id === BOT_USER_ID && v.channel_id)).toBe(false);
   }, 60_000);
 });

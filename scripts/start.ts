@@ -44,7 +44,9 @@ async function main() {
       Object.entries(settings).filter(
         (e): e is [string, string] =>
           e[1] !== undefined &&
-          /^(DISCORD_|PRIMARY_GUILD_ID|HUB_SECRET|JWT_|VITE_BASE_URL|LOG_LEVEL|MAX_|WS_|ROOM_|SHARD_|ENABLE_MESSAGE_EVENTS|MESSAGE_CONTENT_INTENT|OUTBOX_)/.test(e[0]),
+          /^(DISCORD_|PRIMARY_GUILD_ID|HUB_SECRET|JWT_|VITE_BASE_URL|LOG_LEVEL|MAX_|WS_|ROOM_|SHARD_|ENABLE_MESSAGE_EVENTS|MESSAGE_CONTENT_INTENT|OUTBOX_)/.test(
+            e[0],
+          ),
       ),
     );
   }
@@ -98,9 +100,17 @@ async function main() {
   Spell Coven Gateway is running.
     Lobby (players open this)    ${system.workerUrl}/
     Worker API, /api/ws          ${system.workerUrl}/api
-    gateway-node health          ${system.gatewayHealthUrl}/health${system.rtcHealthUrl ? `
-    rtc-node (table bot) health  ${system.rtcHealthUrl}/health` : ""}${system.simulator ? `
-    Discord simulator control    ${system.simulator.url}/` : ""}
+    gateway-node health          ${system.gatewayHealthUrl}/health${
+      system.rtcHealthUrl
+        ? `
+    rtc-node (table bot) health  ${system.rtcHealthUrl}/health`
+        : ""
+    }${
+      system.simulator
+        ? `
+    Discord simulator control    ${system.simulator.url}/`
+        : ""
+    }
 
   Next: open the lobby and ${system.simulator ? "sign in as a simulated player (alice, bob...), create a table," : "sign in,"}
   then ${system.simulator ? "on the simulator control page make a user join its voice channel: the lobby shows it live" : "join its voice channel in Discord"}.

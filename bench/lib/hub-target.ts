@@ -31,21 +31,47 @@ export async function startHub(jwksUrl: string, direct = false): Promise<Target>
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "hub-bench-"));
   const envFile = join(dir, "vars.env");
-  writeFileSync(envFile, [
-    `PRIMARY_GUILD_ID=${GUILD}`, `HUB_SECRET=${HUB_SECRET}`, `JWT_ISSUER=${ISSUER}`, `JWT_AUDIENCE=${AUDIENCE}`,
-    `JWT_PUBLIC_JWK_URL=${jwksUrl}`, "LOG_LEVEL=ERROR", "DISCORD_API_BASE=http://127.0.0.1:9/api/v10",
-  ].join("\n"));
-  const child = spawn("wrangler", ["dev", "--port", String(port), "--ip", "127.0.0.1", "--env-file", envFile, "--persist-to", join(dir, "state"), "--log-level", "error", "--show-interactive-dev-session=false"], {
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", CI: "true" },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
+  writeFileSync(
+    envFile,
+    [
+      `PRIMARY_GUILD_ID=${GUILD}`,
+      `HUB_SECRET=${HUB_SECRET}`,
+      `JWT_ISSUER=${ISSUER}`,
+      `JWT_AUDIENCE=${AUDIENCE}`,
+      `JWT_PUBLIC_JWK_URL=${jwksUrl}`,
+      "LOG_LEVEL=ERROR",
+      "DISCORD_API_BASE=http://127.0.0.1:9/api/v10",
+    ].join("\n"),
+  );
+  const child = spawn(
+    "wrangler",
+    [
+      "dev",
+      "--port",
+      String(port),
+      "--ip",
+      "127.0.0.1",
+      "--env-file",
+      envFile,
+      "--persist-to",
+      join(dir, "state"),
+      "--log-level",
+      "error",
+      "--show-interactive-dev-session=false",
+    ],
+    {
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", CI: "true" },
+      stdio: ["ignore", "ignore", "inherit"],
+    },
+  );
   const baseUrl = `http://127.0.0.1:${port}`;
   await waitFor(`${baseUrl}/health`, child);
   return {
     name: direct ? "GuildHub (wrangler dev's runtime, bypassing its proxy)" : "GuildHub (wrangler dev)",
     baseUrl: direct ? await runtimeUrl(child.pid!, port) : baseUrl,
     pid: child.pid!,
-    stop: () => stopChild(child).then(() => rmSync(dir, { recursive: true, force: true })) };
+    stop: () => stopChild(child).then(() => rmSync(dir, { recursive: true, force: true })),
+  };
 }
 
 export async function waitFor(url: string, child: ChildProcess) {
@@ -68,7 +94,7 @@ export async function runtimeUrl(wranglerPid: number, proxyPort: number): Promis
       if (port === proxyPort) continue;
       try {
         const res = await fetch(`http://127.0.0.1:${port}/health`);
-        if (res.ok && (await res.json() as { status?: string }).status === "ok") return `http://127.0.0.1:${port}`;
+        if (res.ok && ((await res.json()) as { status?: string }).status === "ok") return `http://127.0.0.1:${port}`;
       } catch {
         // the inspector or another internal socket
       }
@@ -138,7 +164,9 @@ export async function connectClients(target: Target, count: number, mint: Mint, 
 }
 
 export async function closeClients(clients: Client[]) {
-  await Promise.all(clients.map((c) => new Promise<void>((r) => (c.ws.readyState === WebSocket.CLOSED ? r() : (c.ws.once("close", () => r()), c.ws.close(1000))))));
+  await Promise.all(
+    clients.map((c) => new Promise<void>((r) => (c.ws.readyState === WebSocket.CLOSED ? r() : (c.ws.once("close", () => r()), c.ws.close(1000))))),
+  );
 }
 
 let eventCounter = 0;
@@ -151,13 +179,21 @@ export function makeEvents(n: number): InternalEvent[] {
     // Alternate join/leave of the same user so every event changes state and is broadcast.
     return i % 2 === 1
       ? { id: `bench:${i}`, guildId: GUILD, event: "voice.joined", payload: { guildId: GUILD, channelId: CHANNEL, userId } }
-      : { id: `bench:${i}`, guildId: GUILD, event: "voice.left", payload: { guildId: GUILD, channelId: CHANNEL, userId: `3${String((i - 1) % 1000).padStart(17, "0")}` } };
+      : {
+          id: `bench:${i}`,
+          guildId: GUILD,
+          event: "voice.left",
+          payload: { guildId: GUILD, channelId: CHANNEL, userId: `3${String((i - 1) % 1000).padStart(17, "0")}` },
+        };
   });
 }
 
 export async function post(target: Target, events: InternalEvent[]) {
   const body = JSON.stringify({ events });
-  const res = await fetch(`${target.baseUrl}/api/internal/events`, { method: "POST", body, headers: { "Content-Type": "application/json", ...(await signHubRequest(HUB_SECRET, body)) } });
+  const res = await fetch(`${target.baseUrl}/api/internal/events`, {
+    method: "POST",
+    body,
+    headers: { "Content-Type": "application/json", ...(await signHubRequest(HUB_SECRET, body)) },
+  });
   if (!res.ok) throw new Error(`post failed: ${res.status} ${await res.text()}`);
 }
-

@@ -31,7 +31,10 @@ function readProc(pid: number): (ProcInfo & { ppid: number }) | null {
 
 /** The process and all its descendants. */
 export function processTree(rootPid: number): ProcInfo[] {
-  const all = readdirSync("/proc").filter((e) => /^\d+$/.test(e)).map((e) => readProc(Number(e))).filter((p) => p !== null);
+  const all = readdirSync("/proc")
+    .filter((e) => /^\d+$/.test(e))
+    .map((e) => readProc(Number(e)))
+    .filter((p) => p !== null);
   const out: ProcInfo[] = [];
   const stack = [rootPid];
   while (stack.length) {

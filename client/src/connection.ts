@@ -313,7 +313,9 @@ export class Connection {
     const parsed = EventEnvelope.safeParse(json);
     const seq = json?.seq;
     if (!parsed.success) {
-      this.#h.onError(new ClientError("invalid_message", `Skipped an invalid event (${String(json?.event)} seq ${String(seq)}): ${issueText(parsed.error)}`, { raw: json }));
+      this.#h.onError(
+        new ClientError("invalid_message", `Skipped an invalid event (${String(json?.event)} seq ${String(seq)}): ${issueText(parsed.error)}`, { raw: json }),
+      );
       if (this.#authed && Number.isInteger(seq) && seq > 0) {
         this.#h.onInvalidEvent(seq);
         this.#noteProcessed(seq);
@@ -412,7 +414,9 @@ export class Connection {
     if (!next) {
       this.#stopped = true;
       const n = this.#scheduler.maxAttempts;
-      const error = new ClientError("gave_up", `Could not reconnect after ${n} attempt${n === 1 ? "" : "s"}; call reconnect() to try again.`, { code: close.code });
+      const error = new ClientError("gave_up", `Could not reconnect after ${n} attempt${n === 1 ? "" : "s"}; call reconnect() to try again.`, {
+        code: close.code,
+      });
       this.#setState("disconnected", { lastClose: close, nextAttemptAt: null, error });
       this.#h.onError(error);
       return;

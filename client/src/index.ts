@@ -83,18 +83,18 @@ export class SpellCovenClient extends TypedEmitter<ClientEvents> {
     this.#trackRooms = opts.trackRooms ?? true;
     this.api = new RoomsApi({ baseUrl: url, getToken: opts.getToken, ...(opts.fetch ? { fetch: opts.fetch } : {}) });
     const handlers: ConnectionHandlers = {
-        resumeFrom: () => this.presence.cursor ?? undefined,
-        onAuthOk: (ok) => this.#onAuthOk(ok),
-        onEvent: (env) => this.#onEvent(env),
-        onInvalidEvent: (seq) => {
-          if (this.presence.check(seq) === "next") this.presence.skip(seq);
-        },
-        onState: (change) => {
-          this.#changed();
-          this.emit("state", change);
-        },
-        onError: (err) => this.emit("error", err),
-        onSignal: (signal) => this.emit("signal", signal),
+      resumeFrom: () => this.presence.cursor ?? undefined,
+      onAuthOk: (ok) => this.#onAuthOk(ok),
+      onEvent: (env) => this.#onEvent(env),
+      onInvalidEvent: (seq) => {
+        if (this.presence.check(seq) === "next") this.presence.skip(seq);
+      },
+      onState: (change) => {
+        this.#changed();
+        this.emit("state", change);
+      },
+      onError: (err) => this.emit("error", err),
+      onSignal: (signal) => this.emit("signal", signal),
     };
     const hasWebSocket = Boolean(opts.WebSocket ?? (globalThis as { WebSocket?: unknown }).WebSocket);
     const transport = opts.transport ?? "auto";

@@ -109,16 +109,20 @@ export class PeerLink {
   }
 
   #run(step: () => Promise<void>): void {
-    this.#queue = this.#queue.then(() => (this.#closed ? undefined : step())).catch((err: unknown) => {
-      if (!this.#closed) this.opts.onError(`Connection to a player failed to negotiate: ${err instanceof Error ? err.message : String(err)}`);
-    });
+    this.#queue = this.#queue
+      .then(() => (this.#closed ? undefined : step()))
+      .catch((err: unknown) => {
+        if (!this.#closed) this.opts.onError(`Connection to a player failed to negotiate: ${err instanceof Error ? err.message : String(err)}`);
+      });
   }
 
   async #offer(): Promise<void> {
     const track = this.opts.receiveOnly ? null : this.opts.track;
     this.#transceiver = this.pc.addTransceiver(track ?? "video", {
       direction: this.opts.receiveOnly ? "recvonly" : "sendrecv",
-      ...(this.opts.receiveOnly ? {} : { sendEncodings: [{ maxBitrate: this.opts.maxBitrate, maxFramerate: this.opts.maxFramerate, scaleResolutionDownBy: this.opts.scaleDown }] }),
+      ...(this.opts.receiveOnly
+        ? {}
+        : { sendEncodings: [{ maxBitrate: this.opts.maxBitrate, maxFramerate: this.opts.maxFramerate, scaleResolutionDownBy: this.opts.scaleDown }] }),
     });
     this.#preferCodecs();
     await this.pc.setLocalDescription();

@@ -3,7 +3,13 @@
  * shared schemas; every failure is a RoomsApiError with the server's stable code and request id.
  */
 import { CreateRoomRequest, IceServersResult, Invite, JoinRoomResult, LeaveRoomResult, RoomsList, Room, type RoomErrorCode } from "@spell-coven/common";
-import type { IceServersResult as IceServersResultT, Invite as InviteT, JoinRoomResult as JoinRoomResultT, LeaveRoomResult as LeaveRoomResultT, Room as RoomT } from "@spell-coven/common";
+import type {
+  IceServersResult as IceServersResultT,
+  Invite as InviteT,
+  JoinRoomResult as JoinRoomResultT,
+  LeaveRoomResult as LeaveRoomResultT,
+  Room as RoomT,
+} from "@spell-coven/common";
 import type { TokenProvider } from "./connection.ts";
 
 export class RoomsApiError extends Error {
@@ -63,7 +69,10 @@ export class RoomsApi {
    */
   createRoom(req: CreateRoomRequest = {}, opts: { idempotencyKey?: string } = {}): Promise<RoomT> {
     const body = CreateRoomRequest.safeParse(req);
-    if (!body.success) return Promise.reject(new RoomsApiError(0, "VALIDATION_FAILED", body.error.issues.map((i) => `${i.path.map(String).join(".")}: ${i.message}`).join("; ")));
+    if (!body.success)
+      return Promise.reject(
+        new RoomsApiError(0, "VALIDATION_FAILED", body.error.issues.map((i) => `${i.path.map(String).join(".")}: ${i.message}`).join("; ")),
+      );
     const key = opts.idempotencyKey ?? crypto.randomUUID();
     return this.#call<RoomT>("POST", "/api/create-room", Room, body.data, { "Idempotency-Key": key });
   }
@@ -114,7 +123,12 @@ export class RoomsApi {
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new RoomsApiError(res.status, "INVALID_RESPONSE", `${method} ${path}: unexpected answer (${issue?.path.map(String).join(".") || "body"}: ${issue?.message}).`, requestId);
+      throw new RoomsApiError(
+        res.status,
+        "INVALID_RESPONSE",
+        `${method} ${path}: unexpected answer (${issue?.path.map(String).join(".") || "body"}: ${issue?.message}).`,
+        requestId,
+      );
     }
     return parsed.data;
   }

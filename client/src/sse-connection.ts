@@ -120,7 +120,10 @@ export class SseConnection {
 
   async #ticketUrl(): Promise<string> {
     const token = await this.#opts.getToken({ refresh: false });
-    const res = await this.#fetch(new URL(`/api/stream/ticket${this.#opts.guildId ? `?guildId=${this.#opts.guildId}` : ""}`, this.#opts.url), { method: "POST", headers: { Authorization: `Bearer ${token}` } });
+    const res = await this.#fetch(new URL(`/api/stream/ticket${this.#opts.guildId ? `?guildId=${this.#opts.guildId}` : ""}`, this.#opts.url), {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}` },
+    });
     if (!res.ok) throw new Error(`the Worker answered ${res.status} for a stream ticket`);
     const ticket = StreamTicket.parse(await res.json());
     const url = new URL(ticket.url, this.#opts.url);

@@ -155,7 +155,18 @@ export class TableCall extends TypedEmitter<TableCallEvents> {
     const link = this.#links.get(peerId);
     if (!link) return null;
     const stats = await link.pc.getStats();
-    const q: PeerQuality = { codec: null, width: null, height: null, fps: null, kbps: null, packetsLost: 0, rttMs: null, framesDecoded: 0, limitedBy: null, targetBitrate: null };
+    const q: PeerQuality = {
+      codec: null,
+      width: null,
+      height: null,
+      fps: null,
+      kbps: null,
+      packetsLost: 0,
+      rttMs: null,
+      framesDecoded: 0,
+      limitedBy: null,
+      targetBitrate: null,
+    };
     stats.forEach((r: any) => {
       if (r.type === "inbound-rtp" && r.kind === "video") {
         q.codec = (stats as unknown as Map<string, { mimeType?: string }>).get(r.codecId)?.mimeType ?? null;
@@ -194,7 +205,10 @@ export class TableCall extends TypedEmitter<TableCallEvents> {
         const link = this.#links.get(s.payload.from);
         // Signals of an older generation belong to a connection already replaced.
         if (!link || link.gen !== s.payload.gen) return;
-        return link.receive({ ...(s.payload.description ? { description: s.payload.description } : {}), ...(s.payload.candidate !== undefined ? { candidate: s.payload.candidate } : {}) });
+        return link.receive({
+          ...(s.payload.description ? { description: s.payload.description } : {}),
+          ...(s.payload.candidate !== undefined ? { candidate: s.payload.candidate } : {}),
+        });
       }
       case "rtc.reset": {
         const link = this.#links.get(s.payload.from);
@@ -260,7 +274,10 @@ export class TableCall extends TypedEmitter<TableCallEvents> {
   /** Only the offerer rebuilds a pair, after `ms` without a connection. */
   #arm(peerId: string, ms: number): void {
     this.#disarm(peerId);
-    this.#watch.set(peerId, setTimeout(() => this.#rebuild(peerId), ms));
+    this.#watch.set(
+      peerId,
+      setTimeout(() => this.#rebuild(peerId), ms),
+    );
   }
 
   #disarm(peerId: string): void {
@@ -317,7 +334,10 @@ export class TableCall extends TypedEmitter<TableCallEvents> {
         this.#iceTimer = setTimeout(() => void this.#refreshIceServers(), inMs);
       }
     } catch (err) {
-      this.emit("error", new ClientError("table_call", `Could not get ICE servers; trying without: ${err instanceof Error ? err.message : String(err)}`, { cause: err }));
+      this.emit(
+        "error",
+        new ClientError("table_call", `Could not get ICE servers; trying without: ${err instanceof Error ? err.message : String(err)}`, { cause: err }),
+      );
     }
   }
 
@@ -327,7 +347,8 @@ export class TableCall extends TypedEmitter<TableCallEvents> {
     for (const link of this.#links.values()) {
       const stats = await link.pc.getStats().catch(() => null);
       stats?.forEach((r: any) => {
-        if (r.type === "outbound-rtp" && r.kind === "video" && (r.qualityLimitationReason === "bandwidth" || r.qualityLimitationReason === "cpu")) limited = true;
+        if (r.type === "outbound-rtp" && r.kind === "video" && (r.qualityLimitationReason === "bandwidth" || r.qualityLimitationReason === "cpu"))
+          limited = true;
       });
     }
     const cap = this.opts.dataSaver ? Math.round((this.opts.maxBitrate ?? 1_200_000) / 3) : (this.opts.maxBitrate ?? 1_200_000);

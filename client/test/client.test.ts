@@ -70,11 +70,17 @@ function expectContiguous(events: EventEnvelope[]): void {
 }
 
 const voiceLog = (events: EventEnvelope[]) =>
-  events.filter((e) => e.event.startsWith("voice.")).map((e) => `${e.event}:${(e.payload as { userId: string }).userId}:${(e.payload as { channelId: string | null }).channelId}`);
+  events
+    .filter((e) => e.event.startsWith("voice."))
+    .map((e) => `${e.event}:${(e.payload as { userId: string }).userId}:${(e.payload as { channelId: string | null }).channelId}`);
 
 /** Waits until the client's presence equals the simulator's voice states. */
 async function converged(rec: Recorder, timeoutMs = 10_000): Promise<void> {
-  await waitFor(() => JSON.stringify(plain(rec.client.presence.toJSON())) === JSON.stringify(truth(system)), timeoutMs, "presence to match the simulator").catch((err) => {
+  await waitFor(
+    () => JSON.stringify(plain(rec.client.presence.toJSON())) === JSON.stringify(truth(system)),
+    timeoutMs,
+    "presence to match the simulator",
+  ).catch((err) => {
     throw new Error(`${err.message}: client ${JSON.stringify(rec.client.presence.toJSON())} vs simulator ${JSON.stringify(truth(system))}`);
   });
 }

@@ -16,7 +16,16 @@ import { freePort } from "../../scripts/lib/free-port.ts";
 /** Starts the local system on free ports; `workerVars` are Worker settings over the defaults (short room idle times, say). */
 export async function startSystem(opts: { workerVars?: Record<string, string> } = {}): Promise<LocalSystem & { cleanup(): Promise<void> }> {
   const stateDir = mkdtempSync(join(tmpdir(), "client-test-"));
-  const options = { workerPort: await freePort(), gatewayHealthPort: 0, simulatorPort: 0, stateDir, quiet: true, logLevel: "WARN", lobbyBuild: "development", ...opts } as LocalSystemOptions;
+  const options = {
+    workerPort: await freePort(),
+    gatewayHealthPort: 0,
+    simulatorPort: 0,
+    stateDir,
+    quiet: true,
+    logLevel: "WARN",
+    lobbyBuild: "development",
+    ...opts,
+  } as LocalSystemOptions;
   const system = await startLocalSystem(options);
   try {
     await system.startWorker();

@@ -5,9 +5,25 @@ import { PresenceStore } from "../src/presence.ts";
 import { DropoutDetector } from "../src/dropout.ts";
 
 const G = "1";
-const ok = (o: Partial<AuthOk>): AuthOk => ({ v: 1, type: "ack", event: "auth.ok", guildId: G, userId: "10", seq: 0, epoch: "e1", resumed: false, presence: {}, expiresAt: null, maxLag: 500, ts: 0, ...o });
-const joined = (seq: number, userId: string, channelId: string) => ({ v: 1, type: "event", event: "voice.joined", payload: { guildId: G, userId, channelId }, ts: 0, seq }) as EventEnvelope;
-const left = (seq: number, userId: string, channelId: string | null) => ({ v: 1, type: "event", event: "voice.left", payload: { guildId: G, userId, channelId }, ts: 0, seq }) as EventEnvelope;
+const ok = (o: Partial<AuthOk>): AuthOk => ({
+  v: 1,
+  type: "ack",
+  event: "auth.ok",
+  guildId: G,
+  userId: "10",
+  seq: 0,
+  epoch: "e1",
+  resumed: false,
+  presence: {},
+  expiresAt: null,
+  maxLag: 500,
+  ts: 0,
+  ...o,
+});
+const joined = (seq: number, userId: string, channelId: string) =>
+  ({ v: 1, type: "event", event: "voice.joined", payload: { guildId: G, userId, channelId }, ts: 0, seq }) as EventEnvelope;
+const left = (seq: number, userId: string, channelId: string | null) =>
+  ({ v: 1, type: "event", event: "voice.left", payload: { guildId: G, userId, channelId }, ts: 0, seq }) as EventEnvelope;
 
 describe("PresenceStore", () => {
   it("takes the snapshot, then applies events in seq order; tells next, duplicate and gap apart", () => {

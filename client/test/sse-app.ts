@@ -17,7 +17,14 @@ window.sseApp = {
   seqs: [],
   states: [],
   start(url) {
-    const client = new SpellCovenClient({ url, getToken: () => window.mintToken(), transport: "sse", trackRooms: false, backoff: { baseMs: 200, maxMs: 1000 }, maxReconnectAttempts: 20 });
+    const client = new SpellCovenClient({
+      url,
+      getToken: () => window.mintToken(),
+      transport: "sse",
+      trackRooms: false,
+      backoff: { baseMs: 200, maxMs: 1000 },
+      maxReconnectAttempts: 20,
+    });
     this.client = client;
     client.on("event", (e) => this.seqs.push(e.seq));
     client.on("state", (s) => this.states.push(s.state));

@@ -15,10 +15,7 @@ const keyCache = new Map<string, Promise<CryptoKey>>();
 function importKey(secret: string): Promise<CryptoKey> {
   let key = keyCache.get(secret);
   if (!key) {
-    key = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
-      "sign",
-      "verify",
-    ]);
+    key = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
     keyCache.set(secret, key);
   }
   return key;
@@ -46,11 +43,7 @@ function signedBytes(timestamp: string, body: string | Uint8Array): Uint8Array<A
 }
 
 /** Headers for a post of `body` signed now (or at `nowSeconds`). */
-export async function signHubRequest(
-  secret: string,
-  body: string,
-  nowSeconds = Math.floor(Date.now() / 1000),
-): Promise<Record<string, string>> {
+export async function signHubRequest(secret: string, body: string, nowSeconds = Math.floor(Date.now() / 1000)): Promise<Record<string, string>> {
   const ts = String(nowSeconds);
   const mac = await crypto.subtle.sign("HMAC", await importKey(secret), signedBytes(ts, body));
   return { [TIMESTAMP_HEADER]: ts, [SIGNATURE_HEADER]: `sha256=${toHex(mac)}` };
@@ -89,7 +82,5 @@ export async function verifyHubRequest(
     return { ok: false, code: "SIGNATURE_MALFORMED", message: `${SIGNATURE_HEADER} must be "sha256=" followed by 64 lowercase hex digits.` };
   }
   const valid = await crypto.subtle.verify("HMAC", await importKey(secret), mac, signedBytes(timestamp, rawBody));
-  return valid
-    ? { ok: true }
-    : { ok: false, code: "SIGNATURE_INVALID", message: "Signature does not match; check that sender and Worker share HUB_SECRET." };
+  return valid ? { ok: true } : { ok: false, code: "SIGNATURE_INVALID", message: "Signature does not match; check that sender and Worker share HUB_SECRET." };
 }

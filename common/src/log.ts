@@ -32,11 +32,7 @@ export interface Logger {
   readonly level: LogLevel;
 }
 
-export function createLogger(
-  level: LogLevel | string | undefined,
-  base: LogFields = {},
-  write: (line: string) => void = (line) => console.log(line),
-): Logger {
+export function createLogger(level: LogLevel | string | undefined, base: LogFields = {}, write: (line: string) => void = (line) => console.log(line)): Logger {
   const min = LOG_LEVELS.indexOf(typeof level === "string" ? parseLogLevel(level) : "INFO");
   const emit = (lvl: LogLevel, msg: string, fields?: LogFields) => {
     if (LOG_LEVELS.indexOf(lvl) < min) return;

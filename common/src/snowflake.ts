@@ -7,9 +7,7 @@
 import { z } from "zod";
 
 /** Discord snowflake: a decimal string of up to 20 digits (64-bit unsigned). */
-export const Snowflake = z
-  .string()
-  .regex(/^\d{1,20}$/, "must be a Discord snowflake (a string of digits)");
+export const Snowflake = z.string().regex(/^\d{1,20}$/, "must be a Discord snowflake (a string of digits)");
 
 /** Unix ms of Discord's epoch (2015-01-01T00:00:00Z), as a BigInt for snowflake arithmetic. */
 export const DISCORD_EPOCH_MS = 1_420_070_400_000n;

@@ -14,12 +14,26 @@ export const SHOTS = join(fileURLToPath(new URL("../..", import.meta.url)), "tes
 export function launchChromium(opts: { fakeCamera?: string } = {}): Promise<Browser> {
   mkdirSync(SHOTS, { recursive: true });
   const camera = opts.fakeCamera
-    ? ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", `--use-file-for-fake-video-capture=${opts.fakeCamera}`, "--allow-loopback-in-peer-connection"]
+    ? [
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        `--use-file-for-fake-video-capture=${opts.fakeCamera}`,
+        "--allow-loopback-in-peer-connection",
+      ]
     : [];
   return chromium.launch({
     executablePath: "/usr/bin/chromium",
     headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage", ...camera],
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      "--disable-dev-shm-usage",
+      ...camera,
+    ],
   });
 }
 

@@ -53,7 +53,10 @@ const path = (page: Page) => new URL(page.url()).pathname;
 
 /** The page's client state, for the no-lost-event checks. */
 async function pageState(page: Page): Promise<{ presence: Record<string, string[]>; seqs: number[] }> {
-  return (await page.evaluate("({ presence: window.__lobby.client.presence.toJSON(), seqs: [...window.__lobby.seqs] })")) as { presence: Record<string, string[]>; seqs: number[] };
+  return (await page.evaluate("({ presence: window.__lobby.client.presence.toJSON(), seqs: [...window.__lobby.seqs] })")) as {
+    presence: Record<string, string[]>;
+    seqs: number[];
+  };
 }
 
 function expectContiguous(seqs: number[]): void {
@@ -202,7 +205,9 @@ describe("the lobby page", () => {
       // The lobby pings every 10 s and warns 3 s after an unanswered ping.
       await alicePage.locator("#live[data-state=unresponsive]").waitFor({ timeout: 20_000 });
       await expect(alicePage.locator("#live-text").textContent()).resolves.toBe("Not answering");
-      await banner(alicePage).getByText(/not answering/).waitFor();
+      await banner(alicePage)
+        .getByText(/not answering/)
+        .waitFor();
       await shot(alicePage, "10-live-not-answering");
     } finally {
       system.resumeWorker();
@@ -215,14 +220,24 @@ describe("the lobby page", () => {
   it("when the Worker goes away both pages show the banner, then recover without missing an event", async () => {
     const sim = system.simulator!;
     await system.stopWorker();
-    await Promise.all([banner(alicePage).getByText(/Connection lost/).waitFor({ timeout: 10_000 }), banner(bobPage).getByText(/Connection lost/).waitFor({ timeout: 10_000 })]);
+    await Promise.all([
+      banner(alicePage)
+        .getByText(/Connection lost/)
+        .waitFor({ timeout: 10_000 }),
+      banner(bobPage)
+        .getByText(/Connection lost/)
+        .waitFor({ timeout: 10_000 }),
+    ]);
     await shot(alicePage, "11-banner-reconnecting");
     // Discord keeps going meanwhile; gateway-node holds the events until the Worker is back.
     sim.joinVoice(G, alice, roomId);
     sim.joinVoice(G, carol, DEMO_CHANNELS.lobby);
     sim.leaveVoice(G, bob);
     await system.startWorker();
-    await Promise.all([alicePage.locator("#live[data-state=open]").waitFor({ timeout: 40_000 }), bobPage.locator("#live[data-state=open]").waitFor({ timeout: 40_000 })]);
+    await Promise.all([
+      alicePage.locator("#live[data-state=open]").waitFor({ timeout: 40_000 }),
+      bobPage.locator("#live[data-state=open]").waitFor({ timeout: 40_000 }),
+    ]);
     await Promise.all([voiceChip(alicePage, roomId, alice).waitFor({ timeout: 15_000 }), voiceChip(bobPage, roomId, alice).waitFor({ timeout: 15_000 })]);
     await voiceChip(alicePage, roomId, bob).waitFor({ state: "detached", timeout: 15_000 });
     await expect(banner(alicePage).isHidden()).resolves.toBe(true);

@@ -42,7 +42,9 @@ const renders = async () => (await page.evaluate("window.reactApp.renders")) as 
 
 /** Waits until the page shows exactly `expected` (the simulator's voice states). */
 async function shows(expected: Record<string, string[]>): Promise<void> {
-  const sorted = Object.entries(expected).map(([k, v]) => [k, [...v].sort()] as const).sort((a, b) => a[0].localeCompare(b[0]));
+  const sorted = Object.entries(expected)
+    .map(([k, v]) => [k, [...v].sort()] as const)
+    .sort((a, b) => a[0].localeCompare(b[0]));
   await page.waitForFunction(`JSON.stringify(${SHOWN}) === ${JSON.stringify(JSON.stringify(Object.fromEntries(sorted)))}`, undefined, { timeout: 5000 });
 }
 

@@ -25,12 +25,24 @@ const problems: string[] = [];
 async function shows(expected: Record<string, string[]>): Promise<void> {
   const sorted: [string, string[]][] = Object.entries(expected).map(([k, v]) => [k, [...v].sort()]);
   const want = JSON.stringify(Object.fromEntries(sorted.sort((a, b) => a[0].localeCompare(b[0]))));
-  await page.waitForFunction((w) => JSON.stringify(Object.fromEntries(Object.entries(window.sseApp.presence()).sort((a, b) => a[0].localeCompare(b[0])))) === w, want, { timeout: 15_000 });
+  await page.waitForFunction(
+    (w) => JSON.stringify(Object.fromEntries(Object.entries(window.sseApp.presence()).sort((a, b) => a[0].localeCompare(b[0])))) === w,
+    want,
+    { timeout: 15_000 },
+  );
 }
 
 describe("the SSE stream in a browser", () => {
   beforeAll(async () => {
-    const bundled = build({ absWorkingDir: ROOT, entryPoints: ["client/test/sse-app.ts"], bundle: true, write: false, format: "esm", platform: "browser", logLevel: "warning" });
+    const bundled = build({
+      absWorkingDir: ROOT,
+      entryPoints: ["client/test/sse-app.ts"],
+      bundle: true,
+      write: false,
+      format: "esm",
+      platform: "browser",
+      logLevel: "warning",
+    });
     const [out, started] = await Promise.all([bundled, startSystem()]);
     system = started;
     browser = await launchChromium();

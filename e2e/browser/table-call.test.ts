@@ -26,7 +26,15 @@ let dir: string;
 const problems: string[] = [];
 
 async function bundleApp(): Promise<string> {
-  const out = await build({ absWorkingDir: ROOT, entryPoints: ["client/test/table-app.ts"], bundle: true, write: false, format: "esm", platform: "browser", logLevel: "warning" });
+  const out = await build({
+    absWorkingDir: ROOT,
+    entryPoints: ["client/test/table-app.ts"],
+    bundle: true,
+    write: false,
+    format: "esm",
+    platform: "browser",
+    logLevel: "warning",
+  });
   return out.outputFiles[0]!.text;
 }
 
@@ -43,7 +51,11 @@ async function playerPage(userId: string, channelId: string, opts: { camera?: bo
   await page.setContent("<!doctype html><body></body>");
   await page.addScriptTag({ type: "module", content: app });
   await page.waitForFunction('"tableApp" in window');
-  await page.evaluate(([url, ch, o]) => window.tableApp.start(url as string, ch as string, o as never), [system.workerUrl, channelId, { camera: opts.camera ?? true, ...opts }] as const);
+  await page.evaluate(([url, ch, o]) => window.tableApp.start(url as string, ch as string, o as never), [
+    system.workerUrl,
+    channelId,
+    { camera: opts.camera ?? true, ...opts },
+  ] as const);
   return page;
 }
 
@@ -67,10 +79,14 @@ const inbound = (p: Page) => p.evaluate(() => window.tableApp.inbound()) as Prom
 
 /** Every page decodes video from each of `from` (frames rising between two samples). */
 async function decodes(page: Page, from: string[], codec = "video/VP8"): Promise<Inbound> {
-  const first = await poll(async () => {
-    const s = await inbound(page);
-    return from.every((u) => (s[u]?.framesDecoded ?? 0) > 5) ? s : null;
-  }, 25_000, `video from ${from.join(", ")}`);
+  const first = await poll(
+    async () => {
+      const s = await inbound(page);
+      return from.every((u) => (s[u]?.framesDecoded ?? 0) > 5) ? s : null;
+    },
+    25_000,
+    `video from ${from.join(", ")}`,
+  );
   await new Promise((r) => setTimeout(r, 800));
   const later = await inbound(page);
   for (const u of from) {
@@ -124,7 +140,11 @@ describe("board video at the table (WebRTC between browsers, hub signalling)", (
     const players = [alice, bob, carol, dave];
     const pages: Page[] = [];
     for (const u of players) pages.push(await playerPage(u, channelId));
-    for (const [i, page] of pages.entries()) await decodes(page, players.filter((_, j) => j !== i));
+    for (const [i, page] of pages.entries())
+      await decodes(
+        page,
+        players.filter((_, j) => j !== i),
+      );
     for (const p of pages) await p.context().close();
   }, 120_000);
 

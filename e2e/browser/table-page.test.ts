@@ -76,7 +76,11 @@ const codecOf = (page: Page, userId: string) => board(page, userId).getByTestId(
 /** What rtc-node posts while its bot hears someone at the table (signed like every sidecar post). */
 async function speaking(channelId: string, userId: string, on: boolean): Promise<void> {
   const body = JSON.stringify({ signals: [{ guildId: DEMO_GUILD_ID, signal: "voice.speaking", payload: { channelId, userId, speaking: on } }] });
-  const res = await fetch(`${system.workerUrl}/api/internal/signals`, { method: "POST", body, headers: { "Content-Type": "application/json", ...(await signHubRequest(system.vars.HUB_SECRET!, body)) } });
+  const res = await fetch(`${system.workerUrl}/api/internal/signals`, {
+    method: "POST",
+    body,
+    headers: { "Content-Type": "application/json", ...(await signHubRequest(system.vars.HUB_SECRET!, body)) },
+  });
   expect(res.status).toBe(200);
 }
 
@@ -129,10 +133,14 @@ describe("the table page's board video", () => {
     await b.locator(".tile-speaking").waitFor({ state: "detached", timeout: 10_000 });
 
     // Click a board to enlarge it; again to shrink it.
-    await board(a, bob).getByRole("button", { name: /Enlarge/ }).click();
+    await board(a, bob)
+      .getByRole("button", { name: /Enlarge/ })
+      .click();
     await board(a, bob).and(a.locator(".tile-large")).waitFor();
     await shot(a, "31-table-board-enlarged");
-    await board(a, bob).getByRole("button", { name: /Shrink/ }).click();
+    await board(a, bob)
+      .getByRole("button", { name: /Shrink/ })
+      .click();
     await a.locator(".tile-large").waitFor({ state: "detached" });
 
     // carol is not seated at this public table: she watches both boards, with no camera of her own.
@@ -176,7 +184,9 @@ describe("the table page's board video", () => {
     }
     expect(boxes[1]!.y).toBeGreaterThan(boxes[0]!.y + boxes[0]!.height - 1);
     // Tap to enlarge works on the phone too.
-    await board(b, alice).getByRole("button", { name: /Enlarge/ }).click();
+    await board(b, alice)
+      .getByRole("button", { name: /Enlarge/ })
+      .click();
     await board(b, alice).and(b.locator(".tile-large")).waitFor();
     await shot(b, "34-phone-table-boards", true);
 

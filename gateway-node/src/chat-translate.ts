@@ -64,7 +64,13 @@ export function chatMessage(d: MessageData, guildId: string, contentIntent: bool
     guildId,
     channelId: d.channel_id,
     messageId: d.id,
-    author: { id: a.id, username: cut(a.username, 100), displayName: displayName === null ? null : cut(displayName, 100), avatar: a.avatar ? cut(a.avatar, 64) : null, bot: a.bot === true || d.webhook_id !== undefined },
+    author: {
+      id: a.id,
+      username: cut(a.username, 100),
+      displayName: displayName === null ? null : cut(displayName, 100),
+      avatar: a.avatar ? cut(a.avatar, 64) : null,
+      bot: a.bot === true || d.webhook_id !== undefined,
+    },
     content: cut(content, 4000),
     contentAvailable,
     timestamp: cut(d.timestamp, 40),
@@ -83,7 +89,11 @@ export function chatDeleted(d: DeleteData, guildId: string): EventPayload<"messa
 }
 
 export function chatReaction(d: ReactionData, guildId: string): EventPayload<"message.reaction.added"> {
-  const emoji = { id: d.emoji.id ?? null, name: d.emoji.name === null || d.emoji.name === undefined ? null : cut(d.emoji.name, 64), ...(d.emoji.animated ? { animated: true } : {}) };
+  const emoji = {
+    id: d.emoji.id ?? null,
+    name: d.emoji.name === null || d.emoji.name === undefined ? null : cut(d.emoji.name, 64),
+    ...(d.emoji.animated ? { animated: true } : {}),
+  };
   return { guildId, channelId: d.channel_id, messageId: d.message_id, userId: d.user_id, emoji };
 }
 

@@ -90,12 +90,14 @@ export interface GatewayNodeConfig {
   tuning: Tuning;
 }
 
-
 const intList = z
   .string()
   .trim()
   .transform((v, ctx) => {
-    const parts = v.split(",").map((p) => p.trim()).filter(Boolean);
+    const parts = v
+      .split(",")
+      .map((p) => p.trim())
+      .filter(Boolean);
     const out: number[] = [];
     for (const p of parts) {
       if (!/^\d+$/.test(p)) {
@@ -112,13 +114,24 @@ const intList = z
   });
 
 const EnvSchema = z.object({
-  DISCORD_BOT_TOKEN: z.string({ error: "is required (the bot token from the Developer Portal > Bot)" }).trim().min(1, "is required (the bot token from the Developer Portal > Bot)"),
+  DISCORD_BOT_TOKEN: z
+    .string({ error: "is required (the bot token from the Developer Portal > Bot)" })
+    .trim()
+    .min(1, "is required (the bot token from the Developer Portal > Bot)"),
   PRIMARY_GUILD_ID: z
     .string({ error: "is required: the guild id(s) to forward, comma separated" })
-    .transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean))
+    .transform((v) =>
+      v
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
     .refine((ids) => ids.length > 0, "is required: the guild id(s) to forward, comma separated")
     .refine((ids) => ids.every((id) => SNOWFLAKE.test(id)), "must be Discord guild ids (digits), comma separated"),
-  HUB_ENDPOINT: envHttpUrl("is required: the Worker URL, e.g. https://hub.example.com/api/internal/events", "https://hub.example.com/api/internal/events").transform(normaliseHubEndpoint),
+  HUB_ENDPOINT: envHttpUrl(
+    "is required: the Worker URL, e.g. https://hub.example.com/api/internal/events",
+    "https://hub.example.com/api/internal/events",
+  ).transform(normaliseHubEndpoint),
   ...sidecarEnv,
   DISCORD_API_BASE: z
     .string()
@@ -137,7 +150,11 @@ const EnvSchema = z.object({
   MESSAGE_CONTENT_INTENT: envBool.optional().transform((v) => v ?? false),
   OUTBOX_MAX_EVENTS_PER_GUILD: envInt(DEFAULT_TUNING.outboxMaxPerGuild, 10),
   // The voice link for rtc-node: off unless LINK_TOKEN is set.
-  LINK_TOKEN: z.string().trim().optional().refine((v) => !v || v.length >= 32, "must be at least 32 characters (e.g. openssl rand -hex 32), the same on rtc-node"),
+  LINK_TOKEN: z
+    .string()
+    .trim()
+    .optional()
+    .refine((v) => !v || v.length >= 32, "must be at least 32 characters (e.g. openssl rand -hex 32), the same on rtc-node"),
   LINK_PORT: envPort(8091),
   LINK_HOST: envHost("127.0.0.1"),
 });

@@ -77,9 +77,19 @@ export async function startGatewayNode(config: GatewayNodeConfig, deps: GatewayN
 
   // The outbox needs snapshots from the translator; the translator feeds the outbox.
   let outbox!: HubOutbox;
-  const translator = new Translator(config.guildIds, (ev: InternalEvent) => outbox.enqueue(ev), { messageEvents: config.enableMessageEvents, messageContent: config.messageContent });
+  const translator = new Translator(config.guildIds, (ev: InternalEvent) => outbox.enqueue(ev), {
+    messageEvents: config.enableMessageEvents,
+    messageContent: config.messageContent,
+  });
   outbox = new HubOutbox({
-    poster: deps.poster ?? new HubClient({ endpoint: config.hubEndpoint, secret: config.hubSecret, timeoutMs: config.tuning.hubTimeoutMs, ...(deps.request ? { request: deps.request } : {}) }),
+    poster:
+      deps.poster ??
+      new HubClient({
+        endpoint: config.hubEndpoint,
+        secret: config.hubSecret,
+        timeoutMs: config.tuning.hubTimeoutMs,
+        ...(deps.request ? { request: deps.request } : {}),
+      }),
     log: log.child({ component: "outbox" }),
     metrics,
     buildSnapshot: (guildId) => translator.buildSnapshot(guildId),
@@ -139,7 +149,12 @@ export async function startGatewayNode(config: GatewayNodeConfig, deps: GatewayN
   let link: VoiceLinkServer | null = null;
   let linkPort = 0;
   if (config.link) {
-    link = new VoiceLinkServer({ token: config.link.token, bus, sendToGuild: (g, p) => manager.sendToGuild(g, p), log: log.child({ component: "voice-link" }) });
+    link = new VoiceLinkServer({
+      token: config.link.token,
+      bus,
+      sendToGuild: (g, p) => manager.sendToGuild(g, p),
+      log: log.child({ component: "voice-link" }),
+    });
     linkPort = await link.listen(config.link.port, config.link.host);
     log.info("voice link listening", { port: linkPort, host: config.link.host });
   }

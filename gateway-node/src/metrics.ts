@@ -7,9 +7,15 @@ export class Metrics extends MetricsRegistry {
   readonly dispatchesReceived = this.counter("gateway_dispatches_received_total", "Gateway dispatches (op 0) received, all types.");
   readonly eventsTranslated = this.counter("gateway_events_translated_total", "Hub events produced by translation, by event name.");
   readonly eventsForwarded = this.counter("gateway_events_forwarded_total", "Hub events accepted by the Worker (2xx), by event name.");
-  readonly eventsDropped = this.counter("gateway_events_dropped_total", "Poison events dropped after the Worker rejected them alone (4xx) or they failed validation.");
+  readonly eventsDropped = this.counter(
+    "gateway_events_dropped_total",
+    "Poison events dropped after the Worker rejected them alone (4xx) or they failed validation.",
+  );
   readonly outboxDepth = this.gauge("gateway_outbox_depth", "Events waiting in the outbox, by guild.");
-  readonly outboxOverflows = this.counter("gateway_outbox_overflows_total", "Times a guild's outbox hit its bound and voice events were compacted into a presence snapshot.");
+  readonly outboxOverflows = this.counter(
+    "gateway_outbox_overflows_total",
+    "Times a guild's outbox hit its bound and voice events were compacted into a presence snapshot.",
+  );
   readonly outboxCompacted = this.counter("gateway_outbox_compacted_events_total", "Voice events replaced by a presence snapshot on overflow.");
   readonly postsOk = this.counter("gateway_hub_posts_ok_total", "Posts to the Worker answered 2xx.");
   readonly postsFailed = this.counter("gateway_hub_posts_failed_total", "Posts to the Worker that failed, by reason (status code, timeout, network).");
@@ -28,6 +34,9 @@ export class Metrics extends MetricsRegistry {
     "From a dispatch's arrival to the end of the Worker post that delivered its event (queueing, retries and the post itself).",
     [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
   );
-  readonly postDuration = this.histogram("gateway_hub_post_duration_seconds", "Duration of one post to the Worker, every outcome.", [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
-
+  readonly postDuration = this.histogram(
+    "gateway_hub_post_duration_seconds",
+    "Duration of one post to the Worker, every outcome.",
+    [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  );
 }

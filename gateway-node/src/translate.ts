@@ -72,11 +72,7 @@ export class Translator {
   private traceId: string | undefined;
   private readonly sink: HubEventSink;
 
-  constructor(
-    guildIds: Iterable<string>,
-    sink: HubEventSink,
-    opts: { now?: () => number; messageEvents?: boolean; messageContent?: boolean } = {},
-  ) {
+  constructor(guildIds: Iterable<string>, sink: HubEventSink, opts: { now?: () => number; messageEvents?: boolean; messageContent?: boolean } = {}) {
     this.now = opts.now ?? Date.now;
     this.messages = { enabled: opts.messageEvents ?? false, contentIntent: opts.messageContent ?? false };
     this.sink = (ev) => sink(this.traceId === undefined ? ev : { ...ev, traceId: this.traceId });
@@ -151,7 +147,11 @@ export class Translator {
       }
       case "MESSAGE_REACTION_ADD":
       case "MESSAGE_REACTION_REMOVE":
-        this.sink({ ...base, event: t === "MESSAGE_REACTION_ADD" ? "message.reaction.added" : "message.reaction.removed", payload: chatReaction(d as ReactionData, guildId) });
+        this.sink({
+          ...base,
+          event: t === "MESSAGE_REACTION_ADD" ? "message.reaction.added" : "message.reaction.removed",
+          payload: chatReaction(d as ReactionData, guildId),
+        });
         return;
       case "TYPING_START":
         this.sink({ ...base, event: "typing.started", payload: chatTyping(d as TypingData, guildId) });

@@ -56,7 +56,10 @@ describe("gateway-node: bus consumers and sending for a guild", () => {
     });
     await until(() => allReady(h!, 2), 8000, "two shards ready");
     const seen: { t: string; shard: number; guild: string | undefined; user: string | undefined }[] = [];
-    h.node.bus.subscribe((t, d, _k, _s, shard) => seen.push({ t, shard, guild: (d as { guild_id?: string }).guild_id, user: (d as { user_id?: string }).user_id }), { types: ["VOICE_STATE_UPDATE"] });
+    h.node.bus.subscribe(
+      (t, d, _k, _s, shard) => seen.push({ t, shard, guild: (d as { guild_id?: string }).guild_id, user: (d as { user_id?: string }).user_id }),
+      { types: ["VOICE_STATE_UPDATE"] },
+    );
     const bot = h.sim.botUserId;
     h.node.sendToGuild(other, { op: 4, d: { guild_id: other, channel_id: otherVoice, self_mute: false, self_deaf: true } });
     await h.hub.waitFor(() => h!.hub.ofType("voice.joined").some((e) => e.payload.userId === bot), 5000, "the bot's voice.joined");

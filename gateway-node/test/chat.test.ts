@@ -31,11 +31,34 @@ describe("message events", () => {
     h.sim.bulkDeleteMessages(V, [m.id, other.id]);
     await hub.waitFor(() => hub.ofType("message.deleted").length === 1, 8000, "the bulk delete");
     const chat = hub.events.filter((e) => e.event.startsWith("message.") || e.event === "typing.started");
-    expect(chat.map((e) => e.event)).toEqual(["message.created", "message.updated", "message.reaction.added", "message.reaction.removed", "typing.started", "message.created", "message.deleted"]);
+    expect(chat.map((e) => e.event)).toEqual([
+      "message.created",
+      "message.updated",
+      "message.reaction.added",
+      "message.reaction.removed",
+      "typing.started",
+      "message.created",
+      "message.deleted",
+    ]);
     const [created] = hub.ofType("message.created");
     // No MESSAGE_CONTENT intent: Discord sends the content empty, and the payload says so.
-    expect(created!.payload).toMatchObject({ guildId: G, channelId: V, messageId: m.id, content: "", contentAvailable: false, author: { id: DEMO_USERS.bob, bot: false }, attachments: 0, nonce: null });
-    expect(hub.ofType("message.reaction.added")[0]!.payload).toEqual({ guildId: G, channelId: V, messageId: m.id, userId: DEMO_USERS.alice, emoji: { id: null, name: "👍🏽" } });
+    expect(created!.payload).toMatchObject({
+      guildId: G,
+      channelId: V,
+      messageId: m.id,
+      content: "",
+      contentAvailable: false,
+      author: { id: DEMO_USERS.bob, bot: false },
+      attachments: 0,
+      nonce: null,
+    });
+    expect(hub.ofType("message.reaction.added")[0]!.payload).toEqual({
+      guildId: G,
+      channelId: V,
+      messageId: m.id,
+      userId: DEMO_USERS.alice,
+      emoji: { id: null, name: "👍🏽" },
+    });
     expect(hub.ofType("message.reaction.removed")[0]!.payload.emoji).toEqual({ id: "123456789012345678", name: "dragon" });
     expect(hub.ofType("message.deleted")[0]!.payload.messageIds).toEqual([m.id, other.id]);
     expect(hub.ofType("typing.started")[0]!.payload).toMatchObject({ userId: DEMO_USERS.alice, channelId: V });

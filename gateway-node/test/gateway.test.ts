@@ -185,7 +185,12 @@ describe("gateway session against the simulator", () => {
   it("GET /gateway/bot failing with 5xx: retried with backoff, then starts", async () => {
     h = await startHarness({ beforeStart: (sim) => sim.failNext(2, 502, /gateway\/bot/) });
     await ready(h);
-    expect(h.sim.requests().filter((r) => r.path.endsWith("/gateway/bot")).map((r) => r.status)).toEqual([502, 502, 200]);
+    expect(
+      h.sim
+        .requests()
+        .filter((r) => r.path.endsWith("/gateway/bot"))
+        .map((r) => r.status),
+    ).toEqual([502, 502, 200]);
   });
 
   it("5 consecutive failed attempts -> unhealthy, ERROR 'operator action', exit 1", async () => {

@@ -46,10 +46,16 @@ describe("gateway-node in-process", () => {
     expect(h.hub.events.every((e) => e.guildId === G || e.guildId === other)).toBe(true);
     // Each guild's voice event arrived on the shard that owns it (the DEBUG dispatch lines say so).
     const shardOf = (g: string) =>
-      h!.logs.map((l) => JSON.parse(l) as { msg: string; t?: string; guildId?: string; shard?: number }).find((l) => l.msg === "dispatch" && l.t === "VOICE_STATE_UPDATE" && l.guildId === g)?.shard;
+      h!.logs
+        .map((l) => JSON.parse(l) as { msg: string; t?: string; guildId?: string; shard?: number })
+        .find((l) => l.msg === "dispatch" && l.t === "VOICE_STATE_UPDATE" && l.guildId === g)?.shard;
     expect(shardOf(G)).toBe(shardForGuild(G, 2));
     expect(shardOf(other)).toBe(shardForGuild(other, 2));
-    const keyOf = (g: string) => h!.hub.byGuild(g).find((e) => e.event === "voice.joined")!.id.split(":")[1];
+    const keyOf = (g: string) =>
+      h!.hub
+        .byGuild(g)
+        .find((e) => e.event === "voice.joined")!
+        .id.split(":")[1];
     expect(keyOf(G)).not.toBe(keyOf(other));
     // A fault on one shard leaves the other alone.
     h.sim.sendReconnect(shardForGuild(other, 2));
@@ -101,7 +107,11 @@ describe("gateway-node in-process", () => {
       else h.sim.joinVoice(G, u, [DEMO_CHANNELS.lobby, DEMO_CHANNELS.table1, room.id][i % 3]!);
     }
     await until(() => h!.node.metrics.dispatchesReceived.total() >= 60, 5000, "dispatches in");
-    await until(() => JSON.stringify([...h!.node.translator.voiceOf(G)!].sort()) === JSON.stringify([...simPresence(h!.sim, G)].sort()), 5000, "cache caught up");
+    await until(
+      () => JSON.stringify([...h!.node.translator.voiceOf(G)!].sort()) === JSON.stringify([...simPresence(h!.sim, G)].sort()),
+      5000,
+      "cache caught up",
+    );
     expect(h.node.outbox.depth()).toBeLessThanOrEqual(22);
     expect(h.node.metrics.outboxOverflows.total()).toBeGreaterThan(0);
     await h.hub.up();

@@ -142,7 +142,12 @@ describe("a gateway that answers is not a failed attempt", () => {
     h = await startHarness();
     await ready(h);
     const exits: number[] = [];
-    const exited = runUntilStopped(h.node, { log: createLogger("ERROR", {}, () => {}), unhealthyLingerMs: 400, exit: (c) => exits.push(c), signals: { on: () => process, off: () => process } });
+    const exited = runUntilStopped(h.node, {
+      log: createLogger("ERROR", {}, () => {}),
+      unhealthyLingerMs: 400,
+      exit: (c) => exits.push(c),
+      signals: { on: () => process, off: () => process },
+    });
     h.sim.goDown(); // upgrades are answered 503 from now on
     const result = await h.node.finished;
     expect(result.exitCode).toBe(1);

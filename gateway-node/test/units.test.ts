@@ -22,7 +22,13 @@ describe("zlib-stream decoder", () => {
       const enc = new ZlibStreamEncoder();
       const got: unknown[] = [];
       const errors: Error[] = [];
-      const dec = kind === "sync" ? new SyncZlibStreamDecoder((t) => got.push(JSON.parse(t))) : new StreamZlibStreamDecoder((t) => got.push(JSON.parse(t)), (e) => errors.push(e));
+      const dec =
+        kind === "sync"
+          ? new SyncZlibStreamDecoder((t) => got.push(JSON.parse(t)))
+          : new StreamZlibStreamDecoder(
+              (t) => got.push(JSON.parse(t)),
+              (e) => errors.push(e),
+            );
       for (const m of msgs) {
         const frame = enc.encode(JSON.stringify(m));
         expect(frame.subarray(-4).equals(Buffer.from([0, 0, 0xff, 0xff]))).toBe(true);
@@ -141,7 +147,13 @@ describe("send queue", () => {
 });
 
 describe("identify throttle", () => {
-  const limit = (over: Partial<{ remaining: number; max_concurrency: number }> = {}) => ({ total: 1000, remaining: 1000, reset_after: 3_600_000, max_concurrency: 1, ...over });
+  const limit = (over: Partial<{ remaining: number; max_concurrency: number }> = {}) => ({
+    total: 1000,
+    remaining: 1000,
+    reset_after: 3_600_000,
+    max_concurrency: 1,
+    ...over,
+  });
 
   it("spaces identifies of one bucket by the interval; buckets run in parallel", async () => {
     const t = new IdentifyThrottle({ limit: limit({ max_concurrency: 2 }), intervalMs: 150 });
@@ -246,7 +258,13 @@ describe("translator", () => {
     const t = new Translator([G], ({ traceId, ...e }) => (traces.push(traceId), out.push(e as InternalEvent)), { now: () => 5 });
     return { t, out, traces };
   };
-  const vsu = (userId: string, channelId: string | null, extra: object = {}) => ({ guild_id: G, user_id: userId, channel_id: channelId, self_mute: false, ...extra });
+  const vsu = (userId: string, channelId: string | null, extra: object = {}) => ({
+    guild_id: G,
+    user_id: userId,
+    channel_id: channelId,
+    self_mute: false,
+    ...extra,
+  });
 
   it("every event of one dispatch carries that dispatch's W3C trace id; the next dispatch gets another", () => {
     const { t, traces } = mk();
@@ -260,9 +278,33 @@ describe("translator", () => {
 
   it("seeds from GUILD_CREATE and sends a snapshot", () => {
     const { t, out } = mk();
-    t.handleDispatch("GUILD_CREATE", { id: G, voice_states: [{ user_id: "1", channel_id: "10" }, { user_id: "2", channel_id: "11" }] }, "sessA", 2);
+    t.handleDispatch(
+      "GUILD_CREATE",
+      {
+        id: G,
+        voice_states: [
+          { user_id: "1", channel_id: "10" },
+          { user_id: "2", channel_id: "11" },
+        ],
+      },
+      "sessA",
+      2,
+    );
     expect(out).toEqual([
-      { id: expect.stringMatching(new RegExp(`^snap:${G}:[0-9a-f]{12}:1$`)), guildId: G, event: "presence.snapshot", ts: 5, payload: { guildId: G, voiceStates: [{ userId: "1", channelId: "10" }, { userId: "2", channelId: "11" }], channels: [] } },
+      {
+        id: expect.stringMatching(new RegExp(`^snap:${G}:[0-9a-f]{12}:1$`)),
+        guildId: G,
+        event: "presence.snapshot",
+        ts: 5,
+        payload: {
+          guildId: G,
+          voiceStates: [
+            { userId: "1", channelId: "10" },
+            { userId: "2", channelId: "11" },
+          ],
+          channels: [],
+        },
+      },
     ]);
   });
 
@@ -307,16 +349,34 @@ describe("translator", () => {
   it("every snapshot carries the guild's voice channels: GUILD_CREATE, then CHANNEL_CREATE / UPDATE / DELETE since", () => {
     const { t, out } = mk();
     const ch = (id: string, type: number, name: string) => ({ id, type, name, guild_id: G });
-    t.handleDispatch("GUILD_CREATE", { id: G, voice_states: [], channels: [ch("30", 2, "Lobby"), ch("31", 2, "Table 1"), ch("32", 0, "general"), ch("33", 13, "Stage"), ch("34", 4, "Game Rooms")] }, "s", 1);
-    expect((out[0]!.payload as any).channels).toEqual([{ channelId: "30", name: "Lobby" }, { channelId: "31", name: "Table 1" }]);
+    t.handleDispatch(
+      "GUILD_CREATE",
+      {
+        id: G,
+        voice_states: [],
+        channels: [ch("30", 2, "Lobby"), ch("31", 2, "Table 1"), ch("32", 0, "general"), ch("33", 13, "Stage"), ch("34", 4, "Game Rooms")],
+      },
+      "s",
+      1,
+    );
+    expect((out[0]!.payload as any).channels).toEqual([
+      { channelId: "30", name: "Lobby" },
+      { channelId: "31", name: "Table 1" },
+    ]);
     t.handleDispatch("CHANNEL_CREATE", ch("35", 2, "Table 2"), "s", 2);
     t.handleDispatch("CHANNEL_UPDATE", ch("30", 2, "Lobby (renamed)"), "s", 3);
     t.handleDispatch("CHANNEL_UPDATE", ch("32", 0, "general-2"), "s", 4);
     t.handleDispatch("CHANNEL_DELETE", ch("31", 2, "Table 1"), "s", 5);
-    expect(t.buildSnapshot(G).payload.channels).toEqual([{ channelId: "30", name: "Lobby (renamed)" }, { channelId: "35", name: "Table 2" }]);
+    expect(t.buildSnapshot(G).payload.channels).toEqual([
+      { channelId: "30", name: "Lobby (renamed)" },
+      { channelId: "35", name: "Table 2" },
+    ]);
     // A new GUILD_CREATE (after an identify) replaces the list: what vanished meanwhile is gone.
     t.handleDispatch("GUILD_CREATE", { id: G, voice_states: [], channels: [ch("35", 2, "Table 2"), ch("36", 2, "New")] }, "s", 1);
-    expect((out.at(-1)!.payload as any).channels).toEqual([{ channelId: "35", name: "Table 2" }, { channelId: "36", name: "New" }]);
+    expect((out.at(-1)!.payload as any).channels).toEqual([
+      { channelId: "35", name: "Table 2" },
+      { channelId: "36", name: "New" },
+    ]);
   });
 
   it("GUILD_DELETE: outage keeps the cache; removal clears it with an empty snapshot", () => {

@@ -3,7 +3,18 @@ import type { PeerQuality } from "@spell-coven/client";
 import { cameraProblem, leftLine, qualityLine, unreachable, voiceLine } from "../src/table/board-messages.ts";
 
 const err = (name: string, message = "") => Object.assign(new Error(message), { name });
-const quality: PeerQuality = { codec: "video/VP8", width: 1280, height: 720, fps: 14.6, kbps: 980, packetsLost: 3, rttMs: 42, framesDecoded: 900, limitedBy: "none", targetBitrate: 1_200_000 };
+const quality: PeerQuality = {
+  codec: "video/VP8",
+  width: 1280,
+  height: 720,
+  fps: 14.6,
+  kbps: 980,
+  packetsLost: 3,
+  rttMs: 42,
+  framesDecoded: 900,
+  limitedBy: "none",
+  targetBitrate: 1_200_000,
+};
 
 describe("what the table page says", () => {
   it("names the camera problem the player can fix: denied, none, busy, anything else", () => {

@@ -28,7 +28,10 @@ const EnvSchema = z.object({
     .string({ error: "is required: gateway-node's voice link, e.g. ws://127.0.0.1:8091" })
     .trim()
     .refine((v) => /^wss?:\/\//.test(v) && URL.canParse(v), "must be a ws:// or wss:// URL, e.g. ws://127.0.0.1:8091"),
-  LINK_TOKEN: z.string({ error: "is required: the same LINK_TOKEN as gateway-node's" }).trim().min(32, "must be at least 32 characters, the same as gateway-node's"),
+  LINK_TOKEN: z
+    .string({ error: "is required: the same LINK_TOKEN as gateway-node's" })
+    .trim()
+    .min(32, "must be at least 32 characters, the same as gateway-node's"),
   HUB_ENDPOINT: envHttpUrl("is required: the Worker URL, e.g. https://hub.example.com", "https://hub.example.com/api/internal/signals").transform((v) => {
     const u = new URL(v);
     // The same HUB_ENDPOINT as gateway-node's works: signals live next to events.

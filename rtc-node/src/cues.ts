@@ -16,10 +16,38 @@ export interface CueSpec {
  * detector, and is the one the hub's `room.closing` triggers.
  */
 export const CUES: Record<BotCueName, CueSpec> = {
-  room_closing: { notes: [{ frequencyHz: 660, ms: 600 }, { frequencyHz: 0, ms: 100 }, { frequencyHz: 660, ms: 600 }], amplitude: 0.4 },
-  chime: { notes: [{ frequencyHz: 880, ms: 200 }, { frequencyHz: 1320, ms: 300 }], amplitude: 0.3 },
-  turn: { notes: [{ frequencyHz: 523, ms: 150 }, { frequencyHz: 784, ms: 250 }], amplitude: 0.3 },
-  alert: { notes: [{ frequencyHz: 440, ms: 250 }, { frequencyHz: 0, ms: 80 }, { frequencyHz: 440, ms: 250 }, { frequencyHz: 0, ms: 80 }, { frequencyHz: 440, ms: 250 }], amplitude: 0.4 },
+  room_closing: {
+    notes: [
+      { frequencyHz: 660, ms: 600 },
+      { frequencyHz: 0, ms: 100 },
+      { frequencyHz: 660, ms: 600 },
+    ],
+    amplitude: 0.4,
+  },
+  chime: {
+    notes: [
+      { frequencyHz: 880, ms: 200 },
+      { frequencyHz: 1320, ms: 300 },
+    ],
+    amplitude: 0.3,
+  },
+  turn: {
+    notes: [
+      { frequencyHz: 523, ms: 150 },
+      { frequencyHz: 784, ms: 250 },
+    ],
+    amplitude: 0.3,
+  },
+  alert: {
+    notes: [
+      { frequencyHz: 440, ms: 250 },
+      { frequencyHz: 0, ms: 80 },
+      { frequencyHz: 440, ms: 250 },
+      { frequencyHz: 0, ms: 80 },
+      { frequencyHz: 440, ms: 250 },
+    ],
+    amplitude: 0.4,
+  },
 };
 
 /** s16le stereo PCM of a cue, in whole 20 ms frames, with 5 ms fades against clicks. */

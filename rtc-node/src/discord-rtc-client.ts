@@ -161,11 +161,14 @@ export class DiscordRtcClient extends EventEmitter<DiscordRtcClientEvents> {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         arrived,
-        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new VoiceConnectError("timeout", `not moved to ${channelId} within ${timeoutMs} ms`)), timeoutMs))),
+        new Promise<never>(
+          (_, reject) => (timer = setTimeout(() => reject(new VoiceConnectError("timeout", `not moved to ${channelId} within ${timeoutMs} ms`)), timeoutMs)),
+        ),
       ]).finally(() => clearTimeout(timer));
       return;
     } else {
-      if (!this.opts.signalling.available) throw new VoiceConnectError("link_unavailable", "the voice link to gateway-node is down; rtc-node reconnects by itself, try again shortly");
+      if (!this.opts.signalling.available)
+        throw new VoiceConnectError("link_unavailable", "the voice link to gateway-node is down; rtc-node reconnects by itself, try again shortly");
       this.channelId = channelId;
       this.refusal = null;
       this.pendingCloseCode = null;
@@ -286,7 +289,11 @@ export class DiscordRtcClient extends EventEmitter<DiscordRtcClientEvents> {
     this.pendingCloseCode = null;
     if (code === null) return true; // our own join/move, or the library's first join
     if (code === VoiceCloseCodes.EndToEndEncryptionDAVEProtocolRequired) {
-      this.refusal = new VoiceConnectError("dave_required", "the voice server requires DAVE end-to-end encryption (close 4017) and this client did not negotiate it: not rejoining", code);
+      this.refusal = new VoiceConnectError(
+        "dave_required",
+        "the voice server requires DAVE end-to-end encryption (close 4017) and this client did not negotiate it: not rejoining",
+        code,
+      );
       return false;
     }
     const max = this.opts.maxRejoins ?? 3;
@@ -294,7 +301,11 @@ export class DiscordRtcClient extends EventEmitter<DiscordRtcClientEvents> {
     this.rejoinTimes = this.rejoinTimes.filter((t) => now - t < (this.opts.rejoinWindowMs ?? 60_000));
     this.rejoinTimes.push(now);
     if (this.rejoinTimes.length > max || (this.connection?.rejoinAttempts ?? 0) > max) {
-      this.refusal = new VoiceConnectError("rejoin_limit", `the voice connection closed ${this.rejoinTimes.length} times within ${Math.round((this.opts.rejoinWindowMs ?? 60_000) / 1000)} s (last close code ${code}): not rejoining`, code);
+      this.refusal = new VoiceConnectError(
+        "rejoin_limit",
+        `the voice connection closed ${this.rejoinTimes.length} times within ${Math.round((this.opts.rejoinWindowMs ?? 60_000) / 1000)} s (last close code ${code}): not rejoining`,
+        code,
+      );
       return false;
     }
     this.opts.log.info("voice connection closed; rejoining", { closeCode: code, attempt: this.connection?.rejoinAttempts });
@@ -353,7 +364,10 @@ export class DiscordRtcClient extends EventEmitter<DiscordRtcClientEvents> {
     const conn = this.connection;
     if (!conn || !this.channelId) return;
     const st = conn.state;
-    if (st.status === VoiceConnectionStatus.Signalling || (st.status === VoiceConnectionStatus.Disconnected && st.reason === VoiceConnectionDisconnectReason.AdapterUnavailable)) {
+    if (
+      st.status === VoiceConnectionStatus.Signalling ||
+      (st.status === VoiceConnectionStatus.Disconnected && st.reason === VoiceConnectionDisconnectReason.AdapterUnavailable)
+    ) {
       this.opts.log.info("voice link renewed; asking for the voice server again", { guildId: this.opts.guildId });
       conn.rejoin();
     }
@@ -367,7 +381,8 @@ export class DiscordRtcClient extends EventEmitter<DiscordRtcClientEvents> {
       // 0.19.2 with a transition id of 0 throws on repeated decrypt failures instead of
       // recovering: ask for recovery (op 31, re-add) ourselves; the next packet resubscribes.
       if (/decrypt/i.test(err.message)) {
-        const dave = (connection.state as { networking?: { state?: { dave?: { lastTransitionId?: number; recoverFromInvalidTransition(id: number): void } } } }).networking?.state?.dave;
+        const dave = (connection.state as { networking?: { state?: { dave?: { lastTransitionId?: number; recoverFromInvalidTransition(id: number): void } } } })
+          .networking?.state?.dave;
         if (dave) {
           this.recoveries++;
           this.opts.log.warn("DAVE decrypt failures destroyed a receive stream; recovering", { userId, transitionId: dave.lastTransitionId ?? 0 });
@@ -381,7 +396,8 @@ export class DiscordRtcClient extends EventEmitter<DiscordRtcClientEvents> {
       this.decoders.delete(userId);
       // A stream destroyed while the user still speaks (the decrypt bug above) gets no new
       // "start" from the library: subscribe again, once the closed stream has been removed.
-      if (this.connection === connection && connection.receiver.speaking.users.has(userId)) setImmediate(() => this.connection === connection && this.subscribe(connection, userId));
+      if (this.connection === connection && connection.receiver.speaking.users.has(userId))
+        setImmediate(() => this.connection === connection && this.subscribe(connection, userId));
     });
   }
 
@@ -420,7 +436,8 @@ export class DiscordRtcClient extends EventEmitter<DiscordRtcClientEvents> {
       const onState = (s: VoiceConnectionStatus) => {
         if (s === VoiceConnectionStatus.Ready) finish();
       };
-      const onLeft = (reason: LeaveReason, err?: VoiceConnectError) => finish(err ?? new VoiceConnectError("disconnected", `left the voice channel while connecting (${reason})`));
+      const onLeft = (reason: LeaveReason, err?: VoiceConnectError) =>
+        finish(err ?? new VoiceConnectError("disconnected", `left the voice channel while connecting (${reason})`));
       const timer = setTimeout(() => {
         finish(new VoiceConnectError("timeout", `not connected within ${timeoutMs} ms (status ${conn.state.status})`));
         if (this.connection === conn && conn.state.status !== VoiceConnectionStatus.Ready) this.teardown("destroyed");

@@ -3,7 +3,14 @@
  * @discordjs/voice with DAVE) is usable on its own with any VoiceSignalling; `VoiceLinkClient` is
  * the signalling over gateway-node's voice link.
  */
-export { DiscordRtcClient, type AudioPacket, type DaveInfo, type DiscordRtcClientEvents, type DiscordRtcClientOptions, type LeaveReason } from "./discord-rtc-client.ts";
+export {
+  DiscordRtcClient,
+  type AudioPacket,
+  type DaveInfo,
+  type DiscordRtcClientEvents,
+  type DiscordRtcClientOptions,
+  type LeaveReason,
+} from "./discord-rtc-client.ts";
 export { AudioFormatError, NotConnectedError, RtcError, VideoNotSupportedError, VoiceConnectError } from "./errors.ts";
 export { OpusCodec, pcmLevel, CHANNELS, FRAME_SAMPLES, PCM_FRAME_BYTES, SAMPLE_RATE } from "./opus-codec.ts";
 export { CUES, cuePackets, cuePcm, type CueSpec } from "./cues.ts";

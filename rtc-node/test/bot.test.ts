@@ -41,7 +41,11 @@ async function start(emptyGraceMs = 400) {
 
 async function call(path: string, body: unknown, secret = hub!.secret): Promise<{ status: number; json: any }> {
   const text = typeof body === "string" ? body : JSON.stringify(body);
-  const res = await fetch(`http://127.0.0.1:${rtc!.controlPort}${path}`, { method: "POST", headers: { "content-type": "application/json", ...(await signHubRequest(secret, text)) }, body: text });
+  const res = await fetch(`http://127.0.0.1:${rtc!.controlPort}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(await signHubRequest(secret, text)) },
+    body: text,
+  });
   return { status: res.status, json: await res.json() };
 }
 
@@ -56,7 +60,11 @@ describe("table bot", () => {
     await until(() => rtc.pool.list()[0]?.dave.privacyCode, 8000, "DAVE up");
 
     sim.personSpeak(DEMO_USERS.alice, 440);
-    await until(() => hub.received.some((s) => s.userId === DEMO_USERS.alice && s.speaking && s.level !== undefined && s.level > 0.1), 8000, "a level for alice");
+    await until(
+      () => hub.received.some((s) => s.userId === DEMO_USERS.alice && s.speaking && s.level !== undefined && s.level > 0.1),
+      8000,
+      "a level for alice",
+    );
     await new Promise((r) => setTimeout(r, 1000));
     const levels = hub.received.filter((s) => s.userId === DEMO_USERS.alice && s.level !== undefined);
     const span = (levels.at(-1)!.at - levels[0]!.at) / 1000;

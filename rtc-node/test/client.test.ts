@@ -38,10 +38,14 @@ describe("DiscordRtcClient over the voice link", () => {
     // A cue synthesised here, heard by alice at its pitch.
     levels = [];
     await client.sendAudio(cuePackets("room_closing"));
-    const heard = await until(() => {
-      const s = sim.personStatus(DEMO_USERS.alice).heard.speakers[BOT_USER_ID];
-      return s && s.audibleFrames >= 20 ? s : null;
-    }, 8000, "alice hearing the cue");
+    const heard = await until(
+      () => {
+        const s = sim.personStatus(DEMO_USERS.alice).heard.speakers[BOT_USER_ID];
+        return s && s.audibleFrames >= 20 ? s : null;
+      },
+      8000,
+      "alice hearing the cue",
+    );
     expect(closeTo(heard.frequencyHz, 660)).toBe(true);
 
     const left: string[] = [];

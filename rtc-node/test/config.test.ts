@@ -10,7 +10,12 @@ const gatewayEnv = { DISCORD_BOT_TOKEN: "x", PRIMARY_GUILD_ID: "1234567890123456
 
 describe("configuration", () => {
   it("rtc-node: signals go next to events; every missing or bad variable is named, secrets never echoed", () => {
-    const c = loadConfig({ GATEWAY_WS_URL: "ws://127.0.0.1:8091", LINK_TOKEN: TOKEN, HUB_ENDPOINT: "https://hub.example.com/api/internal/events", HUB_SECRET: SECRET });
+    const c = loadConfig({
+      GATEWAY_WS_URL: "ws://127.0.0.1:8091",
+      LINK_TOKEN: TOKEN,
+      HUB_ENDPOINT: "https://hub.example.com/api/internal/events",
+      HUB_SECRET: SECRET,
+    });
     expect(c.signalsEndpoint).toBe("https://hub.example.com/api/internal/signals");
     expect(c).toMatchObject({ controlPort: 8083, controlHost: "127.0.0.1", healthPort: 8082, emptyGraceMs: 10_000 });
     let err: unknown;

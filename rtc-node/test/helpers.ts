@@ -27,7 +27,11 @@ export interface VoiceRig {
 }
 
 export async function startRig(opts: { sim?: LocalSimulatorOptions; linkPort?: number } = {}): Promise<VoiceRig> {
-  const h = await startHarness({ sim: { ...opts.sim }, config: { link: { token: LINK_TOKEN, port: opts.linkPort ?? 0, host: "127.0.0.1" } }, logLevel: "INFO" });
+  const h = await startHarness({
+    sim: { ...opts.sim },
+    config: { link: { token: LINK_TOKEN, port: opts.linkPort ?? 0, host: "127.0.0.1" } },
+    logLevel: "INFO",
+  });
   await until(() => h.node.manager.info().every((s) => s.state === "ready") && h.node.manager.info().length > 0, 8000, "gateway-node ready");
   const linkUrl = `ws://127.0.0.1:${h.node.linkPort}`;
   const link = new VoiceLinkClient({ url: linkUrl, token: LINK_TOKEN, log: testLog("rtc-link"), retryBaseMs: 50, retryMaxMs: 300 });

@@ -26,7 +26,12 @@ export class SignalsHub {
       req.on("data", (c) => chunks.push(c));
       req.on("end", async () => {
         const raw = Buffer.concat(chunks);
-        const check = await verifyHubRequest(this.secret, req.headers[TIMESTAMP_HEADER.toLowerCase()] as string, req.headers[SIGNATURE_HEADER.toLowerCase()] as string, raw);
+        const check = await verifyHubRequest(
+          this.secret,
+          req.headers[TIMESTAMP_HEADER.toLowerCase()] as string,
+          req.headers[SIGNATURE_HEADER.toLowerCase()] as string,
+          raw,
+        );
         const body = check.ok ? InternalSignalsBody.safeParse(JSON.parse(raw.toString())) : null;
         if (!check.ok || !body?.success) {
           this.rejected++;

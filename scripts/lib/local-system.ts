@@ -102,7 +102,9 @@ export async function startLocalSystem(opts: LocalSystemOptions): Promise<LocalS
   // The table bot (rtc-node) runs with the simulator: gateway-node offers it the voice link, and
   // the Worker calls it at RTC_NODE_URL.
   const voice = (simulator as (Simulator & { voice?: { certificate: { caFile: string } } | null }) | null)?.voice;
-  const rtc = voice ? { linkToken: randomBytes(32).toString("hex"), linkPort: await freePort(), controlPort: await freePort(), healthPort: 0, caFile: voice.certificate.caFile } : null;
+  const rtc = voice
+    ? { linkToken: randomBytes(32).toString("hex"), linkPort: await freePort(), controlPort: await freePort(), healthPort: 0, caFile: voice.certificate.caFile }
+    : null;
   if (rtc) vars.RTC_NODE_URL ??= `http://${host}:${rtc.controlPort}`;
 
   // Secrets reach wrangler through a private env file, never argv or logs.

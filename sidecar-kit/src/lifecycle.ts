@@ -69,7 +69,10 @@ export function runUntilStopped(service: LifecycleService, opts: LifecycleOption
       }
       signalled = true;
       opts.log.info("signal received", { signal });
-      void service.stop().then((r) => finish(r.exitCode), () => finish(1));
+      void service.stop().then(
+        (r) => finish(r.exitCode),
+        () => finish(1),
+      );
     };
     const onTerm = () => onSignal("SIGTERM");
     const onInt = () => onSignal("SIGINT");

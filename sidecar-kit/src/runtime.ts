@@ -58,7 +58,9 @@ export class SidecarRuntime {
     if (this.fatalReason || this.stopping) return;
     this.fatalReason = err.message;
     const action = err.message.includes("Operator action") ? "" : " Operator action is needed.";
-    this.opts.log.error(`fatal: ${err.message}${action} Exiting with a non-zero code so the restart policy takes over.`, { err: { name: err.name, message: err.message } });
+    this.opts.log.error(`fatal: ${err.message}${action} Exiting with a non-zero code so the restart policy takes over.`, {
+      err: { name: err.name, message: err.message },
+    });
     this.begin(exitCode, err.message, this.opts.flushMs);
   }
 
@@ -82,10 +84,13 @@ export class SidecarRuntime {
     const undelivered = await outbox.flush(flushMs);
     outbox.close();
     if (undelivered > 0) {
-      log.error(`stopping with events the Worker has not taken; they are lost with this process${this.opts.undeliveredHint ? ` (${this.opts.undeliveredHint})` : ""}`, {
-        undelivered,
-        byKey: outbox.depthByKey(),
-      });
+      log.error(
+        `stopping with events the Worker has not taken; they are lost with this process${this.opts.undeliveredHint ? ` (${this.opts.undeliveredHint})` : ""}`,
+        {
+          undelivered,
+          byKey: outbox.depthByKey(),
+        },
+      );
     }
     log.info("stopped", { exitCode, reason, undelivered });
     return { exitCode, reason, undelivered };

@@ -40,7 +40,7 @@ describe("metrics", () => {
     const text = m.render();
     expect(text).toContain('# TYPE x_hits_total counter\nx_hits_total{route="a\\"b\\\\c"} 1\n');
     expect(text).toContain('x_depth{key="k"} 3\n');
-    expect(text).toContain('# TYPE x_latency_ms histogram\n');
+    expect(text).toContain("# TYPE x_latency_ms histogram\n");
     expect(text).toContain('x_latency_ms_bucket{le="10",op="post"} 1\nx_latency_ms_bucket{le="100",op="post"} 2\nx_latency_ms_bucket{le="+Inf",op="post"} 3\n');
     expect(text).toContain('x_latency_ms_sum{op="post"} 555\nx_latency_ms_count{op="post"} 3\n');
   });
@@ -92,7 +92,9 @@ describe("fetchOverHttp", () => {
     const base = await server((req, res) => {
       seen.push({ at: Date.now(), ua: req.headers["user-agent"], auth: req.headers.authorization });
       if (seen.length === 1) {
-        res.writeHead(429, { "content-type": "application/json", "retry-after": "1" }).end(JSON.stringify({ message: "slow down", retry_after: 0.25, global: false }));
+        res
+          .writeHead(429, { "content-type": "application/json", "retry-after": "1" })
+          .end(JSON.stringify({ message: "slow down", retry_after: 0.25, global: false }));
         return;
       }
       res.writeHead(200, { "content-type": "application/json", "x-ratelimit-remaining": "4" }).end(JSON.stringify({ url: "ws://x" }));
@@ -140,7 +142,13 @@ describe("runtime and lifecycle", () => {
   it("stop: sources first, then the flush, then close; undelivered events are reported", async () => {
     const lines: string[] = [];
     const { outbox, calls } = fakeOutbox(2);
-    const rt = new SidecarRuntime({ log: createLogger("INFO", {}, (l) => lines.push(l)), stopSources: async () => void calls.push("sources"), outbox, flushMs: 50, undeliveredHint: "a snapshot repairs it" });
+    const rt = new SidecarRuntime({
+      log: createLogger("INFO", {}, (l) => lines.push(l)),
+      stopSources: async () => void calls.push("sources"),
+      outbox,
+      flushMs: 50,
+      undeliveredHint: "a snapshot repairs it",
+    });
     expect(await rt.stop()).toEqual({ exitCode: 0, reason: "stop requested", undelivered: 2 });
     expect(calls).toEqual(["sources", "flush:50", "close"]);
     expect(lines.some((l) => l.includes('"level":"ERROR"') && l.includes("a snapshot repairs it"))).toBe(true);
@@ -150,7 +158,10 @@ describe("runtime and lifecycle", () => {
   it("SIGTERM stops and exits with the stop's code; a second signal exits 1 at once", async () => {
     const signals = new EventEmitter();
     let release!: () => void;
-    const service = { stop: () => new Promise<{ exitCode: number; reason: string }>((r) => (release = () => r({ exitCode: 0, reason: "stop" }))), finished: new Promise<never>(() => {}) };
+    const service = {
+      stop: () => new Promise<{ exitCode: number; reason: string }>((r) => (release = () => r({ exitCode: 0, reason: "stop" }))),
+      finished: new Promise<never>(() => {}),
+    };
     const exits: number[] = [];
     const ran = runUntilStopped(service, { log: quiet, exit: (c) => exits.push(c), signals: signals as unknown as NodeJS.Process });
     signals.emit("SIGTERM");
@@ -168,7 +179,12 @@ describe("runtime and lifecycle", () => {
     const rt = new SidecarRuntime({ log: quiet, stopSources: async () => {}, outbox, flushMs: 10 });
     const exits: number[] = [];
     const t0 = Date.now();
-    const ran = runUntilStopped(rt, { log: quiet, unhealthyLingerMs: 150, exit: (c) => exits.push(c), signals: new EventEmitter() as unknown as NodeJS.Process });
+    const ran = runUntilStopped(rt, {
+      log: quiet,
+      unhealthyLingerMs: 150,
+      exit: (c) => exits.push(c),
+      signals: new EventEmitter() as unknown as NodeJS.Process,
+    });
     rt.giveUp(new Error("4004 Authentication failed"), ExitCode.ConfigRejected);
     expect(rt.fatal).toMatch(/4004/);
     expect(await ran).toBe(3);

@@ -45,7 +45,18 @@ const ev = (table: string, value: number, event: LevelEvent["event"] = "level"):
 
 function make(poster: HubPoster, extra: Partial<ConstructorParameters<typeof Outbox<LevelEvent>>[0]> = {}) {
   const metrics = new TestMetrics();
-  const outbox = new Outbox<LevelEvent>({ poster, log: quiet, metrics, keyOf: (e) => e.table, keyLabel: "table", bodySchema: Body, eventSchema: LevelSchema, retryBaseMs: 5, retryMaxMs: 20, ...extra });
+  const outbox = new Outbox<LevelEvent>({
+    poster,
+    log: quiet,
+    metrics,
+    keyOf: (e) => e.table,
+    keyLabel: "table",
+    bodySchema: Body,
+    eventSchema: LevelSchema,
+    retryBaseMs: 5,
+    retryMaxMs: 20,
+    ...extra,
+  });
   return { outbox, metrics };
 }
 

@@ -108,7 +108,19 @@ export async function startSimulator(opts: LocalSimulatorOptions = {}): Promise<
   wsBase = `ws://${hostInUrl}:${port}`;
 
   const identity = await IdentityProvider.create(opts.jwt?.issuer ?? httpBase, opts.jwt?.audience ?? DEFAULT_JWT_AUDIENCE, opts.jwt?.signingKey);
-  const sim = new LocalDiscord({ server, world, gateway, rest, identity, voice, voiceStateRequests, people: voice ? new SimulatedPeople(world, voice) : null, url: httpBase, gatewayUrl: `${wsBase}${GATEWAY_PATH}`, botToken });
+  const sim = new LocalDiscord({
+    server,
+    world,
+    gateway,
+    rest,
+    identity,
+    voice,
+    voiceStateRequests,
+    people: voice ? new SimulatedPeople(world, voice) : null,
+    url: httpBase,
+    gatewayUrl: `${wsBase}${GATEWAY_PATH}`,
+    botToken,
+  });
 
   onHttp = async (req, res, url) => {
     const path = url.pathname;
@@ -117,7 +129,8 @@ export async function startSimulator(opts: LocalSimulatorOptions = {}): Promise<
     if (path === "/.well-known/jwks.json") return sendJson(res, 200, identity.jwks);
     if (path.startsWith("/control/")) return handleControl(sim, req, res, url);
     // `/channels/<guild>/<channel>` as on discord.com: the lobby's "Open in Discord" links land on the control page.
-    if ((path === "/" || path.startsWith("/channels/")) && req.method === "GET") return void res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" }).end(CONTROL_PAGE_HTML);
+    if ((path === "/" || path.startsWith("/channels/")) && req.method === "GET")
+      return void res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" }).end(CONTROL_PAGE_HTML);
     sendJson(res, 404, { message: "404: Not Found", code: 0 });
   };
   return sim;

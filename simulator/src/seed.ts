@@ -32,7 +32,19 @@ export function seedWorld(world: World): void {
   world.addGuild({ id: DEMO_GUILD_ID, name: DEMO_GUILD_NAME });
   world.createChannel(DEMO_GUILD_ID, { id: DEMO_CHANNELS.gameRooms, name: "Game Rooms", type: ChannelType.GuildCategory });
   world.createChannel(DEMO_GUILD_ID, { id: DEMO_CHANNELS.lobby, name: "Lobby", type: ChannelType.GuildVoice, parentId: DEMO_CHANNELS.gameRooms });
-  world.createChannel(DEMO_GUILD_ID, { id: DEMO_CHANNELS.table1, name: "Table 1", type: ChannelType.GuildVoice, parentId: DEMO_CHANNELS.gameRooms, userLimit: 4 });
-  world.createChannel(DEMO_GUILD_ID, { id: DEMO_CHANNELS.table2, name: "Table 2", type: ChannelType.GuildVoice, parentId: DEMO_CHANNELS.gameRooms, userLimit: 4 });
+  world.createChannel(DEMO_GUILD_ID, {
+    id: DEMO_CHANNELS.table1,
+    name: "Table 1",
+    type: ChannelType.GuildVoice,
+    parentId: DEMO_CHANNELS.gameRooms,
+    userLimit: 4,
+  });
+  world.createChannel(DEMO_GUILD_ID, {
+    id: DEMO_CHANNELS.table2,
+    name: "Table 2",
+    type: ChannelType.GuildVoice,
+    parentId: DEMO_CHANNELS.gameRooms,
+    userLimit: 4,
+  });
   world.createChannel(DEMO_GUILD_ID, { id: DEMO_CHANNELS.general, name: "general", type: ChannelType.GuildText });
 }

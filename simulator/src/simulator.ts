@@ -40,7 +40,15 @@ export interface SimulatorState {
   users: SimUser[];
   guilds: (SimGuild & { channels: APIChannel[]; voiceStates: APIVoiceState[] })[];
   gateway: GatewayStats & { connectionList: ReturnType<Gateway["describeConnections"]> };
-  voice: (VoiceServerStats & { endpoint: string; caFile: string; op4Received: number; people: PersonStatus[]; faults: RelayFaults & { transitionDelayMs: number } }) | null;
+  voice:
+    | (VoiceServerStats & {
+        endpoint: string;
+        caFile: string;
+        op4Received: number;
+        people: PersonStatus[];
+        faults: RelayFaults & { transitionDelayMs: number };
+      })
+    | null;
 }
 
 export class LocalDiscord implements Simulator {

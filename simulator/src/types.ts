@@ -72,8 +72,15 @@ export interface RateLimitConfig {
   reactionIntervalMs: number;
 }
 
-export interface SimGuild { id: string; name: string }
-export interface SimUser { id: string; username: string; bot?: boolean }
+export interface SimGuild {
+  id: string;
+  name: string;
+}
+export interface SimUser {
+  id: string;
+  username: string;
+  bot?: boolean;
+}
 
 /** A REST request as the simulator received it, for assertions. */
 export interface RecordedRequest {

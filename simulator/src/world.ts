@@ -94,7 +94,12 @@ const NONCE_WINDOW_MS = 5 * 60_000;
 function parseEmoji(emoji: string): { id: string | null; name: string } | null {
   const custom = /^([A-Za-z0-9_~]{2,32}):(\d{1,20})$/.exec(emoji);
   if (custom) return { id: custom[2]!, name: custom[1]! };
-  if (/^(?:\p{Regional_Indicator}{2}|[0-9#*]\uFE0F?\u20E3|\p{Extended_Pictographic}\uFE0F?\p{Emoji_Modifier}?[\u{E0020}-\u{E007F}]*(?:\u200D\p{Extended_Pictographic}\uFE0F?\p{Emoji_Modifier}?)*)$/u.test(emoji)) return { id: null, name: emoji };
+  if (
+    /^(?:\p{Regional_Indicator}{2}|[0-9#*]\uFE0F?\u20E3|\p{Extended_Pictographic}\uFE0F?\p{Emoji_Modifier}?[\u{E0020}-\u{E007F}]*(?:\u200D\p{Extended_Pictographic}\uFE0F?\p{Emoji_Modifier}?)*)$/u.test(
+      emoji,
+    )
+  )
+    return { id: null, name: emoji };
   return null;
 }
 
@@ -163,7 +168,14 @@ export class World {
 
   apiUser(userId: string): APIUser {
     const user = this.user(userId);
-    const base: APIUser = { id: user.id, username: user.username, discriminator: "0", global_name: user.bot ? null : user.username, avatar: null, public_flags: 0 as UserFlags };
+    const base: APIUser = {
+      id: user.id,
+      username: user.username,
+      discriminator: "0",
+      global_name: user.bot ? null : user.username,
+      avatar: null,
+      public_flags: 0 as UserFlags,
+    };
     return user.bot ? { ...base, bot: true } : base;
   }
 
@@ -274,7 +286,12 @@ export class World {
    * `opts.bypassLimit`: a move by someone with Move Members may exceed the channel's user limit.
    * Returns whether a VOICE_STATE_UPDATE was dispatched.
    */
-  joinVoice(guildId: string, userId: string, channelId: string, opts: { sessionId?: string; selfMute?: boolean; selfDeaf?: boolean; bypassLimit?: boolean } = {}): boolean {
+  joinVoice(
+    guildId: string,
+    userId: string,
+    channelId: string,
+    opts: { sessionId?: string; selfMute?: boolean; selfDeaf?: boolean; bypassLimit?: boolean } = {},
+  ): boolean {
     const guild = this.guild(guildId);
     this.member(guild, userId);
     const channel = guild.channels.get(channelId);
@@ -289,7 +306,14 @@ export class World {
       selfMute: opts.selfMute ?? current?.selfMute ?? false,
       selfDeaf: opts.selfDeaf ?? current?.selfDeaf ?? false,
     };
-    if (current && current.channelId === channelId && current.sessionId === next.sessionId && current.selfMute === next.selfMute && current.selfDeaf === next.selfDeaf) return false;
+    if (
+      current &&
+      current.channelId === channelId &&
+      current.sessionId === next.sessionId &&
+      current.selfMute === next.selfMute &&
+      current.selfDeaf === next.selfDeaf
+    )
+      return false;
     const occupants = [...guild.voice.values()].filter((v) => v.channelId === channelId).length;
     if (current?.channelId !== channelId && channel.userLimit > 0 && occupants >= channel.userLimit && userId !== this.bot.id && !opts.bypassLimit) {
       throw new DiscordApiError(400, RESTJSONErrorCodes.GeneralError, `Voice channel ${channelId} is full (user_limit ${channel.userLimit})`);
@@ -387,7 +411,11 @@ export class World {
     }
     stored.message = { ...stored.message, content, edited_timestamp: new Date().toISOString() };
     const guild = this.guild(this.channelGuildId(channelId));
-    this.onDispatch(guild.id, GatewayDispatchEvents.MessageUpdate, { ...stored.message, guild_id: guild.id, member: this.partialMember(guild, stored.message.author.id) });
+    this.onDispatch(guild.id, GatewayDispatchEvents.MessageUpdate, {
+      ...stored.message,
+      guild_id: guild.id,
+      member: this.partialMember(guild, stored.message.author.id),
+    });
     return stored.message;
   }
 
@@ -630,7 +658,15 @@ function voiceState(guildId: string, userId: string, record: VoiceRecord, member
   };
 }
 
-function buildRole(input: { id: string; name: string; position: number; permissions?: string; color?: number; hoist?: boolean; mentionable?: boolean }): APIRole {
+function buildRole(input: {
+  id: string;
+  name: string;
+  position: number;
+  permissions?: string;
+  color?: number;
+  hoist?: boolean;
+  mentionable?: boolean;
+}): APIRole {
   const color = input.color ?? 0;
   return {
     id: input.id,

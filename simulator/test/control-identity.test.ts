@@ -97,7 +97,8 @@ describe("identity provider", () => {
 
   it("mints over HTTP; honours expiry, audience and issuer overrides", async () => {
     const jwks = createRemoteJWKSet(new URL(sim.jwksUrl));
-    const { token } = (await control("POST", "token", { userId: DEMO_USERS.bob, expiresInSeconds: 60, audience: "other-app", issuer: "https://issuer.test" })).body;
+    const { token } = (await control("POST", "token", { userId: DEMO_USERS.bob, expiresInSeconds: 60, audience: "other-app", issuer: "https://issuer.test" }))
+      .body;
     const { payload } = await jwtVerify(token, jwks, { issuer: "https://issuer.test", audience: "other-app" });
     expect(payload.exp! - payload.iat!).toBe(60);
     await expect(jwtVerify(token, jwks, { audience: "spell-coven-web" })).rejects.toThrow();

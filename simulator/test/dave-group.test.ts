@@ -23,7 +23,10 @@ class Client {
   readonly errors: string[] = [];
   readonly connected = new Set<string>();
 
-  constructor(readonly userId: string, private readonly group: DaveGroup) {
+  constructor(
+    readonly userId: string,
+    private readonly group: DaveGroup,
+  ) {
     this.session = new VoiceSession({ token: `t-${userId}`, guildId: "1", channelId: CHANNEL, userId, sessionId: `s-${userId}` });
     this.session.attach({ sendRaw: (frame: string | Buffer) => this.inbox.push(Buffer.from(frame)) } as unknown as VoiceSocket);
     this.dave = new davey.DAVESession(1, userId, CHANNEL);
@@ -75,11 +78,16 @@ class Client {
 
 async function setup() {
   await DaveExternalSender.prepare();
-  const group = new DaveGroup(CHANNEL, DaveExternalSender.create(), { transitionTimeoutMs: 2000, transitionDelayMs: () => 0, takeWelcomeCorruption: () => false, log: createLogger("ERROR") });
+  const group = new DaveGroup(CHANNEL, DaveExternalSender.create(), {
+    transitionTimeoutMs: 2000,
+    transitionDelayMs: () => 0,
+    takeWelcomeCorruption: () => false,
+    log: createLogger("ERROR"),
+  });
   const clients: Client[] = [];
   const add = (userId: string) => {
     const c = new Client(userId, group);
-    for (const other of clients) (other.connected.add(userId), c.connected.add(other.userId));
+    for (const other of clients) other.connected.add(userId), c.connected.add(other.userId);
     clients.push(c);
     return c;
   };

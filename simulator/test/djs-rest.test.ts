@@ -22,7 +22,13 @@ afterEach(async () => {
 describe("@discordjs/rest against the simulator", () => {
   it("creates a voice room under a category and deletes it, with an audit-log reason", async () => {
     const channel = (await rest.post(Routes.guildChannels(DEMO_GUILD_ID), {
-      body: { name: "Table 3", type: ChannelType.GuildVoice, user_limit: 4, parent_id: DEMO_CHANNELS.gameRooms, permission_overwrites: [{ id: DEMO_GUILD_ID, type: OverwriteType.Role, deny: "1024" }] },
+      body: {
+        name: "Table 3",
+        type: ChannelType.GuildVoice,
+        user_limit: 4,
+        parent_id: DEMO_CHANNELS.gameRooms,
+        permission_overwrites: [{ id: DEMO_GUILD_ID, type: OverwriteType.Role, deny: "1024" }],
+      },
       reason: "room for alice & bob",
     })) as APIGuildVoiceChannel;
     expect(channel).toMatchObject({ name: "Table 3", user_limit: 4, parent_id: DEMO_CHANNELS.gameRooms });

@@ -125,7 +125,10 @@ describe("sharding and intents", () => {
     await waitFor(() => guildsOf(a.c).length && guildsOf(b.c).length);
     expect(guildsOf(a.c)).toEqual([DEMO_GUILD_ID]);
     expect(guildsOf(b.c)).toEqual([other]);
-    expect((dispatched(b.c, "READY")[0]!.d as { guilds: unknown[]; shard: number[] })).toMatchObject({ guilds: [{ id: other, unavailable: true }], shard: [1 - demoShard, 2] });
+    expect(dispatched(b.c, "READY")[0]!.d as { guilds: unknown[]; shard: number[] }).toMatchObject({
+      guilds: [{ id: other, unavailable: true }],
+      shard: [1 - demoShard, 2],
+    });
   });
 
   it("sends MESSAGE_CREATE only with GUILD_MESSAGES, with content only with MESSAGE_CONTENT", async () => {
@@ -149,7 +152,13 @@ describe("sharding and intents", () => {
     await waitFor(() => dispatched(withVoice.c, "VOICE_STATE_UPDATE").length === 3);
     const states = dispatched(withVoice.c, "VOICE_STATE_UPDATE").map((p) => p.d as Record<string, any>);
     expect(states.map((s) => s.channel_id)).toEqual([DEMO_CHANNELS.lobby, DEMO_CHANNELS.table1, null]);
-    expect(states[0]).toMatchObject({ guild_id: DEMO_GUILD_ID, user_id: DEMO_USERS.dave, session_id: expect.any(String), self_mute: false, member: { user: { id: DEMO_USERS.dave, username: "dave" }, roles: [] } });
+    expect(states[0]).toMatchObject({
+      guild_id: DEMO_GUILD_ID,
+      user_id: DEMO_USERS.dave,
+      session_id: expect.any(String),
+      self_mute: false,
+      member: { user: { id: DEMO_USERS.dave, username: "dave" }, roles: [] },
+    });
     expect(dispatched(without.c, "VOICE_STATE_UPDATE")).toEqual([]);
   });
 
@@ -159,10 +168,13 @@ describe("sharding and intents", () => {
     sim.joinVoice(DEMO_GUILD_ID, DEMO_USERS.alice, created.body.id);
     await api(sim, "DELETE", `/channels/${created.body.id}`);
     await waitFor(() => dispatched(c, "CHANNEL_DELETE").length);
-    const tail = c.received.filter((p) => p.op === 0).slice(-4).map((p) => {
-      const d = p.d as { channel_id?: string | null; id?: string };
-      return [p.t, "channel_id" in d ? d.channel_id : d.id];
-    });
+    const tail = c.received
+      .filter((p) => p.op === 0)
+      .slice(-4)
+      .map((p) => {
+        const d = p.d as { channel_id?: string | null; id?: string };
+        return [p.t, "channel_id" in d ? d.channel_id : d.id];
+      });
     expect(tail).toEqual([
       ["CHANNEL_CREATE", created.body.id],
       ["VOICE_STATE_UPDATE", created.body.id],
@@ -237,7 +249,10 @@ describe("resume", () => {
     second.c.ws.close(4100);
     await second.c.closed;
     await waitFor(() => sim.gatewayStats().openConnections === 0);
-    for (const [sessionId, expected] of [[first.sessionId, 9], [second.sessionId, 0]] as const) {
+    for (const [sessionId, expected] of [
+      [first.sessionId, 9],
+      [second.sessionId, 0],
+    ] as const) {
       const r = await connect();
       r.send({ op: 6, d: { token: sim.botToken, session_id: sessionId, seq: 2 } });
       expect((await r.next((p) => p.op === 9 || p.t === "RESUMED")).op).toBe(expected);

@@ -113,7 +113,12 @@ export function identifyPayload(token: string, intents: number, shard: [number, 
 }
 
 /** fetch against the simulator's REST API with the bot token (unless `auth` is given). */
-export async function api(sim: LocalDiscord, method: string, path: string, options: { body?: unknown; auth?: string | null; headers?: Record<string, string> } = {}) {
+export async function api(
+  sim: LocalDiscord,
+  method: string,
+  path: string,
+  options: { body?: unknown; auth?: string | null; headers?: Record<string, string> } = {},
+) {
   const headers: Record<string, string> = { ...options.headers };
   const auth = options.auth === undefined ? `Bot ${sim.botToken}` : options.auth;
   if (auth !== null) headers.Authorization = auth;

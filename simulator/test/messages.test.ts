@@ -58,7 +58,11 @@ describe("messages in a voice channel's text chat", () => {
   });
 
   it("control API: post with a nonce, edit, react and type as a user", async () => {
-    const ctl = (name: string, body: unknown) => fetch(`${sim.url}/control/${name}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+    const ctl = (name: string, body: unknown) =>
+      fetch(`${sim.url}/control/${name}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) }).then(async (r) => ({
+        status: r.status,
+        body: (await r.json()) as any,
+      }));
     const posted = await ctl("postMessage", { channelId: voice, userId: DEMO_USERS.bob, content: "from Discord", nonce: "abc" });
     expect(posted.body.result).toMatchObject({ content: "from Discord", nonce: "abc" });
     expect((await ctl("editMessage", { channelId: voice, messageId: posted.body.result.id, content: "edited in Discord" })).status).toBe(200);

@@ -88,9 +88,17 @@ describe("error bodies", () => {
     expect(await api(sim, "POST", path, { body: {} })).toMatchObject({ status: 400, body: { code: 50006, message: "Cannot send an empty message" } });
     const long = await api(sim, "POST", path, { body: { content: "x".repeat(2001) } });
     expect(long.body.errors.content._errors[0].code).toBe("BASE_TYPE_MAX_LENGTH");
-    const badJson = await fetch(`${sim.apiBase}${path}`, { method: "POST", headers: { Authorization: `Bot ${sim.botToken}`, "Content-Type": "application/json" }, body: "{" });
+    const badJson = await fetch(`${sim.apiBase}${path}`, {
+      method: "POST",
+      headers: { Authorization: `Bot ${sim.botToken}`, "Content-Type": "application/json" },
+      body: "{",
+    });
     expect(await badJson.json()).toEqual({ code: 50109, message: "The request body contains invalid JSON." });
-    const text = await fetch(`${sim.apiBase}${path}`, { method: "POST", headers: { Authorization: `Bot ${sim.botToken}`, "Content-Type": "text/plain" }, body: "hi" });
+    const text = await fetch(`${sim.apiBase}${path}`, {
+      method: "POST",
+      headers: { Authorization: `Bot ${sim.botToken}`, "Content-Type": "text/plain" },
+      body: "hi",
+    });
     expect(text.status).toBe(400);
   });
 });
@@ -98,10 +106,23 @@ describe("error bodies", () => {
 describe("successful calls", () => {
   it("creates and deletes channels, roles, member roles, messages, reactions and typing", async () => {
     const created = await api(sim, "POST", `/guilds/${DEMO_GUILD_ID}/channels`, {
-      body: { name: "Table 3", type: 2, user_limit: 4, parent_id: DEMO_CHANNELS.gameRooms, permission_overwrites: [{ id: DEMO_GUILD_ID, type: 0, deny: "1024" }] },
+      body: {
+        name: "Table 3",
+        type: 2,
+        user_limit: 4,
+        parent_id: DEMO_CHANNELS.gameRooms,
+        permission_overwrites: [{ id: DEMO_GUILD_ID, type: 0, deny: "1024" }],
+      },
     });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ name: "Table 3", type: 2, user_limit: 4, parent_id: DEMO_CHANNELS.gameRooms, guild_id: DEMO_GUILD_ID, permission_overwrites: [{ id: DEMO_GUILD_ID, type: 0, allow: "0", deny: "1024" }] });
+    expect(created.body).toMatchObject({
+      name: "Table 3",
+      type: 2,
+      user_limit: 4,
+      parent_id: DEMO_CHANNELS.gameRooms,
+      guild_id: DEMO_GUILD_ID,
+      permission_overwrites: [{ id: DEMO_GUILD_ID, type: 0, allow: "0", deny: "1024" }],
+    });
     expect(sim.channels(DEMO_GUILD_ID).some((c) => c.id === created.body.id)).toBe(true);
     expect(await api(sim, "DELETE", `/channels/${created.body.id}`)).toMatchObject({ status: 200, body: { id: created.body.id } });
     expect(sim.channels(DEMO_GUILD_ID).some((c) => c.id === created.body.id)).toBe(false);
@@ -120,10 +141,20 @@ describe("successful calls", () => {
 
   it("records every request with its decoded X-Audit-Log-Reason", async () => {
     sim.clearRequests();
-    await api(sim, "POST", `/guilds/${DEMO_GUILD_ID}/channels`, { body: { name: "Room", type: 2 }, headers: { "X-Audit-Log-Reason": encodeURIComponent("Spell Coven: room für alice") } });
+    await api(sim, "POST", `/guilds/${DEMO_GUILD_ID}/channels`, {
+      body: { name: "Room", type: 2 },
+      headers: { "X-Audit-Log-Reason": encodeURIComponent("Spell Coven: room für alice") },
+    });
     await api(sim, "GET", "/gateway/bot", { auth: "Bot wrong" });
     expect(sim.requests()).toEqual([
-      expect.objectContaining({ method: "POST", path: `/api/v10/guilds/${DEMO_GUILD_ID}/channels`, body: { name: "Room", type: 2 }, auditLogReason: "Spell Coven: room für alice", status: 201, bucket: expect.any(String) }),
+      expect.objectContaining({
+        method: "POST",
+        path: `/api/v10/guilds/${DEMO_GUILD_ID}/channels`,
+        body: { name: "Room", type: 2 },
+        auditLogReason: "Spell Coven: room für alice",
+        status: 201,
+        bucket: expect.any(String),
+      }),
       expect.objectContaining({ method: "GET", path: "/api/v10/gateway/bot", auditLogReason: null, status: 401 }),
     ]);
   });

@@ -35,7 +35,12 @@ describe("simulated people over the control API", () => {
       const joined = await control("POST", "personJoin", { guildId: DEMO_GUILD_ID, userId, channelId: DEMO_CHANNELS.table1 });
       expect(joined).toMatchObject({ status: 200, body: { ok: true, result: { userId, status: "ready" } } });
     }
-    expect(sim.voiceStates(DEMO_GUILD_ID).map((v) => v.user_id).sort()).toEqual([DEMO_USERS.alice, DEMO_USERS.bob].sort());
+    expect(
+      sim
+        .voiceStates(DEMO_GUILD_ID)
+        .map((v) => v.user_id)
+        .sort(),
+    ).toEqual([DEMO_USERS.alice, DEMO_USERS.bob].sort());
     await waitFor(() => sim.people().every((p) => p.voicePrivacyCode !== null), 8000, "E2EE");
     expect((await control("POST", "personSpeak", { userId: DEMO_USERS.alice, frequencyHz: 600 })).status).toBe(200);
     type Heard = { audibleFrames: number; frequencyHz: number; levelDbfs: number; packets: number };
@@ -54,15 +59,20 @@ describe("simulated people over the control API", () => {
   });
 
   it("plays a WAV clip sent as base64 (mono 16 kHz, resampled) and the listener hears its pitch", async () => {
-    for (const userId of [DEMO_USERS.alice, DEMO_USERS.bob]) await control("POST", "personJoin", { guildId: DEMO_GUILD_ID, userId, channelId: DEMO_CHANNELS.lobby });
+    for (const userId of [DEMO_USERS.alice, DEMO_USERS.bob])
+      await control("POST", "personJoin", { guildId: DEMO_GUILD_ID, userId, channelId: DEMO_CHANNELS.lobby });
     await waitFor(() => sim.people().every((p) => p.voicePrivacyCode !== null), 8000, "E2EE");
     sim.personResetHeard(DEMO_USERS.bob);
     const played = await control("POST", "personSpeakWav", { userId: DEMO_USERS.alice, wavBase64: wav(300, 16_000, 1.5).toString("base64") });
     expect(played.status).toBe(200);
-    const heard = await waitFor(() => {
-      const s = sim.personStatus(DEMO_USERS.bob).heard.speakers[DEMO_USERS.alice];
-      return s && s.audibleFrames >= 25 ? s : null;
-    }, 8000, "the clip");
+    const heard = await waitFor(
+      () => {
+        const s = sim.personStatus(DEMO_USERS.bob).heard.speakers[DEMO_USERS.alice];
+        return s && s.audibleFrames >= 25 ? s : null;
+      },
+      8000,
+      "the clip",
+    );
     expect(Math.abs(heard.frequencyHz! - 300)).toBeLessThan(9);
     const bad = await control("POST", "personSpeakWav", { userId: DEMO_USERS.alice, wavBase64: Buffer.from("RIFF....WAVEjunk").toString("base64") });
     expect(bad).toMatchObject({ status: 400, body: { error: { code: "invalid_argument", message: expect.stringContaining("WAV") } } });

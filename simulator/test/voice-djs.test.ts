@@ -26,7 +26,8 @@ async function start(voice: VoiceServerOptions = {}): Promise<LocalDiscord> {
   return sim;
 }
 
-const mode = (c: VoiceConnection) => (c.state as { networking?: { state: { connectionData?: { encryptionMode?: string } } } }).networking?.state.connectionData?.encryptionMode;
+const mode = (c: VoiceConnection) =>
+  (c.state as { networking?: { state: { connectionData?: { encryptionMode?: string } } } }).networking?.state.connectionData?.encryptionMode;
 
 describe.each(["aead_aes256_gcm_rtpsize", "aead_xchacha20_poly1305_rtpsize"] as const)("bot and a simulated person with %s and DAVE", (transport) => {
   it("hear each other's tones end-to-end encrypted", async () => {
@@ -70,7 +71,11 @@ describe("the voice server's group life", () => {
     s.personLeave(DEMO_USERS.alice);
     await s.personJoin(DEMO_GUILD_ID, DEMO_USERS.carol, DEMO_CHANNELS.table1);
     const members = () => [bot!.connection, s.person(DEMO_USERS.bob).connection, s.person(DEMO_USERS.carol).connection];
-    const code = await waitFor(() => !s.voice!.stats().rooms[0]!.users.includes(DEMO_USERS.alice) && s.voice!.stats().rooms[0]!.users.length === 3, 5000, "alice out, carol in").then(() => whenE2ee(s, members()));
+    const code = await waitFor(
+      () => !s.voice!.stats().rooms[0]!.users.includes(DEMO_USERS.alice) && s.voice!.stats().rooms[0]!.users.length === 3,
+      5000,
+      "alice out, carol in",
+    ).then(() => whenE2ee(s, members()));
     expect(code).not.toBe(code3); // a new epoch, a new privacy code
     const room = s.voice!.stats().rooms[0]!;
     expect(room.users.sort()).toEqual([BOT_USER_ID, DEMO_USERS.bob, DEMO_USERS.carol].sort());
@@ -83,7 +88,11 @@ describe("the voice server's group life", () => {
     const fromBob = await whenHeard(() => bot!.listener.heard(), DEMO_USERS.bob);
     const fromCarol = await whenHeard(() => bot!.listener.heard(), DEMO_USERS.carol);
     const carolHearsBob = await whenHeard(() => s.personStatus(DEMO_USERS.carol).heard, DEMO_USERS.bob);
-    expect([fromBob.frequencyHz, fromCarol.frequencyHz, carolHearsBob.frequencyHz].map((hz, i) => closeTo(hz, [523, 784, 523][i]!))).toEqual([true, true, true]);
+    expect([fromBob.frequencyHz, fromCarol.frequencyHz, carolHearsBob.frequencyHz].map((hz, i) => closeTo(hz, [523, 784, 523][i]!))).toEqual([
+      true,
+      true,
+      true,
+    ]);
     expect(bot.listener.heard().daveDecryptFailures + s.personStatus(DEMO_USERS.carol).heard.daveDecryptFailures).toBe(0);
     expect(bot.listener.heard().speakers[DEMO_USERS.alice]).toBeUndefined();
   });

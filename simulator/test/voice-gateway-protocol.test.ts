@@ -63,7 +63,10 @@ function grant() {
   sim.joinVoice(DEMO_GUILD_ID, DEMO_USERS.alice, DEMO_CHANNELS.lobby);
   const state = sim.voiceStates(DEMO_GUILD_ID).find((v) => v.user_id === DEMO_USERS.alice)!;
   const update = sim.voice!.authorize({ guildId: DEMO_GUILD_ID, channelId: DEMO_CHANNELS.lobby, userId: DEMO_USERS.alice, sessionId: state.session_id });
-  return { update, identify: { server_id: DEMO_GUILD_ID, user_id: DEMO_USERS.alice, session_id: state.session_id, token: update.token, max_dave_protocol_version: 1 } };
+  return {
+    update,
+    identify: { server_id: DEMO_GUILD_ID, user_id: DEMO_USERS.alice, session_id: state.session_id, token: update.token, max_dave_protocol_version: 1 },
+  };
 }
 
 describe("voice gateway v8", () => {
@@ -73,7 +76,12 @@ describe("voice gateway v8", () => {
     v.send(VoiceOpcodes.Identify, identify);
     expect((await v.next(VoiceOpcodes.Hello)).d).toEqual({ heartbeat_interval: 1000, v: 8 });
     const ready = await v.next(VoiceOpcodes.Ready);
-    expect(ready.d).toMatchObject({ ssrc: expect.any(Number), ip: "127.0.0.1", port: sim.voice!.udpPort, modes: ["aead_aes256_gcm_rtpsize", "aead_xchacha20_poly1305_rtpsize"] });
+    expect(ready.d).toMatchObject({
+      ssrc: expect.any(Number),
+      ip: "127.0.0.1",
+      port: sim.voice!.udpPort,
+      modes: ["aead_aes256_gcm_rtpsize", "aead_xchacha20_poly1305_rtpsize"],
+    });
     expect(ready.seq).toBe(1);
     v.send(VoiceOpcodes.Heartbeat, { t: 1234, seq_ack: 1 });
     expect((await v.next(VoiceOpcodes.HeartbeatAck)).d).toEqual({ t: 1234 });
@@ -95,7 +103,10 @@ describe("voice gateway v8", () => {
     const early = await rawVoice();
     early.send(VoiceOpcodes.SelectProtocol, { protocol: "udp", data: { address: "127.0.0.1", port: 1, mode: "aead_aes256_gcm_rtpsize" } });
     expect(await early.closed).toBe(VoiceCloseCodes.NotAuthenticated);
-    for (const [protocol, mode, code] of [["webrtc", "aead_aes256_gcm_rtpsize", VoiceCloseCodes.UnknownProtocol], ["udp", "xsalsa20_poly1305", VoiceCloseCodes.UnknownEncryptionMode]] as const) {
+    for (const [protocol, mode, code] of [
+      ["webrtc", "aead_aes256_gcm_rtpsize", VoiceCloseCodes.UnknownProtocol],
+      ["udp", "xsalsa20_poly1305", VoiceCloseCodes.UnknownEncryptionMode],
+    ] as const) {
       const { identify } = grant();
       const v = await rawVoice();
       v.send(VoiceOpcodes.Identify, identify);

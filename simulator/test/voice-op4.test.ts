@@ -26,7 +26,10 @@ afterEach(async () => {
   await sim.close();
 });
 
-const op4 = (channelId: string | null, selfDeaf = false) => ({ op: 4, d: { guild_id: DEMO_GUILD_ID, channel_id: channelId, self_mute: false, self_deaf: selfDeaf } });
+const op4 = (channelId: string | null, selfDeaf = false) => ({
+  op: 4,
+  d: { guild_id: DEMO_GUILD_ID, channel_id: channelId, self_mute: false, self_deaf: selfDeaf },
+});
 const voiceEvents = () => gw.received.filter((p) => p.t === "VOICE_STATE_UPDATE" || p.t === "VOICE_SERVER_UPDATE");
 
 describe("op 4 Update Voice State", () => {
@@ -35,7 +38,14 @@ describe("op 4 Update Voice State", () => {
     await gw.next((p) => p.t === "VOICE_SERVER_UPDATE");
     const [state, server] = voiceEvents();
     expect(state!.t).toBe("VOICE_STATE_UPDATE");
-    expect(state!.d).toMatchObject({ guild_id: DEMO_GUILD_ID, channel_id: DEMO_CHANNELS.lobby, user_id: BOT_USER_ID, session_id: sessionId, self_deaf: true, member: { user: { id: BOT_USER_ID } } });
+    expect(state!.d).toMatchObject({
+      guild_id: DEMO_GUILD_ID,
+      channel_id: DEMO_CHANNELS.lobby,
+      user_id: BOT_USER_ID,
+      session_id: sessionId,
+      self_deaf: true,
+      member: { user: { id: BOT_USER_ID } },
+    });
     expect(server!.t).toBe("VOICE_SERVER_UPDATE");
     expect(server!.d).toEqual({ token: expect.stringMatching(/^[0-9a-f]{24}$/), guild_id: DEMO_GUILD_ID, endpoint: sim.voice!.endpoint });
     expect(sim.voice!.endpoint).toMatch(/^127\.0\.0\.1:\d+$/);

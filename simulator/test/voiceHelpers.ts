@@ -33,7 +33,8 @@ export async function botVoice(sim: LocalDiscord, channelId: string, opts: { dav
   await waitFor(() => gw.dispatches.some((d) => d.t === GatewayDispatchEvents.GuildCreate), 5000, "GUILD_CREATE");
   const adapterCreator: DiscordGatewayAdapterCreator = (methods) => {
     const onDispatch = (payload: GatewayDispatchPayload): void => {
-      if (payload.t === GatewayDispatchEvents.VoiceStateUpdate && payload.d.user_id === BOT_USER_ID && payload.d.guild_id === DEMO_GUILD_ID) methods.onVoiceStateUpdate(payload.d);
+      if (payload.t === GatewayDispatchEvents.VoiceStateUpdate && payload.d.user_id === BOT_USER_ID && payload.d.guild_id === DEMO_GUILD_ID)
+        methods.onVoiceStateUpdate(payload.d);
       else if (payload.t === GatewayDispatchEvents.VoiceServerUpdate && payload.d.guild_id === DEMO_GUILD_ID) methods.onVoiceServerUpdate(payload.d);
     };
     gw.manager.on(WebSocketShardEvents.Dispatch, onDispatch);

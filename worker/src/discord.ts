@@ -54,7 +54,10 @@ export function toApiError(err: unknown, action: string): ApiError {
     if (err.status === 403) return new ApiError("DISCORD_FORBIDDEN", `Discord refused to ${action}: the bot lacks permission (Manage Channels) in this guild.`);
     if (err.status === 400) return new ApiError("VALIDATION_FAILED", `Discord rejected the request to ${action}.`, err.fieldErrors);
     if (err.status === 429 || err.status >= 500) {
-      return new ApiError("DISCORD_UNAVAILABLE", `Discord is unavailable or rate limiting; could not ${action} after ${err.attempts} attempts. Try again shortly.`);
+      return new ApiError(
+        "DISCORD_UNAVAILABLE",
+        `Discord is unavailable or rate limiting; could not ${action} after ${err.attempts} attempts. Try again shortly.`,
+      );
     }
     return new ApiError("DISCORD_ERROR", `Discord answered HTTP ${err.status} when trying to ${action}.`);
   }

@@ -65,7 +65,12 @@ declare global {
 
 const csvSnowflakes = z
   .string()
-  .transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean))
+  .transform((s) =>
+    s
+      .split(",")
+      .map((x) => x.trim())
+      .filter(Boolean),
+  )
   .pipe(z.array(Snowflake).min(1, "must list at least one guild id"));
 
 /** Every setting the Worker reads (bindings aside), parsed and checked once per isolate. */
@@ -154,7 +159,10 @@ export function getConfig(env: Env): Config {
   }
   config = {
     ...parsed.data,
-    allowedOrigins: (parsed.data.VITE_BASE_URL ?? "").split(",").map((o) => o.trim().replace(/\/$/, "")).filter(Boolean),
+    allowedOrigins: (parsed.data.VITE_BASE_URL ?? "")
+      .split(",")
+      .map((o) => o.trim().replace(/\/$/, ""))
+      .filter(Boolean),
   };
   cache.set(env, config);
   return config;

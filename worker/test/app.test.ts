@@ -37,7 +37,10 @@ describe("errors", () => {
 
 describe("CORS", () => {
   it("allows the configured web origin, with credentials-free preflight for the rooms API", async () => {
-    const res = await request("/api/create-room", { method: "OPTIONS", headers: { Origin: ORIGIN, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization,content-type" } });
+    const res = await request("/api/create-room", {
+      method: "OPTIONS",
+      headers: { Origin: ORIGIN, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization,content-type" },
+    });
     expect(res.status).toBeLessThan(300);
     expect(res.headers.get("Access-Control-Allow-Origin")).toBe(ORIGIN);
     expect(res.headers.get("Access-Control-Allow-Headers")?.toLowerCase()).toContain("authorization");
@@ -51,7 +54,11 @@ describe("CORS", () => {
 
 describe("JWT on the rooms API", () => {
   const call = (token?: string) =>
-    request("/api/create-room", { method: "POST", body: "{}", headers: { "Content-Type": "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}) } });
+    request("/api/create-room", {
+      method: "POST",
+      body: "{}",
+      headers: { "Content-Type": "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+    });
 
   it("requires a bearer token", async () => {
     const res = await call();
@@ -106,7 +113,11 @@ describe("configuration errors", () => {
   });
 
   it("a malformed setting is named with what is wrong with it", async () => {
-    const res = await app.fetch(new Request("https://gateway.test/health"), { ...(env as unknown as Env), PRIMARY_GUILD_ID: "not-a-guild" }, createExecutionContext());
+    const res = await app.fetch(
+      new Request("https://gateway.test/health"),
+      { ...(env as unknown as Env), PRIMARY_GUILD_ID: "not-a-guild" },
+      createExecutionContext(),
+    );
     const body = await res.json<any>();
     expect(body.error.code).toBe("NOT_CONFIGURED");
     expect(body.error.details.settings).toEqual(["PRIMARY_GUILD_ID"]);

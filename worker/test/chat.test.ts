@@ -9,7 +9,14 @@ import { api, createRoom, discordRequests, newPlayer, sim } from "./rooms-helper
 
 beforeAll(async () => {
   // Discord's own limits out of the way: the hub's buckets are what is tested here.
-  await sim("setRateLimits", { routeLimit: 1000, routeWindowMs: 1000, globalPerSecond: 1000, reactionLimit: 1000, reactionWindowMs: 1000, reactionIntervalMs: 0 });
+  await sim("setRateLimits", {
+    routeLimit: 1000,
+    routeWindowMs: 1000,
+    globalPerSecond: 1000,
+    reactionLimit: 1000,
+    reactionWindowMs: 1000,
+    reactionIntervalMs: 0,
+  });
 });
 afterEach(async () => {
   await sim("clearRequests");
@@ -23,8 +30,10 @@ async function table() {
   const room = await (await createRoom(owner, { name: "Chat Table" })).json<any>();
   return { owner, channelId: room.channelId as string };
 }
-const send = (as: string, channelId: string, body: unknown, headers: Record<string, string> = {}) => api("POST", `/api/tables/${channelId}/messages`, as, body, headers);
-const posts = async (channelId: string, what = "messages") => (await discordRequests()).filter((r) => r.method === "POST" && r.path.endsWith(`/channels/${channelId}/${what}`));
+const send = (as: string, channelId: string, body: unknown, headers: Record<string, string> = {}) =>
+  api("POST", `/api/tables/${channelId}/messages`, as, body, headers);
+const posts = async (channelId: string, what = "messages") =>
+  (await discordRequests()).filter((r) => r.method === "POST" && r.path.endsWith(`/channels/${channelId}/${what}`));
 async function until<T>(probe: () => Promise<T>, ok: (v: T) => boolean, what: string, ms = 5000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
@@ -81,7 +90,11 @@ describe("sendMessage", () => {
       expect(Number(r.headers.get("Retry-After"))).toBeGreaterThanOrEqual(1);
       expect((await r.json<any>()).error).toMatchObject({ code: "RATE_LIMITED", details: { bucket: "user" } });
     }
-    await until(() => posts(t.channelId), (p) => p.length >= accepted.length, "the accepted sends at Discord");
+    await until(
+      () => posts(t.channelId),
+      (p) => p.length >= accepted.length,
+      "the accepted sends at Discord",
+    );
     await new Promise((r) => setTimeout(r, 200));
     expect(await posts(t.channelId)).toHaveLength(accepted.length);
   });
@@ -102,7 +115,11 @@ describe("sendMessage", () => {
     expect((await (await send(t.owner, t.channelId, { content: "once", commandId: "dup-1" })).json<any>()).status).toBe("accepted");
     const again = await (await send(t.owner, t.channelId, { content: "once", commandId: "dup-1" })).json<any>();
     expect(again.status).toBe("duplicate");
-    await until(() => posts(t.channelId), (p) => p.length >= 1, "the send");
+    await until(
+      () => posts(t.channelId),
+      (p) => p.length >= 1,
+      "the send",
+    );
     await new Promise((r) => setTimeout(r, 100));
     expect(await posts(t.channelId)).toHaveLength(1);
   });
@@ -119,7 +136,11 @@ describe("addReaction and typingStart", () => {
       expect(res.status).toBe(202);
       await new Promise((r) => setTimeout(r, 1000)); // the channel's reaction bucket: 1 per second
     }
-    await until(() => discordRequests(), (rs) => rs.filter((r) => r.method === "PUT").length === 2, "both reactions");
+    await until(
+      () => discordRequests(),
+      (rs) => rs.filter((r) => r.method === "PUT").length === 2,
+      "both reactions",
+    );
     const paths = (await discordRequests()).filter((r) => r.method === "PUT").map((r) => r.path);
     expect(paths).toEqual([
       `/api/v10/channels/${t.channelId}/messages/${payload.messageId}/reactions/%F0%9F%91%8D%F0%9F%8F%BD/@me`,
@@ -137,7 +158,11 @@ describe("addReaction and typingStart", () => {
     const second = await api("PUT", `/api/tables/${t.channelId}/messages/${msg}/reactions/${encodeURIComponent("🎲")}`, t.owner);
     expect([first.status, second.status]).toEqual([202, 429]);
     expect(second.headers.get("Retry-After")).toBe("1");
-    await until(() => discordRequests(), (rs) => rs.some((r) => r.method === "PUT"), "the first reaction");
+    await until(
+      () => discordRequests(),
+      (rs) => rs.some((r) => r.method === "PUT"),
+      "the first reaction",
+    );
     await new Promise((r) => setTimeout(r, 100));
     expect((await discordRequests()).filter((r) => r.method === "PUT")).toHaveLength(1);
   });
@@ -152,7 +177,11 @@ describe("addReaction and typingStart", () => {
     expect([a.status, b.status]).toEqual(["accepted", "collapsed"]);
     await watcher.next((m) => m.event === "typing.started" && m.payload.userId === other && m.payload.channelId === t.channelId);
     expect(watcher.messages.find((m) => m.event === "typing.started" && m.payload.userId === t.owner)?.traceId).toBe(a.traceId);
-    await until(() => posts(t.channelId, "typing"), (p) => p.length >= 1, "the typing call");
+    await until(
+      () => posts(t.channelId, "typing"),
+      (p) => p.length >= 1,
+      "the typing call",
+    );
     await new Promise((r) => setTimeout(r, 100));
     expect(await posts(t.channelId, "typing")).toHaveLength(1);
   });
@@ -161,7 +190,9 @@ describe("addReaction and typingStart", () => {
 describe("command results on the SSE stream", () => {
   it("a player on /api/stream gets command.result as an event without an id (it is not replayed)", async () => {
     const t = await table();
-    const ticket = await (await request("/api/stream/ticket", { method: "POST", headers: { Authorization: `Bearer ${await mintToken(t.owner)}` } })).json<any>();
+    const ticket = await (
+      await request("/api/stream/ticket", { method: "POST", headers: { Authorization: `Bearer ${await mintToken(t.owner)}` } })
+    ).json<any>();
     const res = await request(ticket.url);
     const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
     let text = "";
@@ -221,7 +252,13 @@ describe("message events", () => {
     const res = await postEvents([
       { id: uniqueId("m"), guildId: GUILD_ID, event: "message.created", payload: message("123456789"), traceId: "11111111111111111111111111111111" },
       { id: uniqueId("m"), guildId: GUILD_ID, event: "message.created", payload: m, traceId: TRACE },
-      { id: uniqueId("m"), guildId: GUILD_ID, event: "message.deleted", payload: { guildId: GUILD_ID, channelId: t.channelId, messageIds: [m.messageId, "1234"] }, traceId: "22222222222222222222222222222222" },
+      {
+        id: uniqueId("m"),
+        guildId: GUILD_ID,
+        event: "message.deleted",
+        payload: { guildId: GUILD_ID, channelId: t.channelId, messageIds: [m.messageId, "1234"] },
+        traceId: "22222222222222222222222222222222",
+      },
     ]);
     expect(res.status).toBe(200);
     const created = await sock.next((e) => e.event === "message.created");
@@ -237,7 +274,21 @@ describe("message events", () => {
     await send(t.owner, t.channelId, { content: "tied by the nonce", commandId: "nonce-tie-1" }, { traceparent: traceparent() });
     const sent = await sock.next((m) => m.signal === "command.result" && m.payload.status === "sent");
     // What gateway-node forwards when Discord's MESSAGE_CREATE for it arrives, with its own trace id.
-    await postEvents([{ id: uniqueId("m"), guildId: GUILD_ID, event: "message.created", traceId: "33333333333333333333333333333333", payload: message(t.channelId, { messageId: sent.payload.messageId, nonce: "nonce-tie-1", content: "tied by the nonce", contentAvailable: true, author: { id: "100000000000000000", username: "bot", displayName: null, avatar: null, bot: true } }) }]);
+    await postEvents([
+      {
+        id: uniqueId("m"),
+        guildId: GUILD_ID,
+        event: "message.created",
+        traceId: "33333333333333333333333333333333",
+        payload: message(t.channelId, {
+          messageId: sent.payload.messageId,
+          nonce: "nonce-tie-1",
+          content: "tied by the nonce",
+          contentAvailable: true,
+          author: { id: "100000000000000000", username: "bot", displayName: null, avatar: null, bot: true },
+        }),
+      },
+    ]);
     const created = await sock.next((e) => e.event === "message.created");
     expect(created.traceId).toBe(TRACE);
     expect(created.payload.sentBy).toBe(t.owner);
@@ -247,7 +298,10 @@ describe("message events", () => {
     const owner = await newPlayer();
     const room = await (await createRoom(owner, { name: "Secret Chat", private: true })).json<any>();
     const sock = await connect({ userId: await newPlayer() });
-    await postEvents([{ id: uniqueId("m"), guildId: GUILD_ID, event: "message.created", payload: message(room.channelId) }, { id: uniqueId("v"), guildId: GUILD_ID, event: "voice.joined", payload: { guildId: GUILD_ID, channelId: room.channelId, userId: "300000000000000009" } }]);
+    await postEvents([
+      { id: uniqueId("m"), guildId: GUILD_ID, event: "message.created", payload: message(room.channelId) },
+      { id: uniqueId("v"), guildId: GUILD_ID, event: "voice.joined", payload: { guildId: GUILD_ID, channelId: room.channelId, userId: "300000000000000009" } },
+    ]);
     await sock.next((e) => e.event === "voice.joined" && e.payload.channelId === room.channelId);
     expect(sock.messages.some((e) => e.event === "message.created")).toBe(false);
   });

@@ -40,13 +40,19 @@ async function startFakeRtcNode() {
     req.on("data", (c) => (body += c));
     req.on("end", async () => {
       const send = (status: number, json: unknown) => res.writeHead(status, { "Content-Type": "application/json" }).end(JSON.stringify(json));
-      const check = await verifyHubRequest("test-hub-secret-0123456789abcdef", req.headers["x-hub-timestamp"] as string, req.headers["x-hub-signature"] as string, body);
+      const check = await verifyHubRequest(
+        "test-hub-secret-0123456789abcdef",
+        req.headers["x-hub-timestamp"] as string,
+        req.headers["x-hub-signature"] as string,
+        body,
+      );
       if (!check.ok) return send(401, { error: { code: "BOT_UNAUTHORIZED", message: check.message } });
       const { guildId, channelId, cue } = JSON.parse(body) as { guildId: string; channelId: string; cue?: string };
       calls.push({ path: req.url ?? "", channelId, ...(cue ? { cue } : {}) });
       const current = at.get(guildId);
       if (req.url === "/bot/join") {
-        if (current && current !== channelId) return send(409, { error: { code: "BOT_BUSY", message: `the table bot is at another table (voice channel ${current})`, busyChannelIds: [current] } });
+        if (current && current !== channelId)
+          return send(409, { error: { code: "BOT_BUSY", message: `the table bot is at another table (voice channel ${current})`, busyChannelIds: [current] } });
         at.set(guildId, channelId);
         return send(200, { bot: { guildId, channelId, status: "ready" } });
       }
@@ -91,7 +97,11 @@ async function startFakeTurnApi() {
           iceServers: [
             { urls: ["stun:stun.cloudflare.test:3478", "stun:stun.cloudflare.test:53"] },
             {
-              urls: ["turn:turn.cloudflare.test:3478?transport=udp", "turn:turn.cloudflare.test:53?transport=udp", "turns:turn.cloudflare.test:443?transport=tcp"],
+              urls: [
+                "turn:turn.cloudflare.test:3478?transport=udp",
+                "turn:turn.cloudflare.test:53?transport=udp",
+                "turns:turn.cloudflare.test:443?transport=tcp",
+              ],
               username: `user-ttl-${ttl}`,
               credential: "secret-credential",
             },
@@ -118,9 +128,17 @@ async function startSimulatorProcess() {
 
 export default async function setup(project: TestProject) {
   // Issuer and audience must match JWT_ISSUER / JWT_AUDIENCE in worker/vitest.config.ts.
-  const [idp, sim, turn] = await Promise.all([startDevIdp({ kid: "test-key-1", issuer: "https://idp.test", audience: "spell-coven-test" }), startSimulatorProcess(), startFakeTurnApi()]);
+  const [idp, sim, turn] = await Promise.all([
+    startDevIdp({ kid: "test-key-1", issuer: "https://idp.test", audience: "spell-coven-test" }),
+    startSimulatorProcess(),
+    startFakeTurnApi(),
+  ]);
   const rtcNode = await startFakeRtcNode();
-  const other = await fetch(`${sim.url}/control/addGuild`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ name: "Other Guild" }) });
+  const other = await fetch(`${sim.url}/control/addGuild`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ name: "Other Guild" }),
+  });
   const otherGuild = ((await other.json()) as { result: { id: string } }).result;
 
   project.provide("idpUrl", idp.url);

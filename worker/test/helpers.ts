@@ -35,12 +35,20 @@ export async function mintToken(sub = "200000000000000001", claims: JWTPayload &
 /** A well-formed token signed by a key the identity provider never published. */
 export async function mintWithUnknownKey(sub = "200000000000000001"): Promise<string> {
   const { privateKey: other } = await generateKeyPair("RS256");
-  return new SignJWT({}).setProtectedHeader({ alg: "RS256", kid: "test-key-1" }).setSubject(sub)
-    .setIssuer(env.JWT_ISSUER).setAudience(env.JWT_AUDIENCE).setExpirationTime("10m").sign(other);
+  return new SignJWT({})
+    .setProtectedHeader({ alg: "RS256", kid: "test-key-1" })
+    .setSubject(sub)
+    .setIssuer(env.JWT_ISSUER)
+    .setAudience(env.JWT_AUDIENCE)
+    .setExpirationTime("10m")
+    .sign(other);
 }
 
 const b64url = (s: string | Uint8Array) =>
-  btoa(typeof s === "string" ? s : String.fromCharCode(...s)).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+  btoa(typeof s === "string" ? s : String.fromCharCode(...s))
+    .replace(/=+$/, "")
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_");
 
 function claims(sub: string) {
   return { sub, iss: env.JWT_ISSUER, aud: env.JWT_AUDIENCE, exp: Math.floor(Date.now() / 1000) + 600 };
@@ -105,14 +113,13 @@ export async function openSocket(opts: { guildId?: string; origin?: string } = {
   ws.addEventListener("message", (e) => {
     const m = JSON.parse(e.data as string);
     messages.push(m);
-    for (const w of [...waiters]) if (w.match(m)) {
-      waiters.splice(waiters.indexOf(w), 1);
-      w.resolve(m);
-    }
+    for (const w of [...waiters])
+      if (w.match(m)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(m);
+      }
   });
-  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
-    ws.addEventListener("close", (e) => resolve({ code: e.code, reason: e.reason })),
-  );
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.addEventListener("close", (e) => resolve({ code: e.code, reason: e.reason })));
   return {
     ws,
     messages,
@@ -132,7 +139,12 @@ export async function openSocket(opts: { guildId?: string; origin?: string } = {
 /** Opens a socket and authenticates it; returns it with its auth.ok. */
 export async function connect(opts: { userId?: string; resume?: { seq: number; epoch?: string }; guildId?: string; token?: string; batch?: boolean } = {}) {
   const sock = await openSocket(opts);
-  sock.send({ type: "auth", token: opts.token ?? (await mintToken(opts.userId)), ...(opts.resume ? { resume: opts.resume } : {}), ...(opts.batch ? { batch: true } : {}) });
+  sock.send({
+    type: "auth",
+    token: opts.token ?? (await mintToken(opts.userId)),
+    ...(opts.resume ? { resume: opts.resume } : {}),
+    ...(opts.batch ? { batch: true } : {}),
+  });
   const ok = await sock.next((m) => m.event === "auth.ok" || m.event === "error");
   return { ...sock, ok };
 }

@@ -2,7 +2,22 @@ import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { CloseCodes } from "@spell-coven/common";
-import { GUILD_ID, ORIGIN, connect, events, mintAlgNone, mintHs256WithPublicKey, mintToken, mintWithUnknownKey, openSocket, postEvents, request, uniqueId, voiceJoined, voiceLeft } from "./helpers.ts";
+import {
+  GUILD_ID,
+  ORIGIN,
+  connect,
+  events,
+  mintAlgNone,
+  mintHs256WithPublicKey,
+  mintToken,
+  mintWithUnknownKey,
+  openSocket,
+  postEvents,
+  request,
+  uniqueId,
+  voiceJoined,
+  voiceLeft,
+} from "./helpers.ts";
 import { MAX_CLIENT_LAG } from "../src/hub/limits.ts";
 
 const ch = (n: number) => `41000000000000000${n}`;
@@ -100,22 +115,40 @@ describe("broadcast and presence", () => {
 
   it("turns a join into another channel into leave + join, and ignores a repeated join", async () => {
     const c = await connect();
-    await postEvents([voiceJoined(user(10), ch(5)), voiceJoined(user(10), ch(5)), voiceJoined(user(10), ch(6)), voiceLeft(user(10), ch(6)), voiceLeft(user(10), null)]);
+    await postEvents([
+      voiceJoined(user(10), ch(5)),
+      voiceJoined(user(10), ch(5)),
+      voiceJoined(user(10), ch(6)),
+      voiceLeft(user(10), ch(6)),
+      voiceLeft(user(10), null),
+    ]);
     await c.next((m) => m.event === "voice.left" && m.payload.channelId === ch(6));
     await postEvents([voiceJoined(user(11), ch(5))]);
     await c.next((m) => m.payload?.userId === user(11));
-    const mine = events(c).filter((m) => m.payload.userId === user(10)).map((m) => `${m.event}:${m.payload.channelId}`);
+    const mine = events(c)
+      .filter((m) => m.payload.userId === user(10))
+      .map((m) => `${m.event}:${m.payload.channelId}`);
     expect(mine).toEqual([`voice.joined:${ch(5)}`, `voice.left:${ch(5)}`, `voice.joined:${ch(6)}`, `voice.left:${ch(6)}`]);
   });
 
   it("repairs drift from a presence snapshot by broadcasting only the differences", async () => {
     await postEvents([voiceJoined(user(20), ch(7)), voiceJoined(user(21), ch(7))]);
     const c = await connect();
-    const snapshot = { id: uniqueId("snap"), guildId: GUILD_ID, event: "presence.snapshot" as const, payload: { guildId: GUILD_ID, voiceStates: [
-      ...Object.entries(c.ok.presence as Record<string, string[]>).flatMap(([channelId, users]) => users.filter((u) => u !== user(20) && u !== user(21)).map((userId) => ({ userId, channelId }))),
-      { userId: user(21), channelId: ch(8) }, // moved while the sidecar was away
-      { userId: user(22), channelId: ch(7) }, // joined while the sidecar was away
-    ] } };
+    const snapshot = {
+      id: uniqueId("snap"),
+      guildId: GUILD_ID,
+      event: "presence.snapshot" as const,
+      payload: {
+        guildId: GUILD_ID,
+        voiceStates: [
+          ...Object.entries(c.ok.presence as Record<string, string[]>).flatMap(([channelId, users]) =>
+            users.filter((u) => u !== user(20) && u !== user(21)).map((userId) => ({ userId, channelId })),
+          ),
+          { userId: user(21), channelId: ch(8) }, // moved while the sidecar was away
+          { userId: user(22), channelId: ch(7) }, // joined while the sidecar was away
+        ],
+      },
+    };
     await postEvents([snapshot]);
     await c.next((m) => m.payload?.userId === user(22));
     expect(events(c).map((m) => `${m.event}:${m.payload.userId}:${m.payload.channelId}`)).toEqual([
@@ -226,7 +259,9 @@ describe("durability", () => {
 
 describe("slow consumers", () => {
   const churn = (n: number, offset: number) =>
-    Array.from({ length: n }, (_, i) => (i % 2 === 0 ? voiceJoined(user(1000 + ((offset + i) % 50)), ch(1)) : voiceLeft(user(1000 + ((offset + i - 1) % 50)), ch(1))));
+    Array.from({ length: n }, (_, i) =>
+      i % 2 === 0 ? voiceJoined(user(1000 + ((offset + i) % 50)), ch(1)) : voiceLeft(user(1000 + ((offset + i - 1) % 50)), ch(1)),
+    );
 
   it(`closes a client more than ${MAX_CLIENT_LAG} events behind its acks, and keeps one that acks`, async () => {
     const slow = await connect();

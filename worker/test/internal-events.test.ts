@@ -111,7 +111,11 @@ describe("POST /api/internal/events", () => {
         },
       });
       const headers = await signHubRequest(env.HUB_SECRET!, "irrelevant");
-      await expectRejected(await request("/api/internal/events", { method: "POST", body: stream, headers, duplex: "half" } as RequestInit), 413, "BODY_TOO_LARGE");
+      await expectRejected(
+        await request("/api/internal/events", { method: "POST", body: stream, headers, duplex: "half" } as RequestInit),
+        413,
+        "BODY_TOO_LARGE",
+      );
     });
   });
 });

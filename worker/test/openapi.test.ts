@@ -7,8 +7,14 @@ describe("the OpenAPI document", () => {
   it("lists every route the Worker serves, and nothing it does not", () => {
     const served = new Set(app.routes.filter((r) => r.method !== "ALL").map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:(\w+)/g, "{$1}")}`));
     const documented = new Set(OPERATIONS.map((o) => `${o.method} ${o.path}`));
-    expect([...served].filter((r) => !documented.has(r)), "served but not documented").toEqual([]);
-    expect([...documented].filter((r) => !served.has(r)), "documented but not served").toEqual([]);
+    expect(
+      [...served].filter((r) => !documented.has(r)),
+      "served but not documented",
+    ).toEqual([]);
+    expect(
+      [...documented].filter((r) => !served.has(r)),
+      "documented but not served",
+    ).toEqual([]);
   });
 
   it("is served at /api/openapi.json with the same schemas the routes validate with", async () => {

@@ -27,7 +27,7 @@ const ok = (bucket: string, limit: number, remaining: number, resetAfterMs: numb
 
 /** A KV stand-in for the object's ctx.storage.kv. */
 function fakeState(kv = new Map<string, unknown>()) {
-  return { get: <T,>(k: string) => kv.get(k) as T | undefined, put: (k: string, v: unknown) => void kv.set(k, v) };
+  return { get: <T>(k: string) => kv.get(k) as T | undefined, put: (k: string, v: unknown) => void kv.set(k, v) };
 }
 
 describe("DiscordRateLimiter logic (RateLimiterCore, no binding needed)", () => {
@@ -126,8 +126,15 @@ describe.skipIf(!ns)("DiscordRateLimiter through its binding (RPC)", () => {
       const body = status === 429 ? { message: "rate limited", retry_after: (w.start + 300 - now) / 1000, global: false } : { id: "1", content: "x" };
       return new Response(JSON.stringify(body), { status, headers });
     }) as typeof fetch;
-    const clients = Array.from({ length: 4 }, () =>
-      new DiscordRestClient({ token: "t", apiBase: "https://discord.test/api/v10", fetch: fakeFetch, coordinator: DurableObjectCoordinator.forBot(ns!, name) }),
+    const clients = Array.from(
+      { length: 4 },
+      () =>
+        new DiscordRestClient({
+          token: "t",
+          apiBase: "https://discord.test/api/v10",
+          fetch: fakeFetch,
+          coordinator: DurableObjectCoordinator.forBot(ns!, name),
+        }),
     );
     const channels = ["300000000000000001", "300000000000000002"];
     await Promise.all(clients.flatMap((c) => channels.flatMap((ch) => [0, 1, 2].map((i) => c.sendMessage(ch, `m${i}`)))));

@@ -34,14 +34,16 @@ export async function api(method: string, path: string, as: string, body?: unkno
 export const createRoom = (as: string, body: unknown = {}, headers: Record<string, string> = {}) => api("POST", "/api/create-room", as, body, headers);
 export const endRoom = (as: string, channelId: string, claims = {}) => api("DELETE", `/api/end-room/${channelId}`, as, undefined, {}, claims);
 export const invite = (as: string, channelId: string) => api("POST", `/api/rooms/${channelId}/invites`, as, {});
-export const join = (as: string, channelId: string, inviteToken?: string) => api("POST", `/api/rooms/${channelId}/join`, as, inviteToken ? { invite: inviteToken } : {});
+export const join = (as: string, channelId: string, inviteToken?: string) =>
+  api("POST", `/api/rooms/${channelId}/join`, as, inviteToken ? { invite: inviteToken } : {});
 export const listRooms = async (as: string) => (await (await api("GET", "/api/rooms", as)).json<any>()).rooms as any[];
 export const errorOf = async (res: Response) => (await res.json<any>()).error;
 
 /** Moves a room's clocks back so the alarm finds it idle (or its warning over) without waiting an hour. */
 export async function ageRoom(channelId: string, fields: { idleFor?: number; closingAt?: number }) {
   await runInDurableObject(hub(), (_inst, state) => {
-    if (fields.idleFor !== undefined) state.storage.sql.exec("UPDATE rooms SET last_activity_at = ? WHERE channel_id = ?", Date.now() - fields.idleFor, channelId);
+    if (fields.idleFor !== undefined)
+      state.storage.sql.exec("UPDATE rooms SET last_activity_at = ? WHERE channel_id = ?", Date.now() - fields.idleFor, channelId);
     if (fields.closingAt !== undefined) state.storage.sql.exec("UPDATE rooms SET closing_at = ? WHERE channel_id = ?", fields.closingAt, channelId);
   });
 }

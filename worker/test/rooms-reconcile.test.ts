@@ -9,8 +9,18 @@ beforeAll(async () => {
 
 let n = 0;
 const channel = () => `4300000000000${String(Date.now() % 1_000_000).padStart(6, "0")}${++n % 10}`;
-const created = (channelId: string, name = "Known") => ({ id: `room.created:${channelId}`, guildId: GUILD_ID, event: "room.created", payload: { channelId, name, guildId: GUILD_ID } });
-const deleted = (channelId: string) => ({ id: `room.deleted:${channelId}`, guildId: GUILD_ID, event: "room.deleted", payload: { channelId, guildId: GUILD_ID } });
+const created = (channelId: string, name = "Known") => ({
+  id: `room.created:${channelId}`,
+  guildId: GUILD_ID,
+  event: "room.created",
+  payload: { channelId, name, guildId: GUILD_ID },
+});
+const deleted = (channelId: string) => ({
+  id: `room.deleted:${channelId}`,
+  guildId: GUILD_ID,
+  event: "room.deleted",
+  payload: { channelId, guildId: GUILD_ID },
+});
 /** gateway-node's snapshot after an identify: presence, and the voice channels it now sees. */
 const snapshot = (channels: { channelId: string; name: string }[] | undefined, ts = Date.now()) => ({
   id: uniqueId("snap"),
@@ -26,7 +36,15 @@ describe("rooms reconciled from gateway-node's snapshot", () => {
     const [kept, gone, fresh] = [channel(), channel(), channel()];
     await postEvents([created(kept, "Kept"), created(gone, "Gone")]);
     const client = await connect();
-    await postEvents([snapshot([{ channelId: kept, name: "Kept" }, { channelId: fresh, name: "Made During The Gap" }], Date.now() + 1)]);
+    await postEvents([
+      snapshot(
+        [
+          { channelId: kept, name: "Kept" },
+          { channelId: fresh, name: "Made During The Gap" },
+        ],
+        Date.now() + 1,
+      ),
+    ]);
     const del = await client.next((m) => m.event === "room.deleted" && m.payload.channelId === gone);
     const add = await client.next((m) => m.event === "room.created" && m.payload.channelId === fresh);
     expect(add.payload).toEqual({ channelId: fresh, name: "Made During The Gap", guildId: GUILD_ID });
@@ -50,7 +68,10 @@ describe("rooms reconciled from gateway-node's snapshot", () => {
   it("removes a game room whose channel vanished, through its cleanup path, but keeps one made after the snapshot was taken", async () => {
     const owner = await newPlayer();
     const vanished = await (await createRoom(owner, { name: "Vanished", private: true })).json<any>();
-    const roleId = await runInDurableObject(hub(), (_i, state) => state.storage.sql.exec<{ role_id: string }>("SELECT role_id FROM rooms WHERE channel_id = ?", vanished.channelId).one().role_id);
+    const roleId = await runInDurableObject(
+      hub(),
+      (_i, state) => state.storage.sql.exec<{ role_id: string }>("SELECT role_id FROM rooms WHERE channel_id = ?", vanished.channelId).one().role_id,
+    );
     const takenAt = Date.now(); // gateway-node builds its snapshot here...
     const meanwhile = await (await createRoom(await newPlayer(), { name: "Made Meanwhile" })).json<any>();
     const client = await connect();

@@ -26,7 +26,11 @@ describe("leaving a seat", () => {
     expect(res.status).toBe(200);
     const body = await res.json<any>();
     expect(body.room.members).toEqual([owner]);
-    expect((await watcher.next((m) => m.event === "room.unseated" && m.payload.userId === bob)).payload).toEqual({ guildId: GUILD_ID, channelId: room.channelId, userId: bob });
+    expect((await watcher.next((m) => m.event === "room.unseated" && m.payload.userId === bob)).payload).toEqual({
+      guildId: GUILD_ID,
+      channelId: room.channelId,
+      userId: bob,
+    });
     expect((await join(carol, room.channelId)).status).toBe(200);
     expect(await seatsOf(owner, room.channelId)).toEqual([owner, carol]);
   });

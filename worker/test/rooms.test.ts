@@ -24,7 +24,16 @@ describe("creating rooms", () => {
     const res = await createRoom(alice, { name: "Friday Commander" });
     expect(res.status).toBe(201);
     const room = await res.json<any>();
-    expect(room).toMatchObject({ name: "Friday Commander", guildId: GUILD_ID, private: false, userLimit: 4, creatorId: alice, members: [alice], voice: [], closingAt: null });
+    expect(room).toMatchObject({
+      name: "Friday Commander",
+      guildId: GUILD_ID,
+      private: false,
+      userLimit: 4,
+      creatorId: alice,
+      members: [alice],
+      voice: [],
+      closingAt: null,
+    });
     const [req] = (await discordRequests()).filter((r) => r.method === "POST");
     expect(req.path).toBe(`/api/v10/guilds/${GUILD_ID}/channels`);
     expect(req.body).toMatchObject({ name: "Friday Commander", type: 2, user_limit: 4 });
@@ -79,7 +88,12 @@ describe("creating rooms", () => {
   it("broadcasts a room once even when gateway-node reports the same CHANNEL_CREATE", async () => {
     const client = await connect();
     const room = await (await createRoom(await newPlayer(), { name: "Twice Reported" })).json<any>();
-    const dup = { id: `room.created:${room.channelId}`, guildId: GUILD_ID, event: "room.created", payload: { channelId: room.channelId, name: room.name, guildId: GUILD_ID } };
+    const dup = {
+      id: `room.created:${room.channelId}`,
+      guildId: GUILD_ID,
+      event: "room.created",
+      payload: { channelId: room.channelId, name: room.name, guildId: GUILD_ID },
+    };
     expect(await (await postEvents([dup])).json()).toMatchObject({ duplicates: 1 });
     await postEvents([voiceJoined("300000000000000555", room.channelId)]);
     await client.next((m) => m.event === "voice.joined" && m.payload.userId === "300000000000000555");
@@ -209,7 +223,8 @@ describe("invites and joining", () => {
     const [v, payload, mac] = inv.token.split(".");
     const flipped = `${v}.${payload}.${mac.slice(0, -2)}${mac.endsWith("AA") ? "BB" : "AA"}`;
     const forgedPayload = `${v}.${btoa(JSON.stringify({ g: GUILD_ID, c: room.channelId, exp: Date.now() + 9e9, by: "x", n: "y" })).replace(/=+$/, "")}.${mac}`;
-    const expired = (await signInvite(env.HUB_SECRET!, { guildId: GUILD_ID, channelId: room.channelId, invitedBy: "x" }, Date.now() - INVITE_TTL_MS - 1000)).token;
+    const expired = (await signInvite(env.HUB_SECRET!, { guildId: GUILD_ID, channelId: room.channelId, invitedBy: "x" }, Date.now() - INVITE_TTL_MS - 1000))
+      .token;
     const cases: [string, number, string][] = [
       [flipped, 400, "INVITE_INVALID"],
       [forgedPayload, 400, "INVITE_INVALID"],
@@ -316,7 +331,9 @@ describe("ending rooms", () => {
     const alice = await newPlayer();
     const room = await (await createRoom(alice, { name: "Deleted Elsewhere", private: true })).json<any>();
     await sim("clearRequests");
-    await postEvents([{ id: `room.deleted:${room.channelId}`, guildId: GUILD_ID, event: "room.deleted", payload: { channelId: room.channelId, guildId: GUILD_ID } }]);
+    await postEvents([
+      { id: `room.deleted:${room.channelId}`, guildId: GUILD_ID, event: "room.deleted", payload: { channelId: room.channelId, guildId: GUILD_ID } },
+    ]);
     expect((await listRooms(alice)).some((r) => r.channelId === room.channelId)).toBe(false);
     await runDurableObjectAlarm(hub());
     expect((await discordRequests()).some((r) => r.method === "DELETE" && /\/roles\/\d+$/.test(r.path) && r.status === 204)).toBe(true);
@@ -345,7 +362,9 @@ describe("inactivity cleanup", () => {
     await ageRoom(room.channelId, { closingAt: Date.now() - 1 });
     await runDurableObjectAlarm(hub());
     await client.next((m) => m.event === "room.deleted" && m.payload.channelId === room.channelId);
-    expect((await discordRequests()).some((r) => r.method === "DELETE" && r.path === `/api/v10/channels/${room.channelId}` && /idle/.test(r.auditLogReason))).toBe(true);
+    expect(
+      (await discordRequests()).some((r) => r.method === "DELETE" && r.path === `/api/v10/channels/${room.channelId}` && /idle/.test(r.auditLogReason)),
+    ).toBe(true);
     expect((await listRooms(alice)).some((r) => r.channelId === room.channelId)).toBe(false);
   });
 

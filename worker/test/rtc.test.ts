@@ -55,7 +55,9 @@ describe("GET /api/rtc/ice-servers", () => {
     const base = { ...(env as unknown as Env), TURN_KEY_ID: "", TURN_KEY_API_TOKEN: "" };
     const none = await iceServersFor(getConfig({ ...base }));
     expect(none).toEqual({ iceServers: [], expiresAt: null, source: "none" });
-    const stat = await iceServersFor(getConfig({ ...base, STATIC_ICE_SERVERS: JSON.stringify([{ urls: "stun:stun.example.test:3478" }, { urls: "stun:stun.example.test:53" }]) }));
+    const stat = await iceServersFor(
+      getConfig({ ...base, STATIC_ICE_SERVERS: JSON.stringify([{ urls: "stun:stun.example.test:3478" }, { urls: "stun:stun.example.test:53" }]) }),
+    );
     expect(stat).toEqual({ iceServers: [{ urls: ["stun:stun.example.test:3478"] }], expiresAt: null, source: "static" });
     expect(() => getConfig({ ...base, STATIC_ICE_SERVERS: "not json" })).toThrow(/STATIC_ICE_SERVERS/);
   });

@@ -61,7 +61,11 @@ function sseReader(res: Response) {
         await new Promise((r) => setTimeout(r, 20));
       }
     },
-    cancel: () => reader.cancel().catch(() => {}).then(() => pump.catch(() => {})),
+    cancel: () =>
+      reader
+        .cancel()
+        .catch(() => {})
+        .then(() => pump.catch(() => {})),
   };
 }
 const events = (s: ReturnType<typeof sseReader>) => s.messages.filter((m) => m.event && m.event !== "ready" && m.event !== "resync");

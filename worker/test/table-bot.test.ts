@@ -59,7 +59,8 @@ describe("the table bot route", () => {
     await ageRoom(room.channelId, { idleFor: 3600 * 1000 + 1000 });
     await runDurableObjectAlarm(hub());
     const deadline = Date.now() + 5000;
-    while (Date.now() < deadline && !(await rtcCalls()).some((c) => c.path === "/bot/cue" && c.channelId === room.channelId)) await new Promise((r) => setTimeout(r, 50));
+    while (Date.now() < deadline && !(await rtcCalls()).some((c) => c.path === "/bot/cue" && c.channelId === room.channelId))
+      await new Promise((r) => setTimeout(r, 50));
     expect(await rtcCalls()).toContainEqual({ path: "/bot/cue", channelId: room.channelId, cue: "room_closing" });
     expect((await api("DELETE", `/api/rooms/${room.channelId}/bot`, owner)).status).toBe(200);
   });

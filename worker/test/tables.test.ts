@@ -47,10 +47,12 @@ describe("table calls: who connects to whom", () => {
     const pc = await joinCall(c, t.channelId);
     await c.next(() => signals(c, "rtc.connect").length === 2);
     const cConnects = signals(c, "rtc.connect").map((m) => m.payload);
-    expect(cConnects).toEqual(expect.arrayContaining([
-      { channelId: t.channelId, peer: pa, role: "offerer", gen: 1 },
-      { channelId: t.channelId, peer: pb, role: "offerer", gen: 1 },
-    ]));
+    expect(cConnects).toEqual(
+      expect.arrayContaining([
+        { channelId: t.channelId, peer: pa, role: "offerer", gen: 1 },
+        { channelId: t.channelId, peer: pb, role: "offerer", gen: 1 },
+      ]),
+    );
     expect((await a.next((m) => m.signal === "rtc.connect" && m.payload.peer === pc)).payload.role).toBe("answerer");
     expect((await a.next((m) => m.signal === "rtc.connect" && m.payload.peer === pb)).payload.role).toBe("answerer");
     const state = signals(c, "table.state").at(-1)!.payload;
@@ -69,7 +71,9 @@ describe("table calls: who connects to whom", () => {
     const mine = signals(watcher, "rtc.connect").map((m) => m.payload.role);
     expect(mine).toEqual(["answerer", "answerer"]);
     expect((await a.next((m) => m.signal === "rtc.connect" && m.payload.peer === pw)).payload.role).toBe("offerer");
-    const seen = signals(watcher, "table.state").at(-1)!.payload.peers.find((p: any) => p.peerId === pw);
+    const seen = signals(watcher, "table.state")
+      .at(-1)!
+      .payload.peers.find((p: any) => p.peerId === pw);
     expect(seen).toMatchObject({ role: "spectator", camera: false });
     // A second spectator is not connected to the first.
     const other = await connect({ userId: await newPlayer() });
@@ -255,7 +259,8 @@ describe("into the table's voice without manual steps", () => {
     await sim("joinVoice", { guildId: GUILD_ID, userId, channelId });
     await postEvents([voiceJoined(userId, channelId)]);
   };
-  const lobbyChannel = async () => (await sim("addChannel", { guildId: GUILD_ID, name: `Lobby ${Math.random().toString(36).slice(2, 6)}`, type: 2 })).id as string;
+  const lobbyChannel = async () =>
+    (await sim("addChannel", { guildId: GUILD_ID, name: `Lobby ${Math.random().toString(36).slice(2, 6)}`, type: 2 })).id as string;
   const voiceStatus = (s: Sock, status: string) => s.next((m) => m.signal === "table.voice" && m.payload.status === status, 8_000);
 
   it("a seated player in another voice channel is moved to the table's by the bot, with an audit-log reason", async () => {
@@ -319,8 +324,13 @@ describe("into the table's voice without manual steps", () => {
 });
 
 describe("speaking indicators from rtc-node (POST /api/internal/signals)", () => {
-  const speaking = (channelId: string, userId: string, on: boolean) => ({ guildId: GUILD_ID, signal: "voice.speaking", payload: { channelId, userId, speaking: on, level: 0.4 } });
-  const postSignals = (signals: unknown[], opts: { secret?: string } = {}) => postSigned(JSON.stringify({ signals }), { ...opts, path: "/api/internal/signals" });
+  const speaking = (channelId: string, userId: string, on: boolean) => ({
+    guildId: GUILD_ID,
+    signal: "voice.speaking",
+    payload: { channelId, userId, speaking: on, level: 0.4 },
+  });
+  const postSignals = (signals: unknown[], opts: { secret?: string } = {}) =>
+    postSigned(JSON.stringify({ signals }), { ...opts, path: "/api/internal/signals" });
 
   it("relays who is speaking to that table's call only, as signals (no seq)", async () => {
     const t = await table({ players: 2 });
@@ -333,7 +343,13 @@ describe("speaking indicators from rtc-node (POST /api/internal/signals)", () =>
     const res = await postSignals([speaking(t.channelId, t.players[1]!, true)]);
     expect(res.status).toBe(200);
     expect((await res.json<any>()).delivered).toBe(2);
-    for (const s of [a, b]) expect((await s.next((m) => m.signal === "voice.speaking")).payload).toEqual({ channelId: t.channelId, userId: t.players[1], speaking: true, level: 0.4 });
+    for (const s of [a, b])
+      expect((await s.next((m) => m.signal === "voice.speaking")).payload).toEqual({
+        channelId: t.channelId,
+        userId: t.players[1],
+        speaking: true,
+        level: 0.4,
+      });
     await new Promise((r) => setTimeout(r, 100));
     expect(signals(elsewhere, "voice.speaking")).toHaveLength(0);
   });

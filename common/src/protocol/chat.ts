@@ -71,7 +71,8 @@ export const ChatContent = z
  */
 const CUSTOM_EMOJI = /^<?a?:?[A-Za-z0-9_~]{2,32}:\d{1,20}>?$/;
 /** One emoji: a flag, a keycap, or pictographs joined by ZWJ with optional VS16, skin tone and tag sequence. */
-const UNICODE_EMOJI = /^(?:\p{Regional_Indicator}{2}|[0-9#*]\uFE0F?\u20E3|\p{Extended_Pictographic}\uFE0F?\p{Emoji_Modifier}?[\u{E0020}-\u{E007F}]*(?:\u200D\p{Extended_Pictographic}\uFE0F?\p{Emoji_Modifier}?)*)$/u;
+const UNICODE_EMOJI =
+  /^(?:\p{Regional_Indicator}{2}|[0-9#*]\uFE0F?\u20E3|\p{Extended_Pictographic}\uFE0F?\p{Emoji_Modifier}?[\u{E0020}-\u{E007F}]*(?:\u200D\p{Extended_Pictographic}\uFE0F?\p{Emoji_Modifier}?)*)$/u;
 
 export const ChatEmoji = z
   .string()

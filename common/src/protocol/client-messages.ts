@@ -46,8 +46,21 @@ export const RtcReset = z.object({ type: z.literal("rtc.reset"), to: PeerId, gen
  * Table chat commands over the WebSocket (the same as the HTTP routes): the outcome comes back as
  * a `command.result` signal on this socket's user. `traceId` is the browser's own, when it made one.
  */
-export const ChatSend = z.object({ type: z.literal("chat.send"), channelId: Snowflake, content: ChatContent, commandId: CommandId.optional(), traceId: TraceId.optional() });
-export const ChatReact = z.object({ type: z.literal("chat.react"), channelId: Snowflake, messageId: Snowflake, emoji: ChatEmoji, commandId: CommandId.optional(), traceId: TraceId.optional() });
+export const ChatSend = z.object({
+  type: z.literal("chat.send"),
+  channelId: Snowflake,
+  content: ChatContent,
+  commandId: CommandId.optional(),
+  traceId: TraceId.optional(),
+});
+export const ChatReact = z.object({
+  type: z.literal("chat.react"),
+  channelId: Snowflake,
+  messageId: Snowflake,
+  emoji: ChatEmoji,
+  commandId: CommandId.optional(),
+  traceId: TraceId.optional(),
+});
 export const ChatTyping = z.object({ type: z.literal("chat.typing"), channelId: Snowflake, commandId: CommandId.optional(), traceId: TraceId.optional() });
 
 /** Every client message schema, keyed by its `type`. */

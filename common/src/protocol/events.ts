@@ -76,6 +76,9 @@ export const PresenceSnapshotPayload = z.object({
    * become `room.created`, known channels missing here become `room.deleted` (through the rooms
    * module's cleanup path). Optional so that an older gateway-node keeps working.
    */
-  channels: z.array(z.object({ channelId: Snowflake, name: z.string().min(1).max(100) })).max(1_000).optional(),
+  channels: z
+    .array(z.object({ channelId: Snowflake, name: z.string().min(1).max(100) }))
+    .max(1_000)
+    .optional(),
 });
 export type PresenceSnapshotPayload = z.infer<typeof PresenceSnapshotPayload>;

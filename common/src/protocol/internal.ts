@@ -17,7 +17,11 @@ export const MAX_INTERNAL_BODY_BYTES = 2 * 1024 * 1024;
 export const MAX_EVENTS_PER_POST = 500;
 
 /** A unique id per event: a retried post carrying the same id is accepted once, broadcast once. */
-export const EventId = z.string().min(1).max(200).regex(/^[\w.:@-]+$/, "may contain only letters, digits and . : @ _ -");
+export const EventId = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[\w.:@-]+$/, "may contain only letters, digits and . : @ _ -");
 
 /** Payload schema of each internal event, keyed by event name. */
 export const InternalEventPayloads = {

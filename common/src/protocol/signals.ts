@@ -12,7 +12,13 @@ import { CommandResultPayload } from "./chat.ts";
 export const PeerId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be a peer id given by the hub");
 
 /** A session description as RTCPeerConnection produces it (SDP capped: a video offer is ~4-8 KB). */
-export const SessionDescription = z.object({ type: z.enum(["offer", "answer"]), sdp: z.string().min(1).max(16 * 1024) });
+export const SessionDescription = z.object({
+  type: z.enum(["offer", "answer"]),
+  sdp: z
+    .string()
+    .min(1)
+    .max(16 * 1024),
+});
 export type SessionDescription = z.infer<typeof SessionDescription>;
 /** One ICE candidate (`RTCIceCandidateInit`); `null` marks the end of candidates. */
 export const IceCandidate = z.object({

@@ -19,14 +19,7 @@ import { backoffDelay, sleep } from "../backoff.ts";
 import { DEFAULT_DISCORD_API_BASE, DISCORD_USER_AGENT, snowflakeTimestamp } from "../snowflake.ts";
 import { createLogger, type Logger } from "../log.ts";
 import { MemoryCoordinator, type RateLimitCoordinator } from "./coordinator.ts";
-import {
-  DiscordApiError,
-  DiscordInputError,
-  DiscordInvalidRequestLimitError,
-  DiscordNetworkError,
-  DiscordRateLimitError,
-  errorText,
-} from "./errors.ts";
+import { DiscordApiError, DiscordInputError, DiscordInvalidRequestLimitError, DiscordNetworkError, DiscordRateLimitError, errorText } from "./errors.ts";
 import { keyString, routeKey, type RouteKey } from "./routes.ts";
 import * as S from "./schemas.ts";
 import type { AcquireResult, RateLimitReport, RateLimitStateOptions, ReportResult } from "./state.ts";
@@ -177,7 +170,9 @@ export class DiscordRestClient {
       reason: v.opts.reason,
       findApplied: async (since) =>
         newestCreatedSince(
-          (await this.getChannels(v.guildId)).filter((c) => c.type === ChannelType.GuildVoice && c.name === v.name && (("parent_id" in c ? c.parent_id : null) ?? null) === (v.opts.parentId ?? null)),
+          (await this.getChannels(v.guildId)).filter(
+            (c) => c.type === ChannelType.GuildVoice && c.name === v.name && (("parent_id" in c ? c.parent_id : null) ?? null) === (v.opts.parentId ?? null),
+          ),
           since,
         ) as RESTPostAPIGuildChannelResult | undefined,
     });
@@ -251,7 +246,11 @@ export class DiscordRestClient {
       findApplied:
         v.opts.name === undefined
           ? undefined
-          : async (since) => newestCreatedSince((await this.getRoles(v.guildId)).filter((r) => r.name === v.opts.name), since),
+          : async (since) =>
+              newestCreatedSince(
+                (await this.getRoles(v.guildId)).filter((r) => r.name === v.opts.name),
+                since,
+              ),
     });
   }
 
@@ -303,7 +302,11 @@ export class DiscordRestClient {
    * it looks for what the first attempt would have created (made since `since`, Unix ms) and
    * returns that instead of creating a second one.
    */
-  private async send<T>(method: string, path: string, opts: { body?: unknown; reason?: string | undefined; findApplied?: ((since: number) => Promise<T | undefined>) | undefined }): Promise<T> {
+  private async send<T>(
+    method: string,
+    path: string,
+    opts: { body?: unknown; reason?: string | undefined; findApplied?: ((since: number) => Promise<T | undefined>) | undefined },
+  ): Promise<T> {
     const key = routeKey(method, path);
     const requestId = crypto.randomUUID();
     const ctx = { method: key.method, route: key.route, major: key.majorParameter, requestId };
@@ -328,7 +331,12 @@ export class DiscordRestClient {
         found = await opts.findApplied(firstSentAt);
       } catch (err) {
         // Unknown whether it was made: repeating it could make a duplicate, so stop here.
-        this.log.warn("discord write may have been applied; could not check, so not retrying", { ...ctx, attempts, error: failure.message, checkError: errorText(err) });
+        this.log.warn("discord write may have been applied; could not check, so not retrying", {
+          ...ctx,
+          attempts,
+          error: failure.message,
+          checkError: errorText(err),
+        });
         throw failure;
       }
       if (found !== undefined) this.log.info("discord write had been applied although its answer was lost; using it", { ...ctx, attempts });
@@ -375,7 +383,14 @@ export class DiscordRestClient {
       const body = parseBody(text, res.headers.get("content-type"));
       const info = rateLimitInfo(res, body);
       const rr = await this.report(coordinator, key, info, ctx);
-      this.log.debug("discord response", { ...ctx, attempt: attempts, status: res.status, ms: Date.now() - started, bucket: info.bucket, remaining: info.remaining });
+      this.log.debug("discord response", {
+        ...ctx,
+        attempt: attempts,
+        status: res.status,
+        ms: Date.now() - started,
+        bucket: info.bucket,
+        remaining: info.remaining,
+      });
 
       if (res.ok) return (res.status === 204 ? undefined : body) as T;
 
@@ -385,7 +400,14 @@ export class DiscordRestClient {
         this.stats.rateLimited++;
         const retryAfterMs = info.retryAfterMs ?? 1000;
         const scope = info.global ? "global" : (info.scope ?? "user");
-        this.log.info("discord rate limited (429)", { ...ctx, attempt: attempts, scope, retryAfterMs, bucket: info.bucket, invalidRequests: rr.invalidRequests });
+        this.log.info("discord rate limited (429)", {
+          ...ctx,
+          attempt: attempts,
+          scope,
+          retryAfterMs,
+          bucket: info.bucket,
+          invalidRequests: rr.invalidRequests,
+        });
         if (limited > this.maxRateLimitRetries || retryAfterMs > this.maxRateLimitWaitMs) {
           throw new DiscordRateLimitError({
             method: key.method,
@@ -394,7 +416,8 @@ export class DiscordRestClient {
             attempts,
             retryAfterMs,
             scope,
-            reason: limited > this.maxRateLimitRetries ? `Discord answered 429 ${limited} times` : `Discord asks to wait longer than ${this.maxRateLimitWaitMs} ms`,
+            reason:
+              limited > this.maxRateLimitRetries ? `Discord answered 429 ${limited} times` : `Discord asks to wait longer than ${this.maxRateLimitWaitMs} ms`,
           });
         }
         continue; // the coordinator now holds the wait; 429s do not use up retries
@@ -406,7 +429,13 @@ export class DiscordRestClient {
         if (found !== undefined) return found;
         if (retry) continue;
       }
-      this.log[res.status >= 500 ? "warn" : "debug"]("discord request failed", { ...ctx, attempts, status: res.status, code: error.code, error: error.message });
+      this.log[res.status >= 500 ? "warn" : "debug"]("discord request failed", {
+        ...ctx,
+        attempts,
+        status: res.status,
+        code: error.code,
+        error: error.message,
+      });
       throw error;
     }
   }
@@ -522,7 +551,16 @@ interface LogCtx {
   requestId: string;
 }
 
-const NO_ANSWER: RateLimitReport = { status: 0, bucket: null, limit: null, remaining: null, resetAfterMs: null, retryAfterMs: null, global: false, scope: null };
+const NO_ANSWER: RateLimitReport = {
+  status: 0,
+  bucket: null,
+  limit: null,
+  remaining: null,
+  resetAfterMs: null,
+  retryAfterMs: null,
+  global: false,
+  scope: null,
+};
 
 function num(v: string | null): number | null {
   if (v === null || v === "") return null;

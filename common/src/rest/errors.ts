@@ -99,9 +99,12 @@ export class DiscordNetworkError extends DiscordRestError {
   readonly timedOut: boolean;
   constructor(ctx: RequestContext & { timedOut: boolean; timeoutMs: number; cause: unknown }) {
     const why = ctx.timedOut ? `no answer within ${ctx.timeoutMs} ms` : `network error (${errorText(ctx.cause)})`;
-    super(`Could not reach Discord for ${ctx.method} ${ctx.route}: ${why}, ${ctx.attempts} attempt${ctx.attempts === 1 ? "" : "s"} made. Request id ${ctx.requestId}.`, {
-      cause: ctx.cause,
-    });
+    super(
+      `Could not reach Discord for ${ctx.method} ${ctx.route}: ${why}, ${ctx.attempts} attempt${ctx.attempts === 1 ? "" : "s"} made. Request id ${ctx.requestId}.`,
+      {
+        cause: ctx.cause,
+      },
+    );
     this.method = ctx.method;
     this.route = ctx.route;
     this.requestId = ctx.requestId;
@@ -124,7 +127,9 @@ export class DiscordRateLimitError extends DiscordRestError {
   readonly scope: string;
   readonly attempts: number;
   constructor(ctx: RequestContext & { retryAfterMs: number; scope: string; reason: string }) {
-    super(`Rate limited on ${ctx.method} ${ctx.route} (${ctx.scope}): ${ctx.reason}; the limit lifts in ${Math.ceil(ctx.retryAfterMs)} ms. Request id ${ctx.requestId}.`);
+    super(
+      `Rate limited on ${ctx.method} ${ctx.route} (${ctx.scope}): ${ctx.reason}; the limit lifts in ${Math.ceil(ctx.retryAfterMs)} ms. Request id ${ctx.requestId}.`,
+    );
     this.method = ctx.method;
     this.route = ctx.route;
     this.requestId = ctx.requestId;

@@ -126,7 +126,10 @@ export function validate<S extends z.ZodType>(operation: string, schema: S, inpu
   const r = schema.safeParse(input);
   if (r.success) return r.data;
   const issues: InputIssue[] = r.error.issues.map((i) => ({
-    field: i.path.filter((p) => p !== "opts").map(String).join("."),
+    field: i.path
+      .filter((p) => p !== "opts")
+      .map(String)
+      .join("."),
     message: i.message,
   }));
   throw new DiscordInputError(operation, issues);

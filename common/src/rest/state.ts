@@ -172,7 +172,12 @@ export class RateLimitState {
     this.pruneGlobal(now);
     if (this.globalInFlight.length + this.globalDone.length >= this.globalPerSecond) {
       const first = this.globalDone[0];
-      return { waitMs: first !== undefined ? Math.max(1, first + this.globalWindowMs + this.globalOffsetMs - now) : this.pollMs, reason: "global", invalidRequests, limit: b.limit };
+      return {
+        waitMs: first !== undefined ? Math.max(1, first + this.globalWindowMs + this.globalOffsetMs - now) : this.pollMs,
+        reason: "global",
+        invalidRequests,
+        limit: b.limit,
+      };
     }
     if (!b.unlimited && b.limit !== null) b.remaining--;
     b.inFlight.push(now + this.leaseMs);

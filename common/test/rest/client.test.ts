@@ -57,7 +57,13 @@ describe("requests", () => {
     const [req] = fake.requests;
     expect(req!.method).toBe("POST");
     expect(req!.path).toBe(`/guilds/${G}/channels`);
-    expect(req!.body).toEqual({ name: "Table 1", type: 2, parent_id: C2, user_limit: 4, permission_overwrites: [{ id: U, type: 1, allow: "1024", deny: null }] });
+    expect(req!.body).toEqual({
+      name: "Table 1",
+      type: 2,
+      parent_id: C2,
+      user_limit: 4,
+      permission_overwrites: [{ id: U, type: 1, allow: "1024", deny: null }],
+    });
     expect(req!.headers.authorization).toBe(`Bot ${TOKEN}`);
     expect(req!.headers["user-agent"]).toMatch(/^DiscordBot \(/);
     expect(req!.headers["content-type"]).toBe("application/json");
@@ -65,7 +71,12 @@ describe("requests", () => {
   });
 
   it("every method hits its route; 204 answers resolve to undefined", async () => {
-    fake.handler = (req) => (req.method === "GET" ? { status: 200, body: [] } : req.path.includes("/roles/") || req.path.includes("typing") || req.path.includes("reactions") ? { status: 204 } : { status: 200, body: { id: M } });
+    fake.handler = (req) =>
+      req.method === "GET"
+        ? { status: 200, body: [] }
+        : req.path.includes("/roles/") || req.path.includes("typing") || req.path.includes("reactions")
+          ? { status: 204 }
+          : { status: 200, body: { id: M } };
     const c = client();
     await c.deleteChannel(C, { reason: "room ended" });
     expect(await c.getChannels(G)).toEqual([]);
@@ -144,7 +155,9 @@ describe("errors and retries", () => {
 
   it("gives up after maxRetries with a DiscordApiError counting the attempts", async () => {
     fake.handler = () => ({ status: 500, body: { message: "Internal Server Error", code: 0 } });
-    const err = (await client({ maxRetries: 3 }).deleteChannel(C).catch((e: unknown) => e)) as DiscordApiError;
+    const err = (await client({ maxRetries: 3 })
+      .deleteChannel(C)
+      .catch((e: unknown) => e)) as DiscordApiError;
     expect(err).toBeInstanceOf(DiscordApiError);
     expect(err.status).toBe(500);
     expect(err.attempts).toBe(4);
@@ -155,7 +168,9 @@ describe("errors and retries", () => {
   it("times out, retries, then throws DiscordNetworkError", async () => {
     fake.handler = () => "hang";
     const t0 = Date.now();
-    const err = (await client({ timeoutMs: 100, maxRetries: 2 }).getChannels(G).catch((e: unknown) => e)) as DiscordNetworkError;
+    const err = (await client({ timeoutMs: 100, maxRetries: 2 })
+      .getChannels(G)
+      .catch((e: unknown) => e)) as DiscordNetworkError;
     expect(err).toBeInstanceOf(DiscordNetworkError);
     expect(err.timedOut).toBe(true);
     expect(err.attempts).toBe(3);
@@ -165,7 +180,9 @@ describe("errors and retries", () => {
   });
 
   it("network errors (connection refused) are retried then reported", async () => {
-    const err = (await client({ apiBase: "http://127.0.0.1:1/api/v10", maxRetries: 1 }).getChannels(G).catch((e: unknown) => e)) as DiscordNetworkError;
+    const err = (await client({ apiBase: "http://127.0.0.1:1/api/v10", maxRetries: 1 })
+      .getChannels(G)
+      .catch((e: unknown) => e)) as DiscordNetworkError;
     expect(err).toBeInstanceOf(DiscordNetworkError);
     expect(err.timedOut).toBe(false);
     expect(err.attempts).toBe(2);
@@ -184,7 +201,9 @@ describe("errors and retries", () => {
         },
       },
     });
-    const err = (await client().createVoiceChannel(G, "ok").catch((e: unknown) => e)) as DiscordApiError;
+    const err = (await client()
+      .createVoiceChannel(G, "ok")
+      .catch((e: unknown) => e)) as DiscordApiError;
     expect(err).toBeInstanceOf(DiscordApiError);
     expect(err.status).toBe(400);
     expect(err.code).toBe(50035);
@@ -196,7 +215,9 @@ describe("errors and retries", () => {
     expect(err.method).toBe("POST");
     expect(err.discordRequestId).toBe("discord-req-42");
     expect(err.requestId).toMatch(/^[0-9a-f-]{36}$/);
-    expect(err.message).toContain("Discord rejected POST /guilds/:id/channels with HTTP 400 (code 50035 Invalid Form Body): name: Must be 100 or fewer in length.");
+    expect(err.message).toContain(
+      "Discord rejected POST /guilds/:id/channels with HTTP 400 (code 50035 Invalid Form Body): name: Must be 100 or fewer in length.",
+    );
     expect(err.message).toContain(err.requestId);
     expect(fake.requests).toHaveLength(1); // 4xx is not retried
   });
@@ -205,7 +226,11 @@ describe("errors and retries", () => {
     let n = 0;
     fake.handler = () =>
       ++n === 1
-        ? { status: 429, headers: { "x-ratelimit-scope": "shared", "retry-after": "1" }, body: { message: "The resource is being rate limited.", retry_after: 0.15, global: false } }
+        ? {
+            status: 429,
+            headers: { "x-ratelimit-scope": "shared", "retry-after": "1" },
+            body: { message: "The resource is being rate limited.", retry_after: 0.15, global: false },
+          }
         : { status: 200, body: { id: C } };
     const t0 = Date.now();
     await client({ maxRetries: 0 }).deleteChannel(C);
@@ -215,7 +240,9 @@ describe("errors and retries", () => {
 
   it("a wait longer than maxRateLimitWaitMs fails fast with DiscordRateLimitError", async () => {
     fake.handler = () => ({ status: 429, headers: { "x-ratelimit-global": "true" }, body: { message: "global", retry_after: 30, global: true } });
-    const err = await client({ maxRateLimitWaitMs: 1000 }).getChannels(G).catch((e: unknown) => e);
+    const err = await client({ maxRateLimitWaitMs: 1000 })
+      .getChannels(G)
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DiscordRateLimitError);
     expect((err as DiscordRateLimitError).scope).toBe("global");
     expect(fake.requests).toHaveLength(1);

@@ -121,7 +121,12 @@ describe("failures", () => {
     sim.failAfterApplying(1, 0, /^POST .*\/channels$/);
     const ch = await client().createVoiceChannel(G, "Lost Answer Room", { userLimit: 4 });
     expect(ch).toMatchObject({ name: "Lost Answer Room", type: 2, user_limit: 4 });
-    expect(sim.channels(G).filter((c) => c.name === "Lost Answer Room").map((c) => c.id)).toEqual([ch.id]);
+    expect(
+      sim
+        .channels(G)
+        .filter((c) => c.name === "Lost Answer Room")
+        .map((c) => c.id),
+    ).toEqual([ch.id]);
     expect(sim.requests().map((r) => `${r.method} ${r.status}`)).toEqual(["POST 0", "GET 200"]);
     expect(lines.some((l) => l.includes("answer was lost; using it"))).toBe(true);
   });
@@ -136,7 +141,9 @@ describe("failures", () => {
   it("when it cannot check whether the create was made, it stops instead of risking a duplicate", async () => {
     sim.failAfterApplying(1, 0, /^POST .*\/channels$/);
     sim.failNext(3, 503, /^GET/);
-    const err = await client({ maxRetries: 2 }).createVoiceChannel(G, "Unchecked Room").catch((e: unknown) => e);
+    const err = await client({ maxRetries: 2 })
+      .createVoiceChannel(G, "Unchecked Room")
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DiscordNetworkError);
     expect(sim.requests().map((r) => `${r.method} ${r.status}`)).toEqual(["POST 0", "GET 503", "GET 503", "GET 503"]);
     expect(sim.channels(G).filter((c) => c.name === "Unchecked Room")).toHaveLength(1);
@@ -145,7 +152,9 @@ describe("failures", () => {
 
   it("5xx five times: DiscordApiError after maxRetries, attempts counted", async () => {
     sim.failNext(5, 500);
-    const err = (await client({ maxRetries: 3 }).getChannels(G).catch((e: unknown) => e)) as DiscordApiError;
+    const err = (await client({ maxRetries: 3 })
+      .getChannels(G)
+      .catch((e: unknown) => e)) as DiscordApiError;
     expect(err).toBeInstanceOf(DiscordApiError);
     expect(err.status).toBe(500);
     expect(err.attempts).toBe(4);
@@ -158,7 +167,9 @@ describe("failures", () => {
   it("Discord down (503 on every call) ends in a DiscordApiError", async () => {
     sim.goDown();
     try {
-      const err = (await client({ maxRetries: 2 }).deleteChannel(DEMO_CHANNELS.table2).catch((e: unknown) => e)) as DiscordApiError;
+      const err = (await client({ maxRetries: 2 })
+        .deleteChannel(DEMO_CHANNELS.table2)
+        .catch((e: unknown) => e)) as DiscordApiError;
       expect(err.status).toBe(503);
       expect(err.attempts).toBe(3);
     } finally {
@@ -167,7 +178,9 @@ describe("failures", () => {
   });
 
   it("field errors of Discord's body surface in the error (unknown parent category)", async () => {
-    const err = (await client().createVoiceChannel(G, "Orphan", { parentId: "1060000000000009999" }).catch((e: unknown) => e)) as DiscordApiError;
+    const err = (await client()
+      .createVoiceChannel(G, "Orphan", { parentId: "1060000000000009999" })
+      .catch((e: unknown) => e)) as DiscordApiError;
     expect(err).toBeInstanceOf(DiscordApiError);
     expect(err.status).toBe(400);
     expect(err.code).toBe(50035);
@@ -178,14 +191,18 @@ describe("failures", () => {
   });
 
   it("unknown channel: 404 with code 10003", async () => {
-    const err = (await client().deleteChannel("1060000000000008888").catch((e: unknown) => e)) as DiscordApiError;
+    const err = (await client()
+      .deleteChannel("1060000000000008888")
+      .catch((e: unknown) => e)) as DiscordApiError;
     expect(err.status).toBe(404);
     expect(err.code).toBe(10003);
     expect(err.message).toContain("Unknown Channel");
   });
 
   it("a wrong token: 401, not retried", async () => {
-    const err = (await client({ token: "wrong-token" }).getChannels(G).catch((e: unknown) => e)) as DiscordApiError;
+    const err = (await client({ token: "wrong-token" })
+      .getChannels(G)
+      .catch((e: unknown) => e)) as DiscordApiError;
     expect(err.status).toBe(401);
     expect(statuses()).toEqual([401]);
   });

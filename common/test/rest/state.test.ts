@@ -19,7 +19,11 @@ const rep = (o: Partial<RateLimitReport>): RateLimitReport => ({
 
 describe("routeKey", () => {
   it("templates ids, keeps the major parameter, collapses reactions, hides webhook tokens", () => {
-    expect(routeKey("post", "/channels/1/messages/2/reactions/%F0%9F%8E%B2/@me")).toEqual({ method: "POST", route: "/channels/:id/messages/:id/reactions/:reaction/@me", majorParameter: "1" });
+    expect(routeKey("post", "/channels/1/messages/2/reactions/%F0%9F%8E%B2/@me")).toEqual({
+      method: "POST",
+      route: "/channels/:id/messages/:id/reactions/:reaction/@me",
+      majorParameter: "1",
+    });
     expect(routeKey("DELETE", "/guilds/7/members/8/roles/9")).toEqual({ method: "DELETE", route: "/guilds/:id/members/:id/roles/:id", majorParameter: "7" });
     const w = routeKey("POST", "/webhooks/5/secret-token-abc");
     expect(w.route).toBe("/webhooks/:id/:token");
@@ -100,7 +104,10 @@ describe("RateLimitState", () => {
   it("a global 429 stops every route; it counts as invalid, a shared one does not", () => {
     const s = new RateLimitState({ offsetMs: 0 });
     s.acquire(K, 0);
-    expect(s.report(K, rep({ status: 429, bucket: null, limit: null, remaining: null, resetAfterMs: null, retryAfterMs: 250, global: true, scope: "global" }), 5).invalidRequests).toBe(1);
+    expect(
+      s.report(K, rep({ status: 429, bucket: null, limit: null, remaining: null, resetAfterMs: null, retryAfterMs: 250, global: true, scope: "global" }), 5)
+        .invalidRequests,
+    ).toBe(1);
     expect(s.acquire(K2, 6)).toMatchObject({ reason: "global-429" });
     expect(s.acquire(K2, 256).waitMs).toBe(0);
     expect(s.report(K2, rep({ status: 429, retryAfterMs: 100, scope: "shared" }), 260).invalidRequests).toBe(1);

@@ -5,10 +5,7 @@
 import { GatewayCloseCodes } from "discord-api-types/gateway/v10";
 import { ExitCode } from "@spell-coven/sidecar-kit";
 
-export type CloseAction =
-  | { kind: "resume"; why: string }
-  | { kind: "identify"; why: string }
-  | { kind: "fatal"; why: string; fix: string };
+export type CloseAction = { kind: "resume"; why: string } | { kind: "identify"; why: string } | { kind: "fatal"; why: string; fix: string };
 
 /** Codes this client uses itself to close without invalidating the session (not 1000/1001). */
 export const CLIENT_CLOSE_RESUME = 4900;

@@ -86,7 +86,12 @@ export class ShardManager {
     if (this.shardCount === 0) throw new NotOnThisProcessError(guildId, null, []);
     const id = shardIdFor(guildId, this.shardCount);
     const shard = this.shards.find((s) => s.id === id);
-    if (!shard) throw new NotOnThisProcessError(guildId, id, this.shards.map((s) => s.id));
+    if (!shard)
+      throw new NotOnThisProcessError(
+        guildId,
+        id,
+        this.shards.map((s) => s.id),
+      );
     shard.send(payload);
   }
 

@@ -161,7 +161,8 @@ export class Shard {
       throw new RangeError(`op ${String(payload?.op)} cannot be sent through the shard: heartbeat, identify and resume are its own`);
     }
     const text = JSON.stringify({ op: payload.op, d: payload.d ?? null });
-    if (Buffer.byteLength(text) > MAX_SEND_BYTES) throw new RangeError(`gateway payload of ${Buffer.byteLength(text)} bytes: Discord closes the connection over ${MAX_SEND_BYTES}`);
+    if (Buffer.byteLength(text) > MAX_SEND_BYTES)
+      throw new RangeError(`gateway payload of ${Buffer.byteLength(text)} bytes: Discord closes the connection over ${MAX_SEND_BYTES}`);
     if (this.state === "stopped" || this.state === "failed") throw new Error(`shard ${this.id} is ${this.state}: cannot send op ${payload.op}`);
     this.sendQueue.send(text);
   }
@@ -471,13 +472,16 @@ export class Shard {
    */
   private logDispatch(p: Payload): void {
     const d = p.d as { guild_id?: unknown; id?: unknown } | null;
-    const guildId = typeof d?.guild_id === "string" ? d.guild_id : (p.t === "GUILD_CREATE" || p.t === "GUILD_DELETE") && typeof d?.id === "string" ? d.id : undefined;
+    const guildId =
+      typeof d?.guild_id === "string" ? d.guild_id : (p.t === "GUILD_CREATE" || p.t === "GUILD_DELETE") && typeof d?.id === "string" ? d.id : undefined;
     this.log.debug("dispatch", { t: p.t, ...(guildId !== undefined ? { guildId } : {}), seq: p.s });
   }
 
   /** Delay before reconnecting after op 7 / op 9 resumable: immediate-ish, but backed off after failures. */
   private quickDelay(): number {
-    return this.unestablished === 0 ? Math.round(this.random() * 250) : backoffDelay(this.unestablished, this.opts.tuning.reconnectBaseMs, this.opts.tuning.reconnectMaxMs, this.random);
+    return this.unestablished === 0
+      ? Math.round(this.random() * 250)
+      : backoffDelay(this.unestablished, this.opts.tuning.reconnectBaseMs, this.opts.tuning.reconnectMaxMs, this.random);
   }
 
   private onHello(conn: Conn, interval: number): void {
@@ -489,11 +493,14 @@ export class Shard {
       return;
     }
     // First beat after interval * jitter (jitter in [0, 1)), then every interval.
-    conn.firstBeat = setTimeout(() => {
-      conn.firstBeat = null;
-      this.heartbeat(conn, false);
-      if (!conn.ended) conn.beat = setInterval(() => this.heartbeat(conn, false), interval);
-    }, Math.floor(interval * this.random()));
+    conn.firstBeat = setTimeout(
+      () => {
+        conn.firstBeat = null;
+        this.heartbeat(conn, false);
+        if (!conn.ended) conn.beat = setInterval(() => this.heartbeat(conn, false), interval);
+      },
+      Math.floor(interval * this.random()),
+    );
     this.armReadyTimer(conn);
     if (conn.mode === "resume" && this.sessionId) {
       this.state = "resuming";

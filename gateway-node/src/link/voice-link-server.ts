@@ -49,7 +49,11 @@ export class VoiceLinkServer {
   refused = 0;
 
   constructor(private readonly opts: VoiceLinkServerOptions) {
-    this.http = createServer((_req, res) => res.writeHead(426, { "content-type": "application/json" }).end(JSON.stringify({ error: { code: "LINK_UPGRADE_REQUIRED", message: "the voice link is a WebSocket" } })));
+    this.http = createServer((_req, res) =>
+      res
+        .writeHead(426, { "content-type": "application/json" })
+        .end(JSON.stringify({ error: { code: "LINK_UPGRADE_REQUIRED", message: "the voice link is a WebSocket" } })),
+    );
     this.http.on("upgrade", (req, socket, head) => this.onUpgrade(req, socket, head));
     this.unsubscribe = opts.bus.subscribe((t, d) => this.onDispatch(t, d), { types: ["READY", "RESUMED", "VOICE_STATE_UPDATE", "VOICE_SERVER_UPDATE"] });
   }
@@ -78,12 +82,16 @@ export class VoiceLinkServer {
       this.refused++;
       this.opts.log.warn("voice link refused", { status, code, remote: req.socket.remoteAddress });
       const body = JSON.stringify({ error: { code, message } });
-      socket.end(`HTTP/1.1 ${status} ${status === 401 ? "Unauthorized" : "Forbidden"}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      socket.end(
+        `HTTP/1.1 ${status} ${status === 401 ? "Unauthorized" : "Forbidden"}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
     };
-    if (!isPrivateAddress(req.socket.remoteAddress)) return refuse(403, "LINK_ADDRESS_REFUSED", "the voice link accepts loopback and private-network peers only");
+    if (!isPrivateAddress(req.socket.remoteAddress))
+      return refuse(403, "LINK_ADDRESS_REFUSED", "the voice link accepts loopback and private-network peers only");
     const auth = req.headers.authorization ?? "";
     const given = auth.startsWith("Bearer ") ? auth.slice(7) : "";
-    if (!given || !timingSafeEqual(digest(given), digest(this.opts.token))) return refuse(401, "LINK_TOKEN_INVALID", "missing or wrong LINK_TOKEN (Authorization: Bearer <LINK_TOKEN>)");
+    if (!given || !timingSafeEqual(digest(given), digest(this.opts.token)))
+      return refuse(401, "LINK_TOKEN_INVALID", "missing or wrong LINK_TOKEN (Authorization: Bearer <LINK_TOKEN>)");
     this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws));
   }
 
@@ -109,7 +117,11 @@ export class VoiceLinkServer {
     const parsed = LinkCommand.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      return this.send(ws, { type: "error", code: LinkErrorCode.MalformedCommand, message: `${issue?.path.join(".") || "command"}: ${issue?.message ?? "invalid"}` });
+      return this.send(ws, {
+        type: "error",
+        code: LinkErrorCode.MalformedCommand,
+        message: `${issue?.path.join(".") || "command"}: ${issue?.message ?? "invalid"}`,
+      });
     }
     const c = parsed.data;
     try {

@@ -73,7 +73,14 @@ export class FakeHub {
       const w = { pred, resolve: () => (clearTimeout(t), resolve()) };
       const t = setTimeout(() => {
         this.waiters = this.waiters.filter((x) => x !== w);
-        reject(new Error(`timed out waiting for ${what}; hub has ${this.events.length} events: ${this.events.map((e) => e.id).join(", ").slice(0, 2000)}`));
+        reject(
+          new Error(
+            `timed out waiting for ${what}; hub has ${this.events.length} events: ${this.events
+              .map((e) => e.id)
+              .join(", ")
+              .slice(0, 2000)}`,
+          ),
+        );
       }, timeoutMs);
       this.waiters.push(w);
     });

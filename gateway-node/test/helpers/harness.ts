@@ -31,7 +31,15 @@ export interface Harness {
 }
 
 export async function startHarness(
-  opts: { sim?: LocalSimulatorOptions; tuning?: Partial<Tuning>; config?: Partial<GatewayNodeConfig>; deps?: GatewayNodeDeps; guildIds?: string[]; beforeStart?: (sim: LocalDiscord) => void; logLevel?: "DEBUG" | "INFO" } = {},
+  opts: {
+    sim?: LocalSimulatorOptions;
+    tuning?: Partial<Tuning>;
+    config?: Partial<GatewayNodeConfig>;
+    deps?: GatewayNodeDeps;
+    guildIds?: string[];
+    beforeStart?: (sim: LocalDiscord) => void;
+    logLevel?: "DEBUG" | "INFO";
+  } = {},
 ): Promise<Harness> {
   const sim = await startSimulator({ heartbeatIntervalMs: 250, identifyWindowMs: 20, ...opts.sim });
   opts.beforeStart?.(sim);

@@ -36,7 +36,13 @@ export function BoardTile(p: BoardTileProps) {
       data-user-id={p.userId}
       data-state={p.state ?? "new"}
     >
-      <button type="button" className="tile-screen" aria-pressed={p.enlarged} aria-label={`${p.enlarged ? "Shrink" : "Enlarge"} ${p.name}'s board`} onClick={p.onToggle}>
+      <button
+        type="button"
+        className="tile-screen"
+        aria-pressed={p.enlarged}
+        aria-label={`${p.enlarged ? "Shrink" : "Enlarge"} ${p.name}'s board`}
+        onClick={p.onToggle}
+      >
         {p.stream && <Video stream={p.stream} hidden={!live} />}
         {!live && <span className="tile-empty">{emptyText(p)}</span>}
       </button>
@@ -49,7 +55,12 @@ export function BoardTile(p: BoardTileProps) {
           {p.inVoice ? (p.speaking ? "Speaking" : "In voice") : "Not in voice"}
         </span>
         {p.stream && live && (
-          <span className="tile-quality" data-testid="quality" data-codec={q?.codec ?? ""} title="Codec · resolution · frame rate · bitrate · packets lost · round trip">
+          <span
+            className="tile-quality"
+            data-testid="quality"
+            data-codec={q?.codec ?? ""}
+            title="Codec · resolution · frame rate · bitrate · packets lost · round trip"
+          >
             {qualityLine(q)}
           </span>
         )}

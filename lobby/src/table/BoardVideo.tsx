@@ -64,7 +64,13 @@ export function BoardVideo({ room, me, rooms }: { room: Room; me: string; rooms:
         <p className={`voice-status${call.voice.status === "failed" ? " error" : ""}`} role="status" data-testid="voice-status" data-status={call.voice.status}>
           {voice}{" "}
           {(call.voice.status === "join-voice" || call.voice.status === "failed") && (
-            <a className="discord-link" href={discordChannelUrl(config.discordWebUrl, room.guildId, room.channelId)} target="_blank" rel="noopener noreferrer" data-testid="join-voice">
+            <a
+              className="discord-link"
+              href={discordChannelUrl(config.discordWebUrl, room.guildId, room.channelId)}
+              target="_blank"
+              rel="noopener noreferrer"
+              data-testid="join-voice"
+            >
               Join voice in Discord
             </a>
           )}

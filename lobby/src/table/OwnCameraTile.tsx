@@ -32,7 +32,13 @@ export function OwnCameraTile({ camera, name, inVoice }: { camera: CameraState; 
             </select>
           </label>
         )}
-        <button type="button" className="btn" data-action="camera" aria-pressed={camera.on && camera.stream !== null} onClick={() => camera.setOn(!(camera.on && camera.stream))}>
+        <button
+          type="button"
+          className="btn"
+          data-action="camera"
+          aria-pressed={camera.on && camera.stream !== null}
+          onClick={() => camera.setOn(!(camera.on && camera.stream))}
+        >
           {camera.on && camera.stream ? "Turn camera off" : "Turn camera on"}
         </button>
       </div>

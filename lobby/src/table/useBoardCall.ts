@@ -30,7 +30,18 @@ const UNREACHABLE_AFTER_MS = 25_000;
 const UNREACHABLE_FAILURES = 2;
 const REFUSALS = new Set(["TABLE_NOT_FOUND", "NOT_ROOM_MEMBER", "TABLE_FULL"]);
 
-const initial: BoardCallState = { call: null, you: null, peers: [], videos: {}, states: {}, unreachable: new Set(), voice: null, speaking: new Set(), left: null, refused: null };
+const initial: BoardCallState = {
+  call: null,
+  you: null,
+  peers: [],
+  videos: {},
+  states: {},
+  unreachable: new Set(),
+  voice: null,
+  speaking: new Set(),
+  left: null,
+  refused: null,
+};
 
 /**
  * Joins `channelId`'s call while `active` (the camera question settled). `camera` is the stream
@@ -93,7 +104,11 @@ export function useBoardCall(
             markUnreachable(peerId, false);
             return;
           }
-          if (!timers.has(peerId)) timers.set(peerId, setTimeout(() => markUnreachable(peerId, true), UNREACHABLE_AFTER_MS));
+          if (!timers.has(peerId))
+            timers.set(
+              peerId,
+              setTimeout(() => markUnreachable(peerId, true), UNREACHABLE_AFTER_MS),
+            );
           if (pcState === "failed") {
             const n = (failures.get(peerId) ?? 0) + 1;
             failures.set(peerId, n);

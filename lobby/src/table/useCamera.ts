@@ -51,7 +51,8 @@ export function useCamera(enabled: boolean): CameraState {
     // Deferred a tick: React's StrictMode mounts twice, and asking twice would flash the camera.
     const start = setTimeout(async () => {
       try {
-        if (!navigator.mediaDevices?.getUserMedia) throw Object.assign(new Error("This browser has no camera access here (it needs https)."), { name: "NotFoundError" });
+        if (!navigator.mediaDevices?.getUserMedia)
+          throw Object.assign(new Error("This browser has no camera access here (it needs https)."), { name: "NotFoundError" });
         const video = deviceId ? { ...BOARD_VIDEO, deviceId: { exact: deviceId } } : BOARD_VIDEO;
         const s = await navigator.mediaDevices.getUserMedia({ video, audio: false });
         if (cancelled) return void stopAll(s);

@@ -10,6 +10,9 @@ export class BotBusyError extends RtcError {
     readonly guildId: string,
     readonly busyChannelIds: string[],
   ) {
-    super(BotErrorCode.Busy, `the table bot is at another table (voice channel ${busyChannelIds.join(", ")}); it can be in one voice channel per server at a time`);
+    super(
+      BotErrorCode.Busy,
+      `the table bot is at another table (voice channel ${busyChannelIds.join(", ")}); it can be in one voice channel per server at a time`,
+    );
   }
 }

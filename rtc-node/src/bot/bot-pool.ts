@@ -51,7 +51,13 @@ export class BotPool {
     const here = this.find(guildId, channelId);
     if (here) return this.describe(here.seat, here.bot);
     const free = this.opts.seats.find((s) => !this.bots.get(s.name)!.get(guildId));
-    if (!free) throw new BotBusyError(guildId, this.list().filter((b) => b.guildId === guildId && b.channelId).map((b) => b.channelId!));
+    if (!free)
+      throw new BotBusyError(
+        guildId,
+        this.list()
+          .filter((b) => b.guildId === guildId && b.channelId)
+          .map((b) => b.channelId!),
+      );
     const byGuild = this.bots.get(free.name)!;
     const bot = new TableBot({
       guildId,

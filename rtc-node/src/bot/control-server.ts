@@ -10,7 +10,16 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { z } from "zod";
-import { BotCueRequest, BotErrorCode, BotJoinRequest, BotLeaveRequest, SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyHubRequest, type Logger } from "@spell-coven/common";
+import {
+  BotCueRequest,
+  BotErrorCode,
+  BotJoinRequest,
+  BotLeaveRequest,
+  SIGNATURE_HEADER,
+  TIMESTAMP_HEADER,
+  verifyHubRequest,
+  type Logger,
+} from "@spell-coven/common";
 import { RtcError, VoiceConnectError } from "../errors.ts";
 import { BotBusyError } from "./bot-busy-error.ts";
 import type { BotPool } from "./bot-pool.ts";

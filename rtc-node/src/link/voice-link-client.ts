@@ -130,7 +130,10 @@ export class VoiceLinkClient implements VoiceSignalling {
       const max = this.opts.maxFailures ?? 30;
       if (this.failures >= max) {
         this._state = "failed";
-        const err = new RtcError("RTC_LINK_GAVE_UP", `voice link: ${this.failures} connection attempts to ${this.opts.url} failed; is gateway-node running with LINK_TOKEN set?`);
+        const err = new RtcError(
+          "RTC_LINK_GAVE_UP",
+          `voice link: ${this.failures} connection attempts to ${this.opts.url} failed; is gateway-node running with LINK_TOKEN set?`,
+        );
         this.opts.log.error(err.message);
         this.opts.onFatal?.(err);
         return;

@@ -201,7 +201,8 @@ export class Outbox<E extends OutboxEvent> {
   private compact(q: KeyQueue<E>, incoming: E): boolean {
     const policy = this.opts.overflow;
     if (!policy) {
-      if (q.length === this.maxPerKey) this.opts.log.warn("outbox full and no overflow policy: the queue grows past its bound", { [this.keyLabel]: q.key, bound: this.maxPerKey });
+      if (q.length === this.maxPerKey)
+        this.opts.log.warn("outbox full and no overflow policy: the queue grows past its bound", { [this.keyLabel]: q.key, bound: this.maxPerKey });
       return false;
     }
     const start = q.head + q.inflight;
@@ -420,7 +421,12 @@ export class Outbox<E extends OutboxEvent> {
             if (batch.length === 1) {
               q.head += 1;
               q.compactHead();
-              this.drop(q, batch[0]!, `the Worker rejected it with ${outcome.status} ${outcome.code ?? ""}`.trim(), `${outcome.message} (requestId ${outcome.requestId ?? "?"})`);
+              this.drop(
+                q,
+                batch[0]!,
+                `the Worker rejected it with ${outcome.status} ${outcome.code ?? ""}`.trim(),
+                `${outcome.message} (requestId ${outcome.requestId ?? "?"})`,
+              );
               q.depthGauge.value = q.length;
             } else {
               // Isolate the poison event: halve the batch until it is alone.
@@ -447,16 +453,23 @@ export class Outbox<E extends OutboxEvent> {
             break;
           }
           case "retry": {
-            this.opts.metrics.postsFailed.inc({ reason: outcome.status ? String(outcome.status) : outcome.reason.startsWith("timeout") ? "timeout" : "network" });
+            this.opts.metrics.postsFailed.inc({
+              reason: outcome.status ? String(outcome.status) : outcome.reason.startsWith("timeout") ? "timeout" : "network",
+            });
             const delay = Math.min(this.retryMaxMs, Math.max(outcome.retryAfterMs ?? 0, backoffDelay(q.attempt, this.retryBaseMs, this.retryMaxMs)));
             const log = q.attempt === 0 || q.attempt % 10 === 0 ? this.opts.log.warn : this.opts.log.debug;
-            log(outcome.status === 404 ? "the Worker answered 404: check HUB_ENDPOINT (it must be the URL of /api/internal/events)" : "hub post failed; will retry", {
-              [this.keyLabel]: q.key,
-              reason: outcome.reason,
-              attempt: q.attempt + 1,
-              retryInMs: delay,
-              queued: q.length,
-            });
+            log(
+              outcome.status === 404
+                ? "the Worker answered 404: check HUB_ENDPOINT (it must be the URL of /api/internal/events)"
+                : "hub post failed; will retry",
+              {
+                [this.keyLabel]: q.key,
+                reason: outcome.reason,
+                attempt: q.attempt + 1,
+                retryInMs: delay,
+                queued: q.length,
+              },
+            );
             q.attempt++;
             await this.backoff(delay);
             break;

@@ -52,7 +52,9 @@ const ACTIONS: Record<string, Action<z.ZodType>> = {
     (sim, { guildId, ...channel }) => sim.addChannel(guildId, channel),
   ),
   deleteChannel: action(z.strictObject({ channelId: snowflake }), (sim, a) => sim.deleteChannel(a.channelId)),
-  joinVoice: action(z.strictObject({ guildId: snowflake, userId: snowflake, channelId: snowflake }), (sim, a) => sim.joinVoice(a.guildId, a.userId, a.channelId)),
+  joinVoice: action(z.strictObject({ guildId: snowflake, userId: snowflake, channelId: snowflake }), (sim, a) =>
+    sim.joinVoice(a.guildId, a.userId, a.channelId),
+  ),
   denyBotPermissions: action(
     z.strictObject({ guildId: snowflake, permissions: z.string().regex(/^\d+$/, "must be a permission bitfield as a decimal string") }),
     (sim, a) => sim.denyBotPermissions(a.guildId, BigInt(a.permissions)),
@@ -66,18 +68,28 @@ const ACTIONS: Record<string, Action<z.ZodType>> = {
     z.strictObject({ channelId: snowflake, userId: snowflake, content: z.string().min(1).max(4000), nonce: z.string().min(1).max(25).optional() }),
     (sim, a) => sim.postMessage(a.channelId, a.userId, a.content, a.nonce === undefined ? {} : { nonce: a.nonce }),
   ),
-  editMessage: action(z.strictObject({ channelId: snowflake, messageId: snowflake, content: z.string().min(1).max(4000) }), (sim, a) => sim.editMessage(a.channelId, a.messageId, a.content)),
+  editMessage: action(z.strictObject({ channelId: snowflake, messageId: snowflake, content: z.string().min(1).max(4000) }), (sim, a) =>
+    sim.editMessage(a.channelId, a.messageId, a.content),
+  ),
   deleteMessage: action(z.strictObject({ channelId: snowflake, messageId: snowflake }), (sim, a) => sim.deleteMessage(a.channelId, a.messageId)),
-  bulkDeleteMessages: action(z.strictObject({ channelId: snowflake, messageIds: z.array(snowflake).min(2).max(100) }), (sim, a) => sim.bulkDeleteMessages(a.channelId, a.messageIds)),
-  addReaction: action(z.strictObject({ channelId: snowflake, messageId: snowflake, userId: snowflake, emoji: z.string().min(1).max(64) }), (sim, a) => sim.addReaction(a.channelId, a.messageId, a.userId, a.emoji)),
-  removeReaction: action(z.strictObject({ channelId: snowflake, messageId: snowflake, userId: snowflake, emoji: z.string().min(1).max(64) }), (sim, a) => sim.removeReaction(a.channelId, a.messageId, a.userId, a.emoji)),
+  bulkDeleteMessages: action(z.strictObject({ channelId: snowflake, messageIds: z.array(snowflake).min(2).max(100) }), (sim, a) =>
+    sim.bulkDeleteMessages(a.channelId, a.messageIds),
+  ),
+  addReaction: action(z.strictObject({ channelId: snowflake, messageId: snowflake, userId: snowflake, emoji: z.string().min(1).max(64) }), (sim, a) =>
+    sim.addReaction(a.channelId, a.messageId, a.userId, a.emoji),
+  ),
+  removeReaction: action(z.strictObject({ channelId: snowflake, messageId: snowflake, userId: snowflake, emoji: z.string().min(1).max(64) }), (sim, a) =>
+    sim.removeReaction(a.channelId, a.messageId, a.userId, a.emoji),
+  ),
   startTyping: action(z.strictObject({ channelId: snowflake, userId: snowflake }), (sim, a) => sim.startTyping(a.channelId, a.userId)),
   dropConnections: action(z.strictObject(shard), (sim, a) => sim.dropConnections(a.shardId)),
   setZombie: action(z.strictObject({ on: z.boolean(), ...shard }), (sim, a) => sim.setZombie(a.on, a.shardId)),
   requestHeartbeat: action(z.strictObject(shard), (sim, a) => sim.requestHeartbeat(a.shardId)),
   sendReconnect: action(z.strictObject(shard), (sim, a) => sim.sendReconnect(a.shardId)),
   sendInvalidSession: action(z.strictObject({ resumable: z.boolean(), ...shard }), (sim, a) => sim.sendInvalidSession(a.resumable, a.shardId)),
-  closeWith: action(z.strictObject({ code: z.number().int(), reason: z.string().max(120).optional(), ...shard }), (sim, a) => sim.closeWith(a.code, a.reason, a.shardId)),
+  closeWith: action(z.strictObject({ code: z.number().int(), reason: z.string().max(120).optional(), ...shard }), (sim, a) =>
+    sim.closeWith(a.code, a.reason, a.shardId),
+  ),
   setGatewayFaults: action(
     z.strictObject({
       requireUserAgent: z.boolean().optional(),
@@ -91,8 +103,14 @@ const ACTIONS: Record<string, Action<z.ZodType>> = {
   goDown: action(z.strictObject({}), (sim) => sim.goDown()),
   comeBack: action(z.strictObject({}), (sim) => sim.comeBack()),
   setRateLimits: action(
-    z.strictObject({ globalPerSecond: z.number().int().positive().optional(), routeLimit: z.number().int().positive().optional(), routeWindowMs: z.number().int().positive().optional(),
-      reactionLimit: z.number().int().positive().optional(), reactionWindowMs: z.number().int().positive().optional(), reactionIntervalMs: z.number().int().nonnegative().optional() }),
+    z.strictObject({
+      globalPerSecond: z.number().int().positive().optional(),
+      routeLimit: z.number().int().positive().optional(),
+      routeWindowMs: z.number().int().positive().optional(),
+      reactionLimit: z.number().int().positive().optional(),
+      reactionWindowMs: z.number().int().positive().optional(),
+      reactionIntervalMs: z.number().int().nonnegative().optional(),
+    }),
     (sim, a) => sim.setRateLimits(a),
   ),
   failNext: action(
@@ -113,9 +131,8 @@ const ACTIONS: Record<string, Action<z.ZodType>> = {
     (sim, a) => sim.failAfterApplying(a.count, a.status, a.match === undefined ? undefined : new RegExp(a.match)),
   ),
   clearRequests: action(z.strictObject({}), (sim) => sim.clearRequests()),
-  personJoin: action(
-    z.strictObject({ guildId: snowflake, userId: snowflake, channelId: snowflake, selfDeaf: z.boolean().optional() }),
-    (sim, a) => sim.personJoin(a.guildId, a.userId, a.channelId, { selfDeaf: a.selfDeaf }),
+  personJoin: action(z.strictObject({ guildId: snowflake, userId: snowflake, channelId: snowflake, selfDeaf: z.boolean().optional() }), (sim, a) =>
+    sim.personJoin(a.guildId, a.userId, a.channelId, { selfDeaf: a.selfDeaf }),
   ),
   personSpeak: action(
     z.strictObject({ userId: snowflake, frequencyHz: z.number().min(20).max(20_000), durationMs: z.number().int().positive().max(3_600_000).optional() }),
@@ -123,7 +140,14 @@ const ACTIONS: Record<string, Action<z.ZodType>> = {
   ),
   personSpeakWav: action(
     // The clip travels in the body (base64), so the control API never reads files from disk.
-    z.strictObject({ userId: snowflake, wavBase64: z.string().min(1).max(16_000_000).regex(/^[A-Za-z0-9+/]+=*$/, "must be base64") }),
+    z.strictObject({
+      userId: snowflake,
+      wavBase64: z
+        .string()
+        .min(1)
+        .max(16_000_000)
+        .regex(/^[A-Za-z0-9+/]+=*$/, "must be base64"),
+    }),
     (sim, a) => sim.personSpeakWav(a.userId, Buffer.from(a.wavBase64, "base64")),
   ),
   personSilence: action(z.strictObject({ userId: snowflake }), (sim, a) => sim.personSilence(a.userId)),
@@ -131,15 +155,18 @@ const ACTIONS: Record<string, Action<z.ZodType>> = {
   personResetHeard: action(z.strictObject({ userId: snowflake }), (sim, a) => sim.personResetHeard(a.userId)),
   personLeave: action(z.strictObject({ userId: snowflake }), (sim, a) => sim.personLeave(a.userId)),
   dropVoice: action(z.strictObject({ userId: snowflake.optional() }), (sim, a) => ({ sockets: sim.dropVoice(a.userId) })),
-  closeVoiceWith: action(z.strictObject({ code: z.number().int(), userId: snowflake.optional() }), (sim, a) => ({ sockets: sim.closeVoiceWith(a.code, a.userId) })),
-  setVoicePacketFaults: action(
-    z.strictObject({ lossRate: z.number().min(0).max(1).optional(), jitterMs: z.number().min(0).max(1000).optional() }),
-    (sim, a) => sim.setVoicePacketFaults(a),
+  closeVoiceWith: action(z.strictObject({ code: z.number().int(), userId: snowflake.optional() }), (sim, a) => ({
+    sockets: sim.closeVoiceWith(a.code, a.userId),
+  })),
+  setVoicePacketFaults: action(z.strictObject({ lossRate: z.number().min(0).max(1).optional(), jitterMs: z.number().min(0).max(1000).optional() }), (sim, a) =>
+    sim.setVoicePacketFaults(a),
   ),
   delayDaveTransitions: action(z.strictObject({ ms: z.number().int().min(0).max(60_000) }), (sim, a) => sim.delayDaveTransitions(a.ms)),
   corruptDaveWelcomes: action(z.strictObject({ count: z.number().int().min(0).max(100) }), (sim, a) => sim.corruptDaveWelcomes(a.count)),
   setDaveZeroTransitionIds: action(z.strictObject({ on: z.boolean() }), (sim, a) => sim.setDaveZeroTransitionIds(a.on)),
-  injectUnencryptedFrames: action(z.strictObject({ userId: snowflake, count: z.number().int().positive().max(3000) }), async (sim, a) => ({ sent: await sim.injectUnencryptedFrames(a.userId, a.count) })),
+  injectUnencryptedFrames: action(z.strictObject({ userId: snowflake, count: z.number().int().positive().max(3000) }), async (sim, a) => ({
+    sent: await sim.injectUnencryptedFrames(a.userId, a.count),
+  })),
   moveVoiceEndpoint: action(z.strictObject({}), async (sim) => ({ endpoint: await sim.moveVoiceEndpoint() })),
   mintToken: action(mintArgs, (sim, { userId, ...opts }) => sim.mintToken(userId, opts)),
 };

@@ -109,7 +109,8 @@ export class Gateway implements ConnectionHandler {
       // Discord closes on an unsupported version; the simulator also refuses what it cannot speak.
       if (v !== GatewayVersion) connection.close(GatewayCloseCodes.InvalidAPIVersion);
       else if (encoding !== "json") connection.close(GatewayCloseCodes.DecodeError, "The simulator only speaks encoding=json.");
-      else if (compress !== null && compress !== "zlib-stream") connection.close(GatewayCloseCodes.DecodeError, "The simulator only supports compress=zlib-stream.");
+      else if (compress !== null && compress !== "zlib-stream")
+        connection.close(GatewayCloseCodes.DecodeError, "The simulator only supports compress=zlib-stream.");
     });
     return true;
   }
@@ -150,7 +151,10 @@ export class Gateway implements ConnectionHandler {
     if (reused) this.sessions.delete(reused);
     this.sessions.add(session);
     this.bind(connection, session);
-    const guildIds = this.world.guilds().map((g) => g.id).filter((id) => session.routes(id));
+    const guildIds = this.world
+      .guilds()
+      .map((g) => g.id)
+      .filter((id) => session.routes(id));
     const bot = this.world.apiUser(this.world.bot.id);
     this.deliver(session, GatewayDispatchEvents.Ready, {
       v: Number(GatewayVersion),
@@ -353,4 +357,3 @@ function isValidShard(shard: unknown): shard is [number, number] {
 function isSendableCloseCode(code: number): boolean {
   return (code >= 3000 && code <= 4999) || [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014].includes(code);
 }
-

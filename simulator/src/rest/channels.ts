@@ -33,8 +33,14 @@ export function createMessage({ params, body, env }: RouteContext): RouteResult 
   if (nonce !== undefined && !((typeof nonce === "string" && nonce.length <= 25) || (typeof nonce === "number" && Number.isInteger(nonce)))) {
     throw invalidField(["nonce"], "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.");
   }
-  if (enforce_nonce !== undefined && typeof enforce_nonce !== "boolean") throw invalidField(["enforce_nonce"], "BASE_TYPE_BOOLEAN", "Must be either true or false.");
-  return ok(env.world.postMessage(channelId, env.world.bot.id, text, { ...(nonce !== undefined ? { nonce: String(nonce) } : {}), enforceNonce: enforce_nonce === true }));
+  if (enforce_nonce !== undefined && typeof enforce_nonce !== "boolean")
+    throw invalidField(["enforce_nonce"], "BASE_TYPE_BOOLEAN", "Must be either true or false.");
+  return ok(
+    env.world.postMessage(channelId, env.world.bot.id, text, {
+      ...(nonce !== undefined ? { nonce: String(nonce) } : {}),
+      enforceNonce: enforce_nonce === true,
+    }),
+  );
 }
 
 export function editMessage({ params, body, env }: RouteContext): RouteResult {
@@ -49,7 +55,8 @@ export function deleteMessage({ params, env }: RouteContext): RouteResult {
 
 export function bulkDelete({ params, body, env }: RouteContext): RouteResult {
   const { messages } = objectBody(body);
-  if (!Array.isArray(messages) || !messages.every((m) => typeof m === "string")) throw invalidField(["messages"], "BASE_TYPE_REQUIRED", "This field is required");
+  if (!Array.isArray(messages) || !messages.every((m) => typeof m === "string"))
+    throw invalidField(["messages"], "BASE_TYPE_REQUIRED", "This field is required");
   env.world.bulkDeleteMessages(params.channel_id!, messages as string[]);
   return noContent;
 }

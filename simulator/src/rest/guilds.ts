@@ -152,7 +152,11 @@ function parseOverwrites(value: unknown, form: FormErrors): NonNullable<ChannelI
 
 function optional(value: unknown, type: "string" | "number" | "boolean", path: string[], form: FormErrors): unknown {
   if (value == null || typeof value === type) return value;
-  const codes = { string: ["BASE_TYPE_STRING", "Must be a string."], number: ["NUMBER_TYPE_COERCE", `Value "${String(value)}" is not int.`], boolean: ["BASE_TYPE_BOOLEAN", "Must be either true or false."] } as const;
+  const codes = {
+    string: ["BASE_TYPE_STRING", "Must be a string."],
+    number: ["NUMBER_TYPE_COERCE", `Value "${String(value)}" is not int.`],
+    boolean: ["BASE_TYPE_BOOLEAN", "Must be either true or false."],
+  } as const;
   form.add(path, codes[type][0], codes[type][1]);
   return undefined;
 }

@@ -6,7 +6,14 @@
 import { createHash } from "node:crypto";
 import type { RateLimitConfig } from "../types.ts";
 
-export const DEFAULT_RATE_LIMITS: RateLimitConfig = { globalPerSecond: 50, routeLimit: 5, routeWindowMs: 5_000, reactionLimit: 1, reactionWindowMs: 1_000, reactionIntervalMs: 250 };
+export const DEFAULT_RATE_LIMITS: RateLimitConfig = {
+  globalPerSecond: 50,
+  routeLimit: 5,
+  routeWindowMs: 5_000,
+  reactionLimit: 1,
+  reactionWindowMs: 1_000,
+  reactionIntervalMs: 250,
+};
 
 const isReactionRoute = (routeKey: string) => routeKey.includes("/reactions/");
 

@@ -33,7 +33,11 @@ export function buildRouter(): Router<RestRoute> {
         }),
       ),
     )
-    .add("GET", "/users/@me", authed(({ env }) => ok(env.world.apiUser(env.world.bot.id))))
+    .add(
+      "GET",
+      "/users/@me",
+      authed(({ env }) => ok(env.world.apiUser(env.world.bot.id))),
+    )
     .add("GET", "/guilds/:guild_id/channels", authed(guilds.listChannels))
     .add("POST", "/guilds/:guild_id/channels", authed(guilds.createChannel))
     .add("GET", "/guilds/:guild_id/roles", authed(guilds.listRoles))

@@ -120,12 +120,31 @@ export class RestApi {
     if (raw) {
       const contentType = req.headers["content-type"] ?? "";
       if (!contentType.startsWith("application/json")) {
-        return { status: 400, bucket: verdict.state, body: { code: RESTJSONErrorCodes.InvalidFormBodyOrContentType, message: "Invalid Form Body", errors: { _errors: [{ code: "CONTENT_TYPE_INVALID", message: 'Expected "Content-Type" header to be one of {\'application/json\', \'application/x-www-form-urlencoded\', \'multipart/form-data\'}.' }] } } };
+        return {
+          status: 400,
+          bucket: verdict.state,
+          body: {
+            code: RESTJSONErrorCodes.InvalidFormBodyOrContentType,
+            message: "Invalid Form Body",
+            errors: {
+              _errors: [
+                {
+                  code: "CONTENT_TYPE_INVALID",
+                  message: "Expected \"Content-Type\" header to be one of {'application/json', 'application/x-www-form-urlencoded', 'multipart/form-data'}.",
+                },
+              ],
+            },
+          },
+        };
       }
       try {
         body = JSON.parse(raw.toString("utf8"));
       } catch {
-        return { status: 400, bucket: verdict.state, body: { code: RESTJSONErrorCodes.RequestBodyContainsInvalidJSON, message: "The request body contains invalid JSON." } };
+        return {
+          status: 400,
+          bucket: verdict.state,
+          body: { code: RESTJSONErrorCodes.RequestBodyContainsInvalidJSON, message: "The request body contains invalid JSON." },
+        };
       }
     }
 
@@ -149,7 +168,11 @@ function rateLimited(waitMs: number, scope: "global" | "user" | "shared"): Reply
   const global = scope === "global";
   return {
     status: 429,
-    body: { message: scope === "shared" ? "The resource is being rate limited." : "You are being rate limited.", retry_after: Number(retryAfter.toFixed(3)), global },
+    body: {
+      message: scope === "shared" ? "The resource is being rate limited." : "You are being rate limited.",
+      retry_after: Number(retryAfter.toFixed(3)),
+      global,
+    },
     headers: {
       "Retry-After": String(Math.ceil(retryAfter)),
       "X-RateLimit-Scope": scope,

@@ -179,7 +179,10 @@ export class DaveGroup {
       for (const [userId, proposal] of adds) flight.addedByRef.set(hex(proposal.ref), userId);
       for (const m of withPackage) {
         const others = [...adds].filter(([userId]) => userId !== m.session.userId).map(([, p]) => p);
-        flight.expected.set(m.session.userId, others.map((p) => p.ref));
+        flight.expected.set(
+          m.session.userId,
+          others.map((p) => p.ref),
+        );
         this.sendProposals(m, others, flight);
       }
       this.inFlight = flight;
@@ -204,7 +207,10 @@ export class DaveGroup {
       proposals.push(add);
     }
     for (const m of recipients) {
-      flight.expected.set(m.session.userId, proposals.map((p) => p.ref));
+      flight.expected.set(
+        m.session.userId,
+        proposals.map((p) => p.ref),
+      );
       this.sendProposals(m, proposals, flight);
     }
     this.inFlight = flight;
@@ -217,7 +223,10 @@ export class DaveGroup {
   /** Op 27 append: `[0][MLSMessage proposal_messages<V>]`. */
   private sendProposals(member: Member, proposals: SignedProposal[], flight: InFlight): void {
     this.stats.proposals += proposals.length;
-    flight.sentTo.set(member.session.userId, proposals.map((p) => p.ref));
+    flight.sentTo.set(
+      member.session.userId,
+      proposals.map((p) => p.ref),
+    );
     member.session.sendBinary(VoiceOpcodes.DaveMlsProposals, Buffer.concat([Buffer.from([0]), vector(...proposals.map((p) => p.message))]));
   }
 
@@ -239,7 +248,11 @@ export class DaveGroup {
     const parsed = this.sender.parseCommitWelcome(raw);
     // The first valid commit for the epoch wins; late or mismatching ones are ignored.
     const valid =
-      flight && expected && parsed && parsed.epoch === flight.epoch && parsed.refs.length === expected.length &&
+      flight &&
+      expected &&
+      parsed &&
+      parsed.epoch === flight.epoch &&
+      parsed.refs.length === expected.length &&
       expected.every((ref) => parsed.refs.some((r) => bytesEqual(r, ref))) &&
       (flight.addedByRef.size === 0 || parsed.welcome !== null);
     if (!valid || !flight || !parsed) {
@@ -249,7 +262,9 @@ export class DaveGroup {
     this.stats.commits++;
     this.inFlight = null;
     const added = parsed.refs.map((r) => flight.addedByRef.get(hex(r))).filter((u): u is string => u !== undefined);
-    const existing = [...this.members.values()].filter((m) => flight.initial ? m.session === session : m.leaf !== null && !flight.readded.has(m.session.userId));
+    const existing = [...this.members.values()].filter((m) =>
+      flight.initial ? m.session === session : m.leaf !== null && !flight.readded.has(m.session.userId),
+    );
     this.applyToTree(session.userId, flight, added);
     this.epoch = flight.epoch + 1n;
     this.established = true;

@@ -222,7 +222,12 @@ export class VoiceServer implements VoiceDirectory {
   endSession(session: VoiceSession, closeCode?: number): void {
     if (session.ended) return;
     session.end();
-    this.log.debug("voice: session ended", { guildId: session.grant.guildId, channelId: session.grant.channelId, userId: session.userId, closeCode: closeCode ?? null });
+    this.log.debug("voice: session ended", {
+      guildId: session.grant.guildId,
+      channelId: session.grant.channelId,
+      userId: session.userId,
+      closeCode: closeCode ?? null,
+    });
     this.sessionsByToken.delete(session.grant.token);
     this.sessionsBySsrc.delete(session.ssrc);
     this.grants.delete(session.grant.token);
@@ -252,14 +257,14 @@ export class VoiceServer implements VoiceDirectory {
   /** Destroys voice WebSockets without a close frame (the clients resume). userId omitted = all. */
   dropSockets(userId?: string): number {
     let n = 0;
-    for (const s of this.sockets) if (userId === undefined || s.session?.userId === userId) (s.drop(), n++);
+    for (const s of this.sockets) if (userId === undefined || s.session?.userId === userId) s.drop(), n++;
     return n;
   }
 
   /** Closes voice WebSockets with `code` (e.g. 4006, 4014, 4015). userId omitted = all. */
   closeSockets(code: number, userId?: string): number {
     let n = 0;
-    for (const s of this.sockets) if (userId === undefined || s.session?.userId === userId) (s.close(code), n++);
+    for (const s of this.sockets) if (userId === undefined || s.session?.userId === userId) s.close(code), n++;
     return n;
   }
 

@@ -16,7 +16,13 @@ export type InviteCheck = { ok: true; claims: InviteClaims } | { ok: false; code
 
 export async function signInvite(hubSecret: string, claims: Omit<InviteClaims, "expiresAt">, now = Date.now()): Promise<{ token: string; expiresAt: number }> {
   const expiresAt = now + INVITE_TTL_MS;
-  const token = await signToken(hubSecret, PURPOSE, { g: claims.guildId, c: claims.channelId, exp: expiresAt, by: claims.invitedBy, n: crypto.randomUUID().slice(0, 8) });
+  const token = await signToken(hubSecret, PURPOSE, {
+    g: claims.guildId,
+    c: claims.channelId,
+    exp: expiresAt,
+    by: claims.invitedBy,
+    n: crypto.randomUUID().slice(0, 8),
+  });
   return { token, expiresAt };
 }
 

@@ -6,7 +6,11 @@
 import type { z } from "zod";
 
 const enc = new TextEncoder();
-const b64url = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+const b64url = (bytes: Uint8Array) =>
+  btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
 const fromB64url = (s: string): Uint8Array<ArrayBuffer> | null => {
   try {
     const bin = atob(s.replace(/-/g, "+").replace(/_/g, "/"));

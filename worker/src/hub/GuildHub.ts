@@ -8,7 +8,18 @@
  * events from gateway-node, and the rooms methods from its routes.
  */
 import { DurableObject } from "cloudflare:workers";
-import { PING, PONG, createLogger, type CommandAccepted, type CreateRoomRequest, type InternalEvent, type InternalSignal, type Logger, type Presence, type Room } from "@spell-coven/common";
+import {
+  PING,
+  PONG,
+  createLogger,
+  type CommandAccepted,
+  type CreateRoomRequest,
+  type InternalEvent,
+  type InternalSignal,
+  type Logger,
+  type Presence,
+  type Room,
+} from "@spell-coven/common";
 import { getConfig, type Env } from "../env.ts";
 import { botUserId, discordClient } from "../discord.ts";
 import { readBridgeRequest } from "../stream/bridge-request.ts";
@@ -106,7 +117,14 @@ export class GuildHub extends DurableObject<Env> {
           log: hub.log.child({ component: "commands" }),
           count: (command, outcome, code) => hub.metrics.count("hub_commands_total", { command, outcome, ...(code ? { code } : {}) }),
         });
-        const commands = chatModule({ commands: chat, store: commandStore, rooms, fanout: hub.fanout, botUserId: botUserId(config), log: hub.log.child({ component: "chat" }) });
+        const commands = chatModule({
+          commands: chat,
+          store: commandStore,
+          rooms,
+          fanout: hub.fanout,
+          botUserId: botUserId(config),
+          log: hub.log.child({ component: "chat" }),
+        });
         const bot = botModule({
           target: config.RTC_NODE_URL && config.HUB_SECRET ? { url: config.RTC_NODE_URL, secret: config.HUB_SECRET } : null,
           guildId: () => hub.meta.guildId ?? "",
@@ -115,7 +133,10 @@ export class GuildHub extends DurableObject<Env> {
           log: hub.log.child({ component: "bot" }),
           waitUntil: (p) => ctx.waitUntil(p),
         });
-        return { modules: [presenceModule(presence), roomsModule(roomsStore, rooms, hub.remember), tables, commands, bot], presence: () => presence.byChannel() };
+        return {
+          modules: [presenceModule(presence), roomsModule(roomsStore, rooms, hub.remember), tables, commands, bot],
+          presence: () => presence.byChannel(),
+        };
       },
     );
     this.#rooms = rooms;
@@ -224,7 +245,11 @@ export class GuildHub extends DurableObject<Env> {
     this.#core.metrics.count("hub_connections_total", { transport: bridge ? "sse" : "ws" });
     if (bridge) {
       // An SSE stream's bridge: the Worker verified the player's ticket (stream/bridge-request.ts).
-      await this.#core.session.start(server, { player: { userId: bridge.userId, expiresAt: bridge.expiresAt, claims: {} }, resume: bridge.resume, batch: true });
+      await this.#core.session.start(server, {
+        player: { userId: bridge.userId, expiresAt: bridge.expiresAt, claims: {} },
+        resume: bridge.resume,
+        batch: true,
+      });
     } else {
       await this.#core.deadlines.by(authDeadline);
     }

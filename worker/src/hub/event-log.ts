@@ -58,6 +58,9 @@ export class EventLog {
 
   /** Serialized events with seq > after, oldest first. */
   eventsAfter(after: number): string[] {
-    return this.sql.exec<{ data: string }>("SELECT data FROM events WHERE seq > ? ORDER BY seq", after).toArray().map((r) => r.data);
+    return this.sql
+      .exec<{ data: string }>("SELECT data FROM events WHERE seq > ? ORDER BY seq", after)
+      .toArray()
+      .map((r) => r.data);
   }
 }

@@ -117,7 +117,9 @@ export class HubCore {
     }));
     const inboxModule: HubModule = { name: "inbox", onDeadline: (now) => void this.inbox.prune(now) };
     this.modules = [session, ...featureModules, inboxModule];
-    this.deadlines = new Deadlines(platform.alarm, this.modules, (owner, err) => log.error("deadline failed; retried at the next alarm", { module: owner, err }));
+    this.deadlines = new Deadlines(platform.alarm, this.modules, (owner, err) =>
+      log.error("deadline failed; retried at the next alarm", { module: owner, err }),
+    );
     this.#router = new ClientMessageRouter(this.modules, this.subscribers, this.fanout, () => this.eventLog.seq);
     for (const module of this.modules) {
       for (const [name, handler] of Object.entries(module.internalEvents ?? {}) as [InternalEventName, AnyInternalHandler][]) {
@@ -195,7 +197,8 @@ export class HubCore {
     emit(e);
     for (const module of this.modules) {
       // A reaction shares its cause's trace id unless it has its own.
-      for (const reaction of module.onPublished?.(e, now) ?? []) this.#withReactions(reaction.traceId || !e.traceId ? reaction : { ...reaction, traceId: e.traceId }, now, emit);
+      for (const reaction of module.onPublished?.(e, now) ?? [])
+        this.#withReactions(reaction.traceId || !e.traceId ? reaction : { ...reaction, traceId: e.traceId }, now, emit);
     }
   }
 

@@ -12,7 +12,12 @@ export function docsPage(): string {
       const auth = (op.security as Record<string, unknown>[]).map((s) => Object.keys(s).join(" + ")).join(" or ") || "none";
       sections.push(`<section><h2><span class="m">${method.toUpperCase()}</span> ${esc(path)}</h2><p>${esc(op.summary)}</p><p class="auth">Auth: ${esc(auth)}</p>
 ${op.parameters ? `<h3>Parameters</h3>${block(op.parameters)}` : ""}${op.requestBody ? `<h3>Body</h3>${block(op.requestBody.content["application/json"].schema)}` : ""}
-<h3>Responses</h3>${Object.entries(op.responses as Record<string, any>).map(([status, r]) => `<details><summary>${status} ${esc(r.description)}</summary>${r.content?.["application/json"] ? block(r.content["application/json"].schema) : ""}</details>`).join("")}</section>`);
+<h3>Responses</h3>${Object.entries(op.responses as Record<string, any>)
+        .map(
+          ([status, r]) =>
+            `<details><summary>${status} ${esc(r.description)}</summary>${r.content?.["application/json"] ? block(r.content["application/json"].schema) : ""}</details>`,
+        )
+        .join("")}</section>`);
     }
   }
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(doc.info.title)} API</title>

@@ -21,11 +21,16 @@ const SECURITY: Record<Operation["auth"], Json[] | undefined> = {
 function operation(op: Operation): Json {
   const parameters: Json[] = [];
   for (const [name, s] of Object.entries(op.params ?? {})) parameters.push({ name, in: "path", required: true, schema: schemaOf(s, "input") });
-  for (const [name, s] of Object.entries(op.query ?? {})) parameters.push({ name, in: "query", required: !s.safeParse(undefined).success, schema: schemaOf(s, "input") });
+  for (const [name, s] of Object.entries(op.query ?? {}))
+    parameters.push({ name, in: "query", required: !s.safeParse(undefined).success, schema: schemaOf(s, "input") });
   const responses: Json = {
     [op.ok.status]: {
       description: op.ok.description,
-      ...(op.ok.schema ? { content: { "application/json": { schema: schemaOf(op.ok.schema, "output") } } } : op.ok.contentType ? { content: { [op.ok.contentType]: {} } } : {}),
+      ...(op.ok.schema
+        ? { content: { "application/json": { schema: schemaOf(op.ok.schema, "output") } } }
+        : op.ok.contentType
+          ? { content: { [op.ok.contentType]: {} } }
+          : {}),
     },
   };
   const byStatus = new Map<number, string[]>();

@@ -5,7 +5,16 @@
  * drops ids it has already seen, so a retried post is broadcast once.
  */
 import { Hono } from "hono";
-import { InternalEventsBody, InternalSignalsBody, MAX_INTERNAL_BODY_BYTES, traceIdFromParent, type InternalEvent, type InternalEventsResult, type InternalSignal, type InternalSignalsResult } from "@spell-coven/common";
+import {
+  InternalEventsBody,
+  InternalSignalsBody,
+  MAX_INTERNAL_BODY_BYTES,
+  traceIdFromParent,
+  type InternalEvent,
+  type InternalEventsResult,
+  type InternalSignal,
+  type InternalSignalsResult,
+} from "@spell-coven/common";
 import { ApiError } from "../errors.ts";
 import type { AppEnv } from "../middleware/context.ts";
 import { readSignedJson } from "./signed-body.ts";
@@ -47,7 +56,8 @@ export const internalSignals = new Hono<AppEnv>().post("/api/internal/signals", 
   const body = await readSignedJson(c, 64 * 1024, InternalSignalsBody, "signals");
   const byGuild = new Map<string, InternalSignal[]>();
   for (const s of body.signals) {
-    if (!PRIMARY_GUILD_ID.includes(s.guildId)) throw new ApiError("FORBIDDEN", `Guild ${s.guildId} is not served by this Worker (PRIMARY_GUILD_ID); nothing in this post was relayed.`);
+    if (!PRIMARY_GUILD_ID.includes(s.guildId))
+      throw new ApiError("FORBIDDEN", `Guild ${s.guildId} is not served by this Worker (PRIMARY_GUILD_ID); nothing in this post was relayed.`);
     byGuild.set(s.guildId, [...(byGuild.get(s.guildId) ?? []), s]);
   }
   let delivered = 0;

@@ -4,7 +4,17 @@
  * may end a room) and talks to Discord. Contract: common/src/protocol/rooms-api.ts.
  */
 import { Hono, type Context } from "hono";
-import { CreateRoomRequest, JoinRoomRequest, Snowflake, toHex, type Invite, type JoinRoomResult, type LeaveRoomResult, type Room, type RoomsList } from "@spell-coven/common";
+import {
+  CreateRoomRequest,
+  JoinRoomRequest,
+  Snowflake,
+  toHex,
+  type Invite,
+  type JoinRoomResult,
+  type LeaveRoomResult,
+  type Room,
+  type RoomsList,
+} from "@spell-coven/common";
 import { ApiError, type ErrorCode } from "../errors.ts";
 import { jwtAuth } from "../middleware/jwt-auth.ts";
 import type { AppEnv } from "../middleware/context.ts";
@@ -108,7 +118,10 @@ function hubSecret(c: Context<AppEnv>): string {
 /** Private rooms work through Discord roles, so the player's token must name their Discord user. */
 function requireDiscordAccount(userId: string): void {
   if (!Snowflake.safeParse(userId).success) {
-    throw new ApiError("DISCORD_ACCOUNT_REQUIRED", "Private rooms need a Discord account linked to your sign-in (your token's subject is not a Discord user id).");
+    throw new ApiError(
+      "DISCORD_ACCOUNT_REQUIRED",
+      "Private rooms need a Discord account linked to your sign-in (your token's subject is not a Discord user id).",
+    );
   }
 }
 

@@ -53,7 +53,9 @@ export const stream = new Hono<AppEnv>()
     const cursor = cursorText === undefined ? undefined : StreamCursor.safeParse(cursorText);
     const resume = cursor?.success ? cursor.data : undefined;
 
-    const upgrade = await c.env.GUILD_HUB.getByName(claims.g).fetch(bridgeRequest({ guildId: claims.g, userId: claims.u, expiresAt: claims.exp, ...(resume ? { resume } : {}) }));
+    const upgrade = await c.env.GUILD_HUB.getByName(claims.g).fetch(
+      bridgeRequest({ guildId: claims.g, userId: claims.u, expiresAt: claims.exp, ...(resume ? { resume } : {}) }),
+    );
     const hub = upgrade.webSocket;
     if (!hub) return noStream(`hub refused the bridge (${upgrade.status})`);
     hub.accept();
@@ -62,6 +64,11 @@ export const stream = new Hono<AppEnv>()
     c.req.raw.signal.addEventListener("abort", () => bridge.close("the browser went away"));
     return new Response(readable, {
       status: 200,
-      headers: { "Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-store", "X-Accel-Buffering": "no", "X-Request-Id": c.get("requestId") },
+      headers: {
+        "Content-Type": "text/event-stream; charset=utf-8",
+        "Cache-Control": "no-store",
+        "X-Accel-Buffering": "no",
+        "X-Request-Id": c.get("requestId"),
+      },
     });
   });

@@ -35,11 +35,20 @@ export const tables = new Hono<AppEnv>()
   .put("/api/tables/:channelId/messages/:messageId/reactions/:emoji", async (c) => {
     // Hono hands the path segment over decoded: 👍🏽, or name:id for a custom emoji.
     const emoji = ChatEmoji.safeParse(c.req.param("emoji"));
-    if (!emoji.success) throw new ApiError("VALIDATION_FAILED", "The emoji must be one emoji, URL-encoded, or a custom emoji as name:id.", zodDetails(emoji.error));
-    return command(c, { command: "addReaction", channelId: snowflake(c, "channelId"), messageId: snowflake(c, "messageId"), emoji: emoji.data, commandId: commandIdHeader(c) });
+    if (!emoji.success)
+      throw new ApiError("VALIDATION_FAILED", "The emoji must be one emoji, URL-encoded, or a custom emoji as name:id.", zodDetails(emoji.error));
+    return command(c, {
+      command: "addReaction",
+      channelId: snowflake(c, "channelId"),
+      messageId: snowflake(c, "messageId"),
+      emoji: emoji.data,
+      commandId: commandIdHeader(c),
+    });
   })
 
-  .post("/api/tables/:channelId/typing", async (c) => command(c, { command: "typingStart", channelId: snowflake(c, "channelId"), commandId: commandIdHeader(c) }));
+  .post("/api/tables/:channelId/typing", async (c) =>
+    command(c, { command: "typingStart", channelId: snowflake(c, "channelId"), commandId: commandIdHeader(c) }),
+  );
 
 async function command(c: Context<AppEnv>, cmd: ChatCommand) {
   const traceId = traceIdFromParent(c.req.header("traceparent")) ?? newTraceId();

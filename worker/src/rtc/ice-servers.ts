@@ -32,11 +32,16 @@ export async function iceServersFor(config: Config, now = Date.now(), fetcher: t
     const url = `${config.TURN_API_BASE.replace(/\/+$/, "")}/turn/keys/${encodeURIComponent(config.TURN_KEY_ID)}/credentials/generate-ice-servers`;
     let res: Response;
     try {
-      res = await fetcher(url, { method: "POST", headers: { Authorization: `Bearer ${config.TURN_KEY_API_TOKEN}`, "Content-Type": "application/json" }, body: JSON.stringify({ ttl }) });
+      res = await fetcher(url, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${config.TURN_KEY_API_TOKEN}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ ttl }),
+      });
     } catch {
       throw new ApiError("TURN_UNAVAILABLE", "The TURN service did not answer; board video may only work on open networks. Try again in a moment.");
     }
-    if (!res.ok) throw new ApiError("TURN_UNAVAILABLE", `The TURN service refused to issue credentials (HTTP ${res.status}); check TURN_KEY_ID and TURN_KEY_API_TOKEN.`);
+    if (!res.ok)
+      throw new ApiError("TURN_UNAVAILABLE", `The TURN service refused to issue credentials (HTTP ${res.status}); check TURN_KEY_ID and TURN_KEY_API_TOKEN.`);
     const parsed = CloudflareAnswer.safeParse(await res.json().catch(() => null));
     if (!parsed.success) throw new ApiError("TURN_UNAVAILABLE", "The TURN service answered something unexpected; board video may only work on open networks.");
     const servers = Array.isArray(parsed.data.iceServers) ? parsed.data.iceServers : [parsed.data.iceServers];

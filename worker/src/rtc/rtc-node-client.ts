@@ -12,7 +12,11 @@ export interface RtcNodeTarget {
   secret: string;
 }
 
-export async function callRtcNode(target: RtcNodeTarget, path: "/bot/join" | "/bot/leave" | "/bot/cue", body: { guildId: string; channelId: string; requestedBy?: string; cue?: BotCueName }): Promise<unknown> {
+export async function callRtcNode(
+  target: RtcNodeTarget,
+  path: "/bot/join" | "/bot/leave" | "/bot/cue",
+  body: { guildId: string; channelId: string; requestedBy?: string; cue?: BotCueName },
+): Promise<unknown> {
   const text = JSON.stringify(body);
   let res: Response;
   try {
@@ -28,7 +32,8 @@ export async function callRtcNode(target: RtcNodeTarget, path: "/bot/join" | "/b
   const json = (await res.json().catch(() => null)) as { error?: { code?: string; message?: string; busyChannelIds?: string[] } } | null;
   if (res.ok) return json;
   const err = json?.error;
-  if (err?.code === "BOT_BUSY") throw new ApiError("BOT_BUSY", err.message ?? "The table bot is at another table.", { busyChannelIds: err.busyChannelIds ?? [] });
+  if (err?.code === "BOT_BUSY")
+    throw new ApiError("BOT_BUSY", err.message ?? "The table bot is at another table.", { busyChannelIds: err.busyChannelIds ?? [] });
   if (err?.code === "BOT_NOT_AT_TABLE") throw new ApiError("BOT_NOT_AT_TABLE", err.message ?? "The table bot is not at this table.");
   if (res.status === 401) throw new ApiError("NOT_CONFIGURED", "rtc-node refused the Worker's signature: set the same HUB_SECRET on both.");
   throw new ApiError("BOT_UNAVAILABLE", err?.message ? `The table bot could not do that: ${err.message}` : `rtc-node answered HTTP ${res.status}.`);

@@ -13,12 +13,20 @@ const BridgeHeaders = z.object({
   guildId: Snowflake,
   userId: z.string().min(1).max(200),
   expiresAt: z.coerce.number().int().positive(),
-  resume: z.string().regex(/^[\w-]{1,64}:\d{1,15}$/).optional(),
+  resume: z
+    .string()
+    .regex(/^[\w-]{1,64}:\d{1,15}$/)
+    .optional(),
 });
 export type BridgeClaims = { guildId: string; userId: string; expiresAt: number; resume?: { epoch: string; seq: number } };
 
 export function bridgeRequest(claims: BridgeClaims): Request {
-  const headers = new Headers({ Upgrade: "websocket", "X-Guild-Id": claims.guildId, "X-Stream-User": claims.userId, "X-Stream-Expires": String(claims.expiresAt) });
+  const headers = new Headers({
+    Upgrade: "websocket",
+    "X-Guild-Id": claims.guildId,
+    "X-Stream-User": claims.userId,
+    "X-Stream-Expires": String(claims.expiresAt),
+  });
   if (claims.resume) headers.set("X-Stream-Resume", `${claims.resume.epoch}:${claims.resume.seq}`);
   return new Request(`https://guild-hub${BRIDGE_PATH}`, { headers });
 }

@@ -22,7 +22,10 @@ describe("applying voice reports", () => {
   it("a join into another channel is a move: the missing leave comes first", () => {
     const p = new MemoryPresence();
     applyJoin(p, G, "1", "10");
-    expect(applyJoin(p, G, "1", "11").map((e) => [e.event, e.payload.channelId])).toEqual([["voice.left", "10"], ["voice.joined", "11"]]);
+    expect(applyJoin(p, G, "1", "11").map((e) => [e.event, e.payload.channelId])).toEqual([
+      ["voice.left", "10"],
+      ["voice.joined", "11"],
+    ]);
     expect(p.channelOf("1")).toBe("11");
   });
 

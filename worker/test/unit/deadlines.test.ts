@@ -15,7 +15,12 @@ class FakeAlarm implements AlarmStorage {
 
 describe("deadlines: one alarm for every module", () => {
   it("finds the earliest deadline of all owners, or none", () => {
-    const owners: DeadlineOwner[] = [{ name: "a", nextDeadline: () => 300 }, { name: "b", nextDeadline: () => null }, { name: "c", nextDeadline: () => 200 }, { name: "d" }];
+    const owners: DeadlineOwner[] = [
+      { name: "a", nextDeadline: () => 300 },
+      { name: "b", nextDeadline: () => null },
+      { name: "c", nextDeadline: () => 200 },
+      { name: "d" },
+    ];
     expect(earliestDeadline(owners, 0)).toBe(200);
     expect(earliestDeadline([{ name: "x", nextDeadline: () => null }], 0)).toBeNull();
   });
@@ -23,7 +28,12 @@ describe("deadlines: one alarm for every module", () => {
   it("only brings the alarm forward, never later, and replaces one in the past", async () => {
     let now = 1_000;
     const alarm = new FakeAlarm();
-    const d = new Deadlines(alarm, [], () => {}, () => now);
+    const d = new Deadlines(
+      alarm,
+      [],
+      () => {},
+      () => now,
+    );
     await d.by(5_000);
     expect(alarm.at).toBe(5_000);
     await d.by(9_000);
@@ -45,11 +55,23 @@ describe("deadlines: one alarm for every module", () => {
     const ran: string[] = [];
     const errors: string[] = [];
     const owners: DeadlineOwner[] = [
-      { name: "broken", onDeadline: () => { ran.push("broken"); throw new Error("boom"); }, nextDeadline: () => now + 500 },
+      {
+        name: "broken",
+        onDeadline: () => {
+          ran.push("broken");
+          throw new Error("boom");
+        },
+        nextDeadline: () => now + 500,
+      },
       { name: "rooms", onDeadline: async () => void ran.push("rooms"), nextDeadline: () => now + 100 },
       { name: "idle" },
     ];
-    const d = new Deadlines(alarm, owners, (owner) => errors.push(owner), () => now);
+    const d = new Deadlines(
+      alarm,
+      owners,
+      (owner) => errors.push(owner),
+      () => now,
+    );
     await d.fire();
     expect(ran).toEqual(["broken", "rooms"]);
     expect(errors).toEqual(["broken"]);

@@ -5,7 +5,8 @@ import { EventLog } from "../../src/hub/event-log.ts";
 import { HubMeta } from "../../src/hub/storage/hub-meta.ts";
 
 /** A fresh object's SQLite for each test (the hub itself also lives there, on other tables). */
-const freshStorage = <T>(fn: (sql: SqlStorage) => T) => runInDurableObject(env.GUILD_HUB.getByName(`unit-${crypto.randomUUID()}`), (_i, state) => fn(state.storage.sql));
+const freshStorage = <T>(fn: (sql: SqlStorage) => T) =>
+  runInDurableObject(env.GUILD_HUB.getByName(`unit-${crypto.randomUUID()}`), (_i, state) => fn(state.storage.sql));
 
 describe("event log", () => {
   it("gives strictly increasing seqs and replays exactly what follows a point", async () => {

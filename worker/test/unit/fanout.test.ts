@@ -17,7 +17,16 @@ function socket(registry: SubscriberRegistry, state: Partial<Subscriber>) {
   const closed: { code: number }[] = [];
   client.addEventListener("message", (e) => received.push(JSON.parse(e.data as string)));
   client.addEventListener("close", (e) => closed.push({ code: e.code }));
-  registry.save(server, { id: crypto.randomUUID().slice(0, 8), connectedAt: 0, authDeadline: 0, userId: null, expiresAt: null, ackedSeq: 0, lastMessageAt: 0, ...state });
+  registry.save(server, {
+    id: crypto.randomUUID().slice(0, 8),
+    connectedAt: 0,
+    authDeadline: 0,
+    userId: null,
+    expiresAt: null,
+    ackedSeq: 0,
+    lastMessageAt: 0,
+    ...state,
+  });
   return { server, received, closed };
 }
 const settle = () => new Promise((r) => setTimeout(r, 20));

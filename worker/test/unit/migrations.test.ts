@@ -31,11 +31,15 @@ const LEGACY = [
    CREATE TABLE discord_cleanup (kind TEXT NOT NULL, id TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL, PRIMARY KEY (kind, id));`,
 ];
 
-const freshStorage = <T>(fn: (sql: SqlStorage) => T) => runInDurableObject(env.GUILD_HUB.getByName(`unit-${crypto.randomUUID()}`), (_i, state) => fn(state.storage.sql));
+const freshStorage = <T>(fn: (sql: SqlStorage) => T) =>
+  runInDurableObject(env.GUILD_HUB.getByName(`unit-${crypto.randomUUID()}`), (_i, state) => fn(state.storage.sql));
 
 /** An object's storage without the hub's tables (the hub created them when it started). */
 function dropAll(sql: SqlStorage): void {
-  for (const { name } of sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite_%'").toArray()) sql.exec(`DROP TABLE "${name}"`);
+  for (const { name } of sql
+    .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite_%'")
+    .toArray())
+    sql.exec(`DROP TABLE "${name}"`);
 }
 
 describe("per-module migrations", () => {

@@ -165,7 +165,9 @@ export class SimulatedPerson {
     }
     try {
       const channelId = d.channel_id;
-      this.voice.answeringOp4(this.guildId, this.userId, () => this.world.joinVoice(this.guildId, this.userId, channelId, { selfDeaf: d.self_deaf, selfMute: d.self_mute }));
+      this.voice.answeringOp4(this.guildId, this.userId, () =>
+        this.world.joinVoice(this.guildId, this.userId, channelId, { selfDeaf: d.self_deaf, selfMute: d.self_mute }),
+      );
     } catch {
       return; // channel gone or full: Discord would not answer either
     }

@@ -19,7 +19,8 @@ export function decodeWav(wav: Buffer): Int16Array {
     const id = wav.toString("ascii", offset, offset + 4);
     const size = wav.readUInt32LE(offset + 4);
     const body = wav.subarray(offset + 8, Math.min(wav.length, offset + 8 + size));
-    if (id === "fmt " && body.length >= 16) format = { codec: body.readUInt16LE(0), channels: body.readUInt16LE(2), rate: body.readUInt32LE(4), bits: body.readUInt16LE(14) };
+    if (id === "fmt " && body.length >= 16)
+      format = { codec: body.readUInt16LE(0), channels: body.readUInt16LE(2), rate: body.readUInt32LE(4), bits: body.readUInt16LE(14) };
     if (id === "data") data = body;
     offset += 8 + size + (size % 2);
   }

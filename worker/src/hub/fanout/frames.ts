@@ -8,7 +8,11 @@ import type { PublicEvent } from "../hub-module.ts";
 
 /** One event envelope, serialized once for the history and every socket. */
 export function eventFrame(e: PublicEvent, ts: number, seq: number): string {
-  return JSON.stringify(e.traceId ? { v: 1, type: "event", event: e.event, payload: e.payload, ts, seq, traceId: e.traceId } : { v: 1, type: "event", event: e.event, payload: e.payload, ts, seq });
+  return JSON.stringify(
+    e.traceId
+      ? { v: 1, type: "event", event: e.event, payload: e.payload, ts, seq, traceId: e.traceId }
+      : { v: 1, type: "event", event: e.event, payload: e.payload, ts, seq },
+  );
 }
 
 /** Batch frames of at most MAX_BATCH_EVENTS from already-serialized events, without parsing them again. */

@@ -50,7 +50,13 @@ export interface ChatCommandsDeps {
 /** A command id (and Discord nonce) for a command that came without one. */
 export const newCommandId = () => crypto.randomUUID().replaceAll("-", "").slice(0, 25);
 
-const refuse = (code: CommandErrorCode, status: number, message: string, extra: { retryAfterMs?: number; details?: unknown } = {}): RoomOutcome<never> => ({ ok: false, code, status, message, ...extra });
+const refuse = (code: CommandErrorCode, status: number, message: string, extra: { retryAfterMs?: number; details?: unknown } = {}): RoomOutcome<never> => ({
+  ok: false,
+  code,
+  status,
+  message,
+  ...extra,
+});
 
 export class ChatCommands {
   constructor(private readonly deps: ChatCommandsDeps) {}
@@ -69,7 +75,8 @@ export class ChatCommands {
 
     const room = rooms.get(cmd.channelId);
     if (!room) return out(refuse("TABLE_NOT_FOUND", 404, "This table does not exist any more."));
-    if (!room.members.includes(userId)) return out(refuse("NOT_ROOM_MEMBER", 403, "Only players seated at this table can write in its chat; take a seat first."));
+    if (!room.members.includes(userId))
+      return out(refuse("NOT_ROOM_MEMBER", 403, "Only players seated at this table can write in its chat; take a seat first."));
 
     if (cmd.commandId !== undefined) {
       const seen = store.get(cmd.commandId, now);
@@ -83,8 +90,18 @@ export class ChatCommands {
     const verdict = limits.take(cmd.command, userId, cmd.channelId, now);
     if (!verdict.ok) {
       log.info("chat command refused by a local limit", { ...ctx, bucket: verdict.bucket, retryAfterMs: verdict.retryAfterMs });
-      const what = verdict.bucket === "user" ? "You are sending too fast" : verdict.bucket === "channel" ? "This table's chat is busy" : "The site is sending too much to Discord";
-      return out(refuse("RATE_LIMITED", 429, `${what}; retry in ${Math.ceil(verdict.retryAfterMs / 1000)} s.`, { retryAfterMs: verdict.retryAfterMs, details: { bucket: verdict.bucket, retryAfterMs: verdict.retryAfterMs } }));
+      const what =
+        verdict.bucket === "user"
+          ? "You are sending too fast"
+          : verdict.bucket === "channel"
+            ? "This table's chat is busy"
+            : "The site is sending too much to Discord";
+      return out(
+        refuse("RATE_LIMITED", 429, `${what}; retry in ${Math.ceil(verdict.retryAfterMs / 1000)} s.`, {
+          retryAfterMs: verdict.retryAfterMs,
+          details: { bucket: verdict.bucket, retryAfterMs: verdict.retryAfterMs },
+        }),
+      );
     }
     store.add({ commandId, command: cmd.command, userId, channelId: cmd.channelId, traceId, at: now });
 
@@ -139,12 +156,21 @@ export class ChatCommands {
 
 function explain(err: unknown, command: ChatCommandName): { code: CommandErrorCode; message: string; retryAfterMs?: number } {
   if (err instanceof DiscordRateLimitError) {
-    return { code: "DISCORD_RATE_LIMITED", message: "Discord is rate limiting the bot; try again shortly.", retryAfterMs: Math.max(0, Math.ceil(err.retryAfterMs)) };
+    return {
+      code: "DISCORD_RATE_LIMITED",
+      message: "Discord is rate limiting the bot; try again shortly.",
+      retryAfterMs: Math.max(0, Math.ceil(err.retryAfterMs)),
+    };
   }
   if (err instanceof DiscordApiError) {
-    if (err.code === RESTJSONErrorCodes.UnknownEmoji) return { code: "UNKNOWN_EMOJI", message: "Discord does not know this emoji (custom emoji must be from this server)." };
+    if (err.code === RESTJSONErrorCodes.UnknownEmoji)
+      return { code: "UNKNOWN_EMOJI", message: "Discord does not know this emoji (custom emoji must be from this server)." };
     if (err.code === RESTJSONErrorCodes.UnknownMessage) return { code: "MESSAGE_NOT_FOUND", message: "That message does not exist any more." };
-    if (err.status === 403) return { code: "DISCORD_FORBIDDEN", message: `The bot may not ${command === "addReaction" ? "react" : "write"} in this channel (a permission is missing in Discord).` };
+    if (err.status === 403)
+      return {
+        code: "DISCORD_FORBIDDEN",
+        message: `The bot may not ${command === "addReaction" ? "react" : "write"} in this channel (a permission is missing in Discord).`,
+      };
     if (err.status >= 500) return { code: "DISCORD_UNAVAILABLE", message: "Discord is having trouble; try again shortly." };
     return { code: "DISCORD_REJECTED", message: `Discord refused it: ${err.discordMessage}`.slice(0, 300) };
   }

@@ -62,11 +62,22 @@ export class CommandLimits {
     if (command === "sendMessage") {
       refusal = takeAll([{ name: "user", buckets: b.sendPerUser, key: userId }, { name: "channel", buckets: b.sendPerChannel, key: channelId }, bot], now);
     } else if (command === "addReaction") {
-      refusal = takeAll([{ name: "user", buckets: b.reactPerUser, key: userId }, { name: "channel", buckets: b.reactPerChannel, key: channelId }, { name: "bot", buckets: b.reactBot, key: "bot" }, bot], now);
+      refusal = takeAll(
+        [
+          { name: "user", buckets: b.reactPerUser, key: userId },
+          { name: "channel", buckets: b.reactPerChannel, key: channelId },
+          { name: "bot", buckets: b.reactBot, key: "bot" },
+          bot,
+        ],
+        now,
+      );
     } else {
       const last = this.#typedAt.get(channelId);
       const collapsed = last !== undefined && now - last < TYPING_COLLAPSE_MS;
-      refusal = takeAll(collapsed ? [{ name: "user", buckets: b.typingPerUser, key: userId }] : [{ name: "user", buckets: b.typingPerUser, key: userId }, bot], now);
+      refusal = takeAll(
+        collapsed ? [{ name: "user", buckets: b.typingPerUser, key: userId }] : [{ name: "user", buckets: b.typingPerUser, key: userId }, bot],
+        now,
+      );
       if (refusal) return { ok: false, ...refusal };
       if (!collapsed) {
         this.#typedAt.set(channelId, now);

@@ -43,12 +43,30 @@ export class CommandStore {
 
   get(commandId: string, now: number): StoredCommand | null {
     const row = this.sql.exec<Row>("SELECT * FROM chat_commands WHERE command_id = ? AND at > ?", commandId, now - COMMAND_MEMORY_MS).toArray()[0];
-    return row ? { commandId: row.command_id, command: row.command as ChatCommandName, userId: row.user_id, channelId: row.channel_id, traceId: row.trace_id, at: row.at, messageId: row.message_id } : null;
+    return row
+      ? {
+          commandId: row.command_id,
+          command: row.command as ChatCommandName,
+          userId: row.user_id,
+          channelId: row.channel_id,
+          traceId: row.trace_id,
+          at: row.at,
+          messageId: row.message_id,
+        }
+      : null;
   }
 
   add(c: Omit<StoredCommand, "messageId">): void {
     this.sql.exec("DELETE FROM chat_commands WHERE at <= ?", c.at - COMMAND_MEMORY_MS);
-    this.sql.exec("INSERT OR REPLACE INTO chat_commands (command_id, command, user_id, channel_id, trace_id, at) VALUES (?, ?, ?, ?, ?, ?)", c.commandId, c.command, c.userId, c.channelId, c.traceId, c.at);
+    this.sql.exec(
+      "INSERT OR REPLACE INTO chat_commands (command_id, command, user_id, channel_id, trace_id, at) VALUES (?, ?, ?, ?, ?, ?)",
+      c.commandId,
+      c.command,
+      c.userId,
+      c.channelId,
+      c.traceId,
+      c.at,
+    );
   }
 
   /** The site send that made `messageId`, if it is still remembered. */

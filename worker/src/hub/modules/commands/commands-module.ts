@@ -39,7 +39,7 @@ export function chatModule({ commands, store, rooms, fanout, botUserId, log }: C
   /** A site send comes back from Discord: name its player and keep its command's trace id. */
   const attribute = (e: InternalEvent<"message.created" | "message.updated">, now: number): PublicEvent => {
     const p = e.payload;
-    const site = p.author.bot ? (p.nonce ? store.get(p.nonce, now) : null) ?? store.byMessage(p.messageId) : null;
+    const site = p.author.bot ? ((p.nonce ? store.get(p.nonce, now) : null) ?? store.byMessage(p.messageId)) : null;
     if (!site || site.channelId !== p.channelId || site.command !== "sendMessage") return { event: e.event, payload: p } as PublicEvent;
     botIds.add(p.author.id);
     const payload: ChatMessagePayload = { ...p, sentBy: site.userId };
@@ -51,8 +51,17 @@ export function chatModule({ commands, store, rooms, fanout, botUserId, log }: C
     (event: InternalEvent, now: number): PublicEvent[] => {
       const e = event as InternalEvent<ChatEventName>;
       if (!isPublicTable(e.payload.channelId) || (keep && !keep(e))) return [];
-      const pub = e.event === "message.created" || e.event === "message.updated" ? attribute(e, now) : ({ event: e.event as EventName, payload: e.payload } as PublicEvent);
-      log.info("table chat event", { event: e.event, channelId: e.payload.channelId, id: e.id, traceId: pub.traceId ?? e.traceId, siteTrace: pub.traceId !== undefined });
+      const pub =
+        e.event === "message.created" || e.event === "message.updated"
+          ? attribute(e, now)
+          : ({ event: e.event as EventName, payload: e.payload } as PublicEvent);
+      log.info("table chat event", {
+        event: e.event,
+        channelId: e.payload.channelId,
+        id: e.id,
+        traceId: pub.traceId ?? e.traceId,
+        siteTrace: pub.traceId !== undefined,
+      });
       return [pub];
     };
 
@@ -86,9 +95,25 @@ export function chatModule({ commands, store, rooms, fanout, botUserId, log }: C
       "typing.started": apply((e) => !(e.event === "typing.started" && botIds.has(e.payload.userId))),
     },
     clientMessages: {
-      "chat.send": (ctx) => run(ctx, { command: "sendMessage", channelId: ctx.message.channelId, content: ctx.message.content, commandId: ctx.message.commandId, traceId: ctx.message.traceId }),
-      "chat.react": (ctx) => run(ctx, { command: "addReaction", channelId: ctx.message.channelId, messageId: ctx.message.messageId, emoji: ctx.message.emoji, commandId: ctx.message.commandId, traceId: ctx.message.traceId }),
-      "chat.typing": (ctx) => run(ctx, { command: "typingStart", channelId: ctx.message.channelId, commandId: ctx.message.commandId, traceId: ctx.message.traceId }),
+      "chat.send": (ctx) =>
+        run(ctx, {
+          command: "sendMessage",
+          channelId: ctx.message.channelId,
+          content: ctx.message.content,
+          commandId: ctx.message.commandId,
+          traceId: ctx.message.traceId,
+        }),
+      "chat.react": (ctx) =>
+        run(ctx, {
+          command: "addReaction",
+          channelId: ctx.message.channelId,
+          messageId: ctx.message.messageId,
+          emoji: ctx.message.emoji,
+          commandId: ctx.message.commandId,
+          traceId: ctx.message.traceId,
+        }),
+      "chat.typing": (ctx) =>
+        run(ctx, { command: "typingStart", channelId: ctx.message.channelId, commandId: ctx.message.commandId, traceId: ctx.message.traceId }),
     },
   };
 }

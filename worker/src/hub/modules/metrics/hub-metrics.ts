@@ -48,7 +48,13 @@ export class HubMetrics implements HubCounters {
   }
 
   count(name: CounterName, labels: Record<string, string | number> = {}, by = 1): void {
-    const key = JSON.stringify(Object.fromEntries(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, String(v)])));
+    const key = JSON.stringify(
+      Object.fromEntries(
+        Object.entries(labels)
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([k, v]) => [k, String(v)]),
+      ),
+    );
     const id = `${name} ${key}`;
     const p = this.#pending.get(id);
     if (p) p.by += by;
@@ -62,7 +68,12 @@ export class HubMetrics implements HubCounters {
   flush(): void {
     this.#flushedAt = this.now();
     for (const p of this.#pending.values()) {
-      this.sql.exec("INSERT INTO hub_metrics (name, labels, value) VALUES (?, ?, ?) ON CONFLICT (name, labels) DO UPDATE SET value = value + excluded.value", p.name, p.key, p.by);
+      this.sql.exec(
+        "INSERT INTO hub_metrics (name, labels, value) VALUES (?, ?, ?) ON CONFLICT (name, labels) DO UPDATE SET value = value + excluded.value",
+        p.name,
+        p.key,
+        p.by,
+      );
     }
     this.#pending.clear();
   }

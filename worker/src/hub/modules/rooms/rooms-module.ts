@@ -44,7 +44,13 @@ export function roomsModule(store: RoomsStore, rooms: RoomsService, remember: (i
  * no session, and go the way of a `room.deleted` (the role of a game room is cleaned up too).
  * A room noted after the snapshot was taken (made through the API meanwhile) is not judged by it.
  */
-function reconcileChannels(store: RoomsStore, rooms: RoomsService, remember: (id: string) => void, e: InternalEvent<"presence.snapshot">, now: number): PublicEvent[] {
+function reconcileChannels(
+  store: RoomsStore,
+  rooms: RoomsService,
+  remember: (id: string) => void,
+  e: InternalEvent<"presence.snapshot">,
+  now: number,
+): PublicEvent[] {
   const channels = e.payload.channels;
   if (!channels) return []; // an older gateway-node: presence only
   const guildId = e.guildId;

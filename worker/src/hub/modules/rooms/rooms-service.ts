@@ -17,7 +17,9 @@ import type { PublicEvent } from "../../hub-module.ts";
 import type { RoomRecord, RoomsStore } from "./rooms-store.ts";
 
 /** What a rooms call answers over RPC (errors travel as data: RPC does not keep error classes). */
-export type RoomOutcome<T> = { ok: true; value: T } | { ok: false; code: ErrorCode | string; status: number; message: string; retryAfterMs?: number; details?: unknown };
+export type RoomOutcome<T> =
+  | { ok: true; value: T }
+  | { ok: false; code: ErrorCode | string; status: number; message: string; retryAfterMs?: number; details?: unknown };
 
 /** How the rooms service reaches the rest of the hub. */
 export interface HubPort {
@@ -29,7 +31,8 @@ export interface HubPort {
   voiceIn(channelId: string): string[];
 }
 
-const VISIBLE = PermissionFlagsBits.ViewChannel | PermissionFlagsBits.Connect | PermissionFlagsBits.Speak | PermissionFlagsBits.Stream | PermissionFlagsBits.UseVAD;
+const VISIBLE =
+  PermissionFlagsBits.ViewChannel | PermissionFlagsBits.Connect | PermissionFlagsBits.Speak | PermissionFlagsBits.Stream | PermissionFlagsBits.UseVAD;
 const IDEMPOTENCY_TTL_MS = 24 * 60 * 60_000;
 
 const fail = (code: ErrorCode | string, message: string, extra: { status?: number; retryAfterMs?: number; details?: unknown } = {}): RoomOutcome<never> => ({
@@ -73,7 +76,10 @@ export class RoomsService {
   }
 
   list(): Room[] {
-    return this.rooms.managed().filter((r) => !r.ending).map((r) => this.view(r));
+    return this.rooms
+      .managed()
+      .filter((r) => !r.ending)
+      .map((r) => this.view(r));
   }
 
   get(channelId: string): Room | null {
@@ -83,7 +89,12 @@ export class RoomsService {
 
   // ---- create ----------------------------------------------------------------------------------
 
-  async create(userId: string, body: CreateRoomRequest, idempotencyKey: string | null, requestHash: string): Promise<RoomOutcome<{ room: Room; replayed: boolean }>> {
+  async create(
+    userId: string,
+    body: CreateRoomRequest,
+    idempotencyKey: string | null,
+    requestHash: string,
+  ): Promise<RoomOutcome<{ room: Room; replayed: boolean }>> {
     const now = Date.now();
     const key = idempotencyKey ? `${userId}:${idempotencyKey}` : null;
     if (key) {
@@ -92,13 +103,21 @@ export class RoomsService {
         return fail("IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was used for a different request; use a new key.", { status: 422 });
       }
       if (seen?.response) return { ok: true, value: { room: this.refresh(JSON.parse(seen.response) as Room), replayed: true } };
-      if (seen) return fail("IDEMPOTENCY_IN_PROGRESS", "The first request with this Idempotency-Key is still running; retry in a moment.", { status: 409, retryAfterMs: 1000 });
+      if (seen)
+        return fail("IDEMPOTENCY_IN_PROGRESS", "The first request with this Idempotency-Key is still running; retry in a moment.", {
+          status: 409,
+          retryAfterMs: 1000,
+        });
     }
     const windowMs = this.config.ROOM_CREATE_WINDOW_SECONDS * 1000;
     const recent = this.rooms.creationsSince(userId, now - windowMs);
     if (recent.length >= this.config.ROOM_CREATE_LIMIT) {
       const retryAfterMs = recent[0]! + windowMs - now;
-      return fail("RATE_LIMITED", `You can create ${this.config.ROOM_CREATE_LIMIT} rooms per ${this.config.ROOM_CREATE_WINDOW_SECONDS / 60} minutes; try again in ${Math.ceil(retryAfterMs / 1000)} s.`, { status: 429, retryAfterMs });
+      return fail(
+        "RATE_LIMITED",
+        `You can create ${this.config.ROOM_CREATE_LIMIT} rooms per ${this.config.ROOM_CREATE_WINDOW_SECONDS / 60} minutes; try again in ${Math.ceil(retryAfterMs / 1000)} s.`,
+        { status: 429, retryAfterMs },
+      );
     }
     if (key) this.rooms.beginIdempotent(key, requestHash, now);
     this.rooms.recordCreation(userId, now, windowMs);
@@ -110,7 +129,16 @@ export class RoomsService {
     }
     const { channelId, name, roleId } = made.value;
     const createdAt = Date.now();
-    this.rooms.saveManaged({ channelId, name, creatorId: userId, private: Boolean(body.private), userLimit: body.userLimit ?? DEFAULT_ROOM_USER_LIMIT, roleId, createdAt, lastActivityAt: createdAt });
+    this.rooms.saveManaged({
+      channelId,
+      name,
+      creatorId: userId,
+      private: Boolean(body.private),
+      userLimit: body.userLimit ?? DEFAULT_ROOM_USER_LIMIT,
+      roleId,
+      createdAt,
+      lastActivityAt: createdAt,
+    });
     await this.releaseSeats(userId, channelId, createdAt);
     this.rooms.addMember(channelId, userId, createdAt);
     this.hub.publishOnce(`room.created:${channelId}`, { event: "room.created", payload: { channelId, name, guildId: this.hub.guildId } });
@@ -140,7 +168,15 @@ export class RoomsService {
         ? [
             { id: guildId, type: OverwriteType.Role, deny: String(PermissionFlagsBits.ViewChannel | PermissionFlagsBits.Connect) },
             { id: roleId, type: OverwriteType.Role, allow: String(VISIBLE) },
-            ...(this.botUserId ? [{ id: this.botUserId, type: OverwriteType.Member, allow: String(VISIBLE | PermissionFlagsBits.ManageChannels | PermissionFlagsBits.MoveMembers) }] : []),
+            ...(this.botUserId
+              ? [
+                  {
+                    id: this.botUserId,
+                    type: OverwriteType.Member,
+                    allow: String(VISIBLE | PermissionFlagsBits.ManageChannels | PermissionFlagsBits.MoveMembers),
+                  },
+                ]
+              : []),
           ]
         : undefined;
       const channel = await discord.createVoiceChannel(guildId, name, {
@@ -215,7 +251,10 @@ export class RoomsService {
 
   private async unseat(room: RoomRecord, userId: string, now: number): Promise<void> {
     this.rooms.removeMember(room.channelId, userId);
-    this.hub.publishOnce(`room.unseated:${room.channelId}:${userId}:${now}`, { event: "room.unseated", payload: { guildId: this.hub.guildId, channelId: room.channelId, userId } });
+    this.hub.publishOnce(`room.unseated:${room.channelId}:${userId}:${now}`, {
+      event: "room.unseated",
+      payload: { guildId: this.hub.guildId, channelId: room.channelId, userId },
+    });
     // A private room's role is what lets a player see its channel: it goes with the seat. Best
     // effort: the seat is given up even when Discord does not answer (the role then stays).
     if (room.roleId) await this.revokeRole(userId, room.roleId);
@@ -235,7 +274,8 @@ export class RoomsService {
   async end(channelId: string, userId: string, isAdmin: boolean): Promise<RoomOutcome<{ channelId: string; alreadyEnding: boolean }>> {
     const room = this.rooms.get(channelId);
     if (!room?.managed) return fail("ROOM_NOT_FOUND", "This room does not exist (it may already have ended).", { status: 404 });
-    if (room.creatorId !== userId && !isAdmin) return fail("NOT_ROOM_CREATOR", "Only the player who created this room (or an admin) can end it.", { status: 403 });
+    if (room.creatorId !== userId && !isAdmin)
+      return fail("NOT_ROOM_CREATOR", "Only the player who created this room (or an admin) can end it.", { status: 403 });
     return this.remove(room, `Room ended by player ${userId}`);
   }
 

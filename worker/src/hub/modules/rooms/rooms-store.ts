@@ -87,7 +87,10 @@ export class RoomsStore {
 
   /** A voice channel seen through Discord (CHANNEL_CREATE): known, but not a managed game room. True when new. */
   noteChannel(channelId: string, name: string, now: number): boolean {
-    return this.sql.exec("INSERT OR IGNORE INTO rooms (channel_id, name, created_at, last_activity_at) VALUES (?, ?, ?, ?)", channelId, name, now, now).rowsWritten > 0;
+    return (
+      this.sql.exec("INSERT OR IGNORE INTO rooms (channel_id, name, created_at, last_activity_at) VALUES (?, ?, ?, ?)", channelId, name, now, now).rowsWritten >
+      0
+    );
   }
 
   /** Records a room made through the API, upgrading a record CHANNEL_CREATE may have made first. */
@@ -97,7 +100,14 @@ export class RoomsStore {
        VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?)
        ON CONFLICT (channel_id) DO UPDATE SET name = excluded.name, managed = 1, creator_id = excluded.creator_id,
          private = excluded.private, user_limit = excluded.user_limit, role_id = excluded.role_id, last_activity_at = excluded.last_activity_at`,
-      r.channelId, r.name, r.createdAt, r.creatorId, r.private ? 1 : 0, r.userLimit, r.roleId, r.lastActivityAt,
+      r.channelId,
+      r.name,
+      r.createdAt,
+      r.creatorId,
+      r.private ? 1 : 0,
+      r.userLimit,
+      r.roleId,
+      r.lastActivityAt,
     );
   }
 
@@ -127,7 +137,10 @@ export class RoomsStore {
   }
 
   members(channelId: string): string[] {
-    return this.sql.exec<{ user_id: string }>("SELECT user_id FROM room_members WHERE channel_id = ? ORDER BY joined_at", channelId).toArray().map((r) => r.user_id);
+    return this.sql
+      .exec<{ user_id: string }>("SELECT user_id FROM room_members WHERE channel_id = ? ORDER BY joined_at", channelId)
+      .toArray()
+      .map((r) => r.user_id);
   }
 
   addMember(channelId: string, userId: string, now: number): boolean {
@@ -136,7 +149,10 @@ export class RoomsStore {
 
   /** Channels where the player holds a seat. */
   seatsOf(userId: string): string[] {
-    return this.sql.exec<{ channel_id: string }>("SELECT channel_id FROM room_members WHERE user_id = ?", userId).toArray().map((r) => r.channel_id);
+    return this.sql
+      .exec<{ channel_id: string }>("SELECT channel_id FROM room_members WHERE user_id = ?", userId)
+      .toArray()
+      .map((r) => r.channel_id);
   }
 
   /** Every known voice channel (managed rooms and channels seen through Discord) with when it was first noted. */
@@ -154,7 +170,10 @@ export class RoomsStore {
   // ---- per-user creation limit ----
 
   creationsSince(userId: string, since: number): number[] {
-    return this.sql.exec<{ at: number }>("SELECT at FROM room_creations WHERE user_id = ? AND at > ? ORDER BY at", userId, since).toArray().map((r) => r.at);
+    return this.sql
+      .exec<{ at: number }>("SELECT at FROM room_creations WHERE user_id = ? AND at > ? ORDER BY at", userId, since)
+      .toArray()
+      .map((r) => r.at);
   }
 
   recordCreation(userId: string, now: number, windowMs: number): void {
@@ -165,7 +184,9 @@ export class RoomsStore {
   // ---- idempotency ----
 
   idempotency(key: string): { requestHash: string; response: string | null } | null {
-    const row = this.sql.exec<{ request_hash: string; response: string | null }>("SELECT request_hash, response FROM idempotency WHERE key = ?", key).toArray()[0];
+    const row = this.sql
+      .exec<{ request_hash: string; response: string | null }>("SELECT request_hash, response FROM idempotency WHERE key = ?", key)
+      .toArray()[0];
     return row ? { requestHash: row.request_hash, response: row.response } : null;
   }
 
@@ -192,7 +213,12 @@ export class RoomsStore {
   }
 
   dueCleanups(now: number): { kind: CleanupKind; id: string; attempts: number }[] {
-    return this.sql.exec<{ kind: CleanupKind; id: string; attempts: number }>("SELECT kind, id, attempts FROM discord_cleanup WHERE next_at <= ? ORDER BY next_at LIMIT 20", now).toArray();
+    return this.sql
+      .exec<{ kind: CleanupKind; id: string; attempts: number }>(
+        "SELECT kind, id, attempts FROM discord_cleanup WHERE next_at <= ? ORDER BY next_at LIMIT 20",
+        now,
+      )
+      .toArray();
   }
 
   cleanupDone(kind: CleanupKind, id: string): void {

@@ -101,7 +101,8 @@ export function tablesModule({ subscribers, fanout, rooms, mover, log }: TablesD
         if (!room) return fanout.error(ws, "TABLE_NOT_FOUND", "This table does not exist any more.");
         const userId = subscriber.userId!;
         const seated = room.members.includes(userId);
-        if (!seated && room.private) return fanout.error(ws, "NOT_ROOM_MEMBER", "This table is private: only its players can join the call (open your invite link first).");
+        if (!seated && room.private)
+          return fanout.error(ws, "NOT_ROOM_MEMBER", "This table is private: only its players can join the call (open your invite link first).");
         const role = seated ? "player" : "spectator";
         // One socket, one table: joining again (or elsewhere) leaves first.
         if (subscriber.table) removeFromTable(ws, subscriber);
@@ -116,7 +117,13 @@ export function tablesModule({ subscribers, fanout, rooms, mover, log }: TablesD
         }
         members = membersAt(channelId);
 
-        const peer: TablePeer = { peerId: crypto.randomUUID().replaceAll("-", "").slice(0, 16), role, camera: role === "player" && message.camera, joinedAt: now, pairs: {} };
+        const peer: TablePeer = {
+          peerId: crypto.randomUUID().replaceAll("-", "").slice(0, 16),
+          role,
+          camera: role === "player" && message.camera,
+          joinedAt: now,
+          pairs: {},
+        };
         const connects: { to: WebSocket; payload: SignalPayload<"rtc.connect"> }[] = [];
         for (const m of members) {
           const offers = newcomerOffers(role, m.peer.role);
@@ -143,7 +150,8 @@ export function tablesModule({ subscribers, fanout, rooms, mover, log }: TablesD
         if (!found) return;
         const { message, ws } = ctx;
         // Signals of an older generation belong to a connection that is being rebuilt.
-        if (message.gen !== found.pair.gen) return fanout.error(ws, "STALE_GENERATION", `This pair is at generation ${found.pair.gen}; drop generation ${message.gen}.`);
+        if (message.gen !== found.pair.gen)
+          return fanout.error(ws, "STALE_GENERATION", `This pair is at generation ${found.pair.gen}; drop generation ${message.gen}.`);
         fanout.signal({ socket: found.other.ws }, "rtc.signal", {
           channelId: found.channelId,
           from: found.peer.peerId,
@@ -162,7 +170,10 @@ export function tablesModule({ subscribers, fanout, rooms, mover, log }: TablesD
         const gen = message.gen;
         subscribers.save(ws, { ...subscriber, peer: { ...found.peer, pairs: { ...found.peer.pairs, [message.to]: { gen, offerer: true } } } });
         const other = found.other;
-        subscribers.save(other.ws, { ...other.subscriber, peer: { ...other.peer, pairs: { ...other.peer.pairs, [found.peer.peerId]: { gen, offerer: false } } } });
+        subscribers.save(other.ws, {
+          ...other.subscriber,
+          peer: { ...other.peer, pairs: { ...other.peer.pairs, [found.peer.peerId]: { gen, offerer: false } } },
+        });
         fanout.signal({ socket: other.ws }, "rtc.reset", { channelId: found.channelId, from: found.peer.peerId, gen });
       },
     },

@@ -43,7 +43,11 @@ export class VoiceMover {
     if (current === undefined) {
       this.deps.sql.exec("INSERT OR REPLACE INTO pending_voice_moves (user_id, channel_id, until) VALUES (?, ?, ?)", userId, channelId, now + PENDING_MOVE_MS);
       this.#pending.add(userId);
-      return this.#tell(userId, { channelId, status: "join-voice", message: "Join any voice channel of the server in Discord and you will be brought to this table." });
+      return this.#tell(userId, {
+        channelId,
+        status: "join-voice",
+        message: "Join any voice channel of the server in Discord and you will be brought to this table.",
+      });
     }
     this.#move(userId, channelId);
   }
@@ -51,7 +55,9 @@ export class VoiceMover {
   /** A voice join reached the hub: a waiting move happens now. */
   joined(userId: string, joinedChannelId: string, now: number): void {
     if (!this.#pending.has(userId)) return;
-    const pending = this.deps.sql.exec<{ channel_id: string; until: number }>("SELECT channel_id, until FROM pending_voice_moves WHERE user_id = ?", userId).toArray()[0];
+    const pending = this.deps.sql
+      .exec<{ channel_id: string; until: number }>("SELECT channel_id, until FROM pending_voice_moves WHERE user_id = ?", userId)
+      .toArray()[0];
     if (!pending) return;
     if (pending.until < now || pending.channel_id === joinedChannelId) {
       this.#forget(userId);
@@ -99,7 +105,8 @@ function explain(err: unknown): string {
     if (err.code === RESTJSONErrorCodes.MissingPermissions || err.status === 403) {
       return "The bot may not move members in this server (it needs the Move Members permission). Join the table's voice channel yourself.";
     }
-    if (err.code === RESTJSONErrorCodes.TargetUserIsNotConnectedToVoice) return "You left voice before the bot could move you. Join the table's voice channel in Discord.";
+    if (err.code === RESTJSONErrorCodes.TargetUserIsNotConnectedToVoice)
+      return "You left voice before the bot could move you. Join the table's voice channel in Discord.";
     if (err.status === 404) return "The table's voice channel or your membership was not found in Discord. Join the server and the channel yourself.";
   }
   return "Discord did not answer in time, so the bot could not move you. Join the table's voice channel yourself.";
