@@ -96,7 +96,7 @@ if (process.argv[2] === "--child") {
   process.stdout.write("ready\n");
   process.stdin.once("data", async () => {
     const r = await timeBurst(runner, cfg.calls);
-    process.stdout.write(JSON.stringify(r) + "\n");
+    process.stdout.write(`${JSON.stringify(r)}\n`);
     process.exit(0);
   });
 } else {
@@ -140,7 +140,7 @@ async function main() {
       `   ${name}  wall ${ms.toFixed(0).padStart(6)} ms   requests ${String(s.sent).padStart(4)}   429s ${s.r429} (global ${s.global429})   errors ${errors}`,
     );
   }
-  console.log(`   wall-time ratio DiscordRestClient / @discordjs/rest = ${(results["DiscordRestClient"]! / results["@discordjs/rest"]!).toFixed(3)}\n`);
+  console.log(`   wall-time ratio DiscordRestClient / @discordjs/rest = ${(results.DiscordRestClient! / results["@discordjs/rest"]!).toFixed(3)}\n`);
 
   // ---- 2. several processes
   console.log(`2) ${PROCS} simultaneous processes, burst split between them`);

@@ -7,18 +7,20 @@ export class TestPlayer {
   #ws: WebSocket | null = null;
   #resume: { seq: number; epoch: string } | undefined;
   #waiters: { match: (m: any) => boolean; resolve: (m: any) => void }[] = [];
-  #closed = false;
 
-  constructor(
-    private readonly workerUrl: string,
-    private readonly token: () => Promise<string>,
-  ) {}
+  readonly #workerUrl: string;
+  readonly #token: () => Promise<string>;
+
+  constructor(workerUrl: string, token: () => Promise<string>) {
+    this.#workerUrl = workerUrl;
+    this.#token = token;
+  }
 
   /** Connects (resuming when it was connected before) and resolves on auth.ok. */
   async connect(): Promise<AuthOk> {
-    const ws = new WebSocket(`${this.workerUrl.replace(/^http/, "ws")}/api/ws`);
+    const ws = new WebSocket(`${this.#workerUrl.replace(/^http/, "ws")}/api/ws`);
     this.#ws = ws;
-    const token = await this.token();
+    const token = await this.#token();
     const ok = this.next((m) => m.event === "auth.ok", 15_000);
     ws.addEventListener("open", () => ws.send(JSON.stringify({ type: "auth", token, ...(this.#resume ? { resume: this.#resume } : {}) })));
     ws.addEventListener("message", (e) => this.#onMessage(JSON.parse(String(e.data))));
@@ -61,7 +63,6 @@ export class TestPlayer {
   }
 
   close(): void {
-    this.#closed = true;
     this.#ws?.close(1000);
   }
 

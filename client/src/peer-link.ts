@@ -52,8 +52,10 @@ export class PeerLink {
   #pendingCandidates: (IceCandidate | null)[] = [];
   #transceiver: RTCRtpTransceiver | null = null;
   #closed = false;
+  readonly #opts: PeerLinkOptions;
 
-  constructor(private readonly opts: PeerLinkOptions) {
+  constructor(opts: PeerLinkOptions) {
+    this.#opts = opts;
     this.peerId = opts.peerId;
     this.gen = opts.gen;
     this.role = opts.role;
@@ -80,15 +82,15 @@ export class PeerLink {
 
   /** Starts, switches or stops the camera on this link without renegotiating. */
   setTrack(track: MediaStreamTrack | null): void {
-    this.opts.track = track;
+    this.#opts.track = track;
     this.#run(async () => {
-      if (this.#transceiver && !this.opts.receiveOnly) await this.#transceiver.sender.replaceTrack(track);
+      if (this.#transceiver && !this.#opts.receiveOnly) await this.#transceiver.sender.replaceTrack(track);
     });
   }
 
   /** The bitrate cap (lowered when the browser says bandwidth or CPU is short). */
   setMaxBitrate(bps: number): void {
-    this.opts.maxBitrate = bps;
+    this.#opts.maxBitrate = bps;
     this.#run(() => this.#applyEncoding());
   }
 
@@ -101,7 +103,7 @@ export class PeerLink {
     this.#closed = true;
     this.pc.onconnectionstatechange = null;
     this.pc.close();
-    this.opts.onTrack(null);
+    this.#opts.onTrack(null);
   }
 
   get sender(): RTCRtpSender | null {
@@ -112,33 +114,33 @@ export class PeerLink {
     this.#queue = this.#queue
       .then(() => (this.#closed ? undefined : step()))
       .catch((err: unknown) => {
-        if (!this.#closed) this.opts.onError(`Connection to a player failed to negotiate: ${err instanceof Error ? err.message : String(err)}`);
+        if (!this.#closed) this.#opts.onError(`Connection to a player failed to negotiate: ${err instanceof Error ? err.message : String(err)}`);
       });
   }
 
   async #offer(): Promise<void> {
-    const track = this.opts.receiveOnly ? null : this.opts.track;
+    const track = this.#opts.receiveOnly ? null : this.#opts.track;
     this.#transceiver = this.pc.addTransceiver(track ?? "video", {
-      direction: this.opts.receiveOnly ? "recvonly" : "sendrecv",
-      ...(this.opts.receiveOnly
+      direction: this.#opts.receiveOnly ? "recvonly" : "sendrecv",
+      ...(this.#opts.receiveOnly
         ? {}
-        : { sendEncodings: [{ maxBitrate: this.opts.maxBitrate, maxFramerate: this.opts.maxFramerate, scaleResolutionDownBy: this.opts.scaleDown }] }),
+        : { sendEncodings: [{ maxBitrate: this.#opts.maxBitrate, maxFramerate: this.#opts.maxFramerate, scaleResolutionDownBy: this.#opts.scaleDown }] }),
     });
     this.#preferCodecs();
     await this.pc.setLocalDescription();
-    this.opts.send({ description: this.pc.localDescription!.toJSON() as SessionDescription });
+    this.#opts.send({ description: this.pc.localDescription!.toJSON() as SessionDescription });
   }
 
   async #answer(offer: SessionDescription): Promise<void> {
     await this.pc.setRemoteDescription(offer);
     this.#transceiver = this.pc.getTransceivers().find((t) => t.receiver.track.kind === "video") ?? null;
     if (this.#transceiver) {
-      this.#transceiver.direction = this.opts.receiveOnly ? "recvonly" : "sendrecv";
-      if (!this.opts.receiveOnly) await this.#transceiver.sender.replaceTrack(this.opts.track);
+      this.#transceiver.direction = this.#opts.receiveOnly ? "recvonly" : "sendrecv";
+      if (!this.#opts.receiveOnly) await this.#transceiver.sender.replaceTrack(this.#opts.track);
       this.#preferCodecs();
     }
     await this.pc.setLocalDescription();
-    this.opts.send({ description: this.pc.localDescription!.toJSON() as SessionDescription });
+    this.#opts.send({ description: this.pc.localDescription!.toJSON() as SessionDescription });
     await this.#applyEncoding();
   }
 
@@ -148,17 +150,17 @@ export class PeerLink {
 
   #preferCodecs(): void {
     const caps = (globalThis.RTCRtpReceiver?.getCapabilities?.("video")?.codecs ?? []) as RTCRtpCodec[];
-    if (this.#transceiver && caps.length) this.#transceiver.setCodecPreferences(orderCodecs(caps, this.opts.codecs));
+    if (this.#transceiver && caps.length) this.#transceiver.setCodecPreferences(orderCodecs(caps, this.#opts.codecs));
   }
 
   async #applyEncoding(): Promise<void> {
     const sender = this.#transceiver?.sender;
-    if (!sender || this.opts.receiveOnly) return;
+    if (!sender || this.#opts.receiveOnly) return;
     const params = sender.getParameters();
     if (!params.encodings?.length) return;
-    params.encodings[0]!.maxBitrate = this.opts.maxBitrate;
-    params.encodings[0]!.maxFramerate = this.opts.maxFramerate;
-    params.encodings[0]!.scaleResolutionDownBy = this.opts.scaleDown;
+    params.encodings[0]!.maxBitrate = this.#opts.maxBitrate;
+    params.encodings[0]!.maxFramerate = this.#opts.maxFramerate;
+    params.encodings[0]!.scaleResolutionDownBy = this.#opts.scaleDown;
     await sender.setParameters(params);
   }
 }

@@ -60,7 +60,7 @@ export class RoomsState {
   /** Someone gave up their seat (left, or sat down at another table). */
   removeMember(channelId: string, userId: string): boolean {
     const room = this.#rooms.get(channelId);
-    if (!room || !room.members.includes(userId)) return false;
+    if (!room?.members.includes(userId)) return false;
     this.#rooms.set(channelId, { ...room, members: room.members.filter((m) => m !== userId) });
     this.#view = null;
     return true;

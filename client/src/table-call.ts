@@ -78,6 +78,8 @@ const MIN_BITRATE = 300_000;
 
 export class TableCall extends TypedEmitter<TableCallEvents> {
   readonly channelId: string;
+  readonly #client: SpellCovenClient;
+  readonly #opts: TableCallOptions;
   #you: string | null = null;
   #peers: TablePeer[] = [];
   readonly #links = new Map<string, PeerLink>();
@@ -92,12 +94,10 @@ export class TableCall extends TypedEmitter<TableCallEvents> {
   #joined = false;
   readonly #unsubscribe: (() => void)[] = [];
 
-  constructor(
-    private readonly client: SpellCovenClient,
-    channelId: string,
-    private readonly opts: TableCallOptions = {},
-  ) {
+  constructor(client: SpellCovenClient, channelId: string, opts: TableCallOptions = {}) {
     super();
+    this.#client = client;
+    this.#opts = opts;
     this.channelId = channelId;
     this.#track = firstVideo(opts.camera);
     this.#bitrate = opts.dataSaver ? Math.round((opts.maxBitrate ?? 1_200_000) / 3) : (opts.maxBitrate ?? 1_200_000);
@@ -122,11 +122,11 @@ export class TableCall extends TypedEmitter<TableCallEvents> {
   async join(): Promise<void> {
     if (this.#joined) return;
     this.#joined = true;
-    if (this.opts.iceServers) this.#iceServers = this.opts.iceServers;
+    if (this.#opts.iceServers) this.#iceServers = this.#opts.iceServers;
     else await this.#refreshIceServers();
-    this.#unsubscribe.push(this.client.on("signal", (s) => this.#onSignal(s)));
+    this.#unsubscribe.push(this.#client.on("signal", (s) => this.#onSignal(s)));
     // A new socket after a reconnect: the hub forgot this one's place, so join again.
-    this.#unsubscribe.push(this.client.on("auth", () => this.#sendJoin()));
+    this.#unsubscribe.push(this.#client.on("auth", () => this.#sendJoin()));
     this.#sendJoin();
     this.#qualityTimer = setInterval(() => void this.#adaptQuality(), 4_000);
   }
@@ -134,7 +134,7 @@ export class TableCall extends TypedEmitter<TableCallEvents> {
   /** Leaves the call and closes every connection. */
   leave(): void {
     if (!this.#joined) return;
-    this.client.send({ type: "table.leave", channelId: this.channelId });
+    this.#client.send({ type: "table.leave", channelId: this.channelId });
     this.#stop();
   }
 
@@ -191,7 +191,7 @@ export class TableCall extends TypedEmitter<TableCallEvents> {
   // ---- signalling -----------------------------------------------------------------------------
 
   #sendJoin(): void {
-    if (this.#joined) this.client.send({ type: "table.join", channelId: this.channelId, camera: this.#track !== null });
+    if (this.#joined) this.#client.send({ type: "table.join", channelId: this.channelId, camera: this.#track !== null });
   }
 
   #onSignal(s: SignalEnvelope): void {
@@ -248,15 +248,15 @@ export class TableCall extends TypedEmitter<TableCallEvents> {
       receiveOnly: me?.role === "spectator",
       track: this.#track,
       iceServers: this.#iceServers,
-      codecs: this.opts.codecs ?? DEFAULT_CODECS,
+      codecs: this.#opts.codecs ?? DEFAULT_CODECS,
       maxBitrate: this.#bitrate,
-      maxFramerate: this.opts.maxFramerate ?? 15,
-      scaleDown: this.opts.dataSaver ? 2 : 1,
-      send: (m) => this.client.send({ type: "rtc.signal", to: peerId, gen, ...m }),
+      maxFramerate: this.#opts.maxFramerate ?? 15,
+      scaleDown: this.#opts.dataSaver ? 2 : 1,
+      send: (m) => this.#client.send({ type: "rtc.signal", to: peerId, gen, ...m }),
       onTrack: (stream) => this.emit("video", peerId, stream),
       onState: (state) => this.#onPeerState(peerId, state),
       onError: (message) => this.emit("error", new ClientError("table_call", message)),
-      RTCPeerConnection: this.opts.RTCPeerConnection ?? globalThis.RTCPeerConnection,
+      RTCPeerConnection: this.#opts.RTCPeerConnection ?? globalThis.RTCPeerConnection,
     });
     this.#links.set(peerId, link);
     this.#arm(peerId, CONNECT_TIMEOUT_MS);
@@ -288,7 +288,7 @@ export class TableCall extends TypedEmitter<TableCallEvents> {
 
   #rebuild(peerId: string): void {
     const link = this.#links.get(peerId);
-    if (!link || link.role !== "offerer" || link.pc.connectionState === "connected") return;
+    if (link?.role !== "offerer" || link.pc.connectionState === "connected") return;
     const attempt = (this.#resets.get(peerId) ?? 0) + 1;
     this.#resets.set(peerId, attempt);
     const delay = Math.min(30_000, 1000 * 2 ** (attempt - 1));
@@ -299,7 +299,7 @@ export class TableCall extends TypedEmitter<TableCallEvents> {
         const current = this.#links.get(peerId);
         if (!current || current.pc.connectionState === "connected") return;
         const gen = current.gen + 1;
-        if (this.client.send({ type: "rtc.reset", to: peerId, gen })) this.#connect(peerId, "offerer", gen);
+        if (this.#client.send({ type: "rtc.reset", to: peerId, gen })) this.#connect(peerId, "offerer", gen);
         else this.#arm(peerId, CONNECT_TIMEOUT_MS);
       }, delay),
     );
@@ -325,7 +325,7 @@ export class TableCall extends TypedEmitter<TableCallEvents> {
 
   async #refreshIceServers(): Promise<void> {
     try {
-      const result = await this.client.api.iceServers(this.channelId);
+      const result = await this.#client.api.iceServers(this.channelId);
       this.#iceServers = result.iceServers;
       for (const link of this.#links.values()) link.setIceServers(result.iceServers);
       if (result.expiresAt !== null) {
@@ -351,7 +351,7 @@ export class TableCall extends TypedEmitter<TableCallEvents> {
           limited = true;
       });
     }
-    const cap = this.opts.dataSaver ? Math.round((this.opts.maxBitrate ?? 1_200_000) / 3) : (this.opts.maxBitrate ?? 1_200_000);
+    const cap = this.#opts.dataSaver ? Math.round((this.#opts.maxBitrate ?? 1_200_000) / 3) : (this.#opts.maxBitrate ?? 1_200_000);
     const next = limited ? Math.max(MIN_BITRATE, Math.round(this.#bitrate * 0.75)) : Math.min(cap, Math.round(this.#bitrate * 1.1));
     if (next === this.#bitrate) return;
     this.#bitrate = next;

@@ -79,7 +79,7 @@ export class Relay {
   #swallow = 0;
   url = "";
 
-  private constructor(private readonly target: string) {
+  private constructor(target: string) {
     this.#server = createServer((req, res) => {
       const t = new URL(target);
       const up = httpRequest({ host: t.hostname, port: t.port, path: req.url, method: req.method, headers: { ...req.headers, host: t.host } }, (r) => {

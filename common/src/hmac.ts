@@ -78,7 +78,7 @@ export async function verifyHubRequest(
     };
   }
   const mac = signature.startsWith("sha256=") ? fromHex(signature.slice(7)) : null;
-  if (!mac || mac.length !== 32) {
+  if (mac?.length !== 32) {
     return { ok: false, code: "SIGNATURE_MALFORMED", message: `${SIGNATURE_HEADER} must be "sha256=" followed by 64 lowercase hex digits.` };
   }
   const valid = await crypto.subtle.verify("HMAC", await importKey(secret), mac, signedBytes(timestamp, rawBody));

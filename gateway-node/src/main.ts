@@ -11,7 +11,7 @@ import { loadConfig } from "./config.ts";
 import { startGatewayNode } from "./index.ts";
 
 async function main(): Promise<void> {
-  let loaded;
+  let loaded: ReturnType<typeof loadConfig>;
   try {
     loaded = loadConfig(process.env);
   } catch (err) {

@@ -173,8 +173,8 @@ export class Translator {
     const base = `v:${eventKey}:${seq ?? "x"}`;
     const ts = this.now();
     if (prev !== null && next !== null) {
-      this.sink({ id: base + ":0", guildId, event: "voice.left", payload: { guildId, channelId: prev, userId }, ts });
-      this.sink({ id: base + ":1", guildId, event: "voice.joined", payload: { guildId, channelId: next, userId }, ts });
+      this.sink({ id: `${base}:0`, guildId, event: "voice.left", payload: { guildId, channelId: prev, userId }, ts });
+      this.sink({ id: `${base}:1`, guildId, event: "voice.joined", payload: { guildId, channelId: next, userId }, ts });
     } else if (next !== null) {
       this.sink({ id: base, guildId, event: "voice.joined", payload: { guildId, channelId: next, userId }, ts });
     } else {

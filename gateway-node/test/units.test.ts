@@ -189,7 +189,7 @@ describe("identify throttle", () => {
 
 describe("close codes", () => {
   it("has an explicit decision for every GatewayCloseCodes member", () => {
-    const names = Object.keys(GatewayCloseCodes).filter((k) => isNaN(Number(k)));
+    const names = Object.keys(GatewayCloseCodes).filter((k) => Number.isNaN(Number(k)));
     expect(names.length).toBeGreaterThanOrEqual(13);
     for (const n of names) {
       const code = (GatewayCloseCodes as any)[n] as number;

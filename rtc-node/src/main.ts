@@ -10,7 +10,7 @@ import { loadConfig } from "./config.ts";
 import { startRtcNode } from "./service.ts";
 
 async function main(): Promise<void> {
-  let config;
+  let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig(process.env);
   } catch (err) {

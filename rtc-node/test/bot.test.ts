@@ -78,7 +78,7 @@ describe("table bot", () => {
     const cue = await call("/bot/cue", { guildId: DEMO_GUILD_ID, channelId: DEMO_CHANNELS.table1, cue: "room_closing" });
     expect(cue).toMatchObject({ status: 200, json: { played: "room_closing" } });
     const heard = sim.personStatus(DEMO_USERS.alice).heard.speakers[BOT_USER_ID];
-    expect(heard && heard.audibleFrames).toBeGreaterThanOrEqual(20);
+    expect(heard?.audibleFrames).toBeGreaterThanOrEqual(20);
     expect(closeTo(heard!.frequencyHz, 660)).toBe(true);
 
     const busy = await call("/bot/join", { guildId: DEMO_GUILD_ID, channelId: DEMO_CHANNELS.table2 });

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { VoiceConnectionStatus } from "@discordjs/voice";
 import { BOT_USER_ID, DEMO_CHANNELS, DEMO_GUILD_ID, DEMO_USERS } from "@spell-coven/simulator";
 import { cuePackets } from "../src/cues.ts";
-import { VideoNotSupportedError, VoiceConnectError } from "../src/errors.ts";
+import { VideoNotSupportedError, type VoiceConnectError } from "../src/errors.ts";
 import { pcmLevel } from "../src/opus-codec.ts";
 import { botChannel, closeTo, startRig, until, type VoiceRig } from "./helpers.ts";
 

@@ -6,7 +6,7 @@ import { BOT_USER_ID, DEMO_CHANNELS, DEMO_GUILD_ID, DEMO_USERS } from "@spell-co
 import { startGatewayNode } from "../../gateway-node/src/index.ts";
 import { isPrivateAddress } from "../../gateway-node/src/link/voice-link-server.ts";
 import { VoiceLinkClient } from "../src/link/voice-link-client.ts";
-import { RtcError } from "../src/errors.ts";
+import type { RtcError } from "../src/errors.ts";
 import { botChannel, LINK_TOKEN, startRig, testLog, until, type VoiceRig } from "./helpers.ts";
 
 let rig: VoiceRig | null = null;
@@ -69,7 +69,7 @@ describe("voice link", () => {
     const client = rig.client();
     await client.connect(DEMO_CHANNELS.table1);
     const linkServer = rig.h.node.link!;
-    (linkServer as unknown as { clients: Set<WebSocket> }).clients.forEach((c) => c.terminate());
+    for (const c of (linkServer as unknown as { clients: Set<WebSocket> }).clients) c.terminate();
     await until(() => rig!.link.connects === 2 && rig!.link.available, 5000, "the link back");
     expect(client.status).toBe(VoiceConnectionStatus.Ready);
     client.disconnect();

@@ -213,7 +213,7 @@ export async function startLocalSystem(opts: LocalSystemOptions): Promise<LocalS
     },
     stopGateway: (signal) => stopChild(gateway, signal),
     get rtcHealthUrl() {
-      return rtc && rtc.healthPort ? `http://${host}:${rtc.healthPort}` : null;
+      return rtc?.healthPort ? `http://${host}:${rtc.healthPort}` : null;
     },
     async startRtc() {
       if (!rtc) return;

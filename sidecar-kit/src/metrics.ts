@@ -117,7 +117,7 @@ export class Histogram {
     let out = `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} histogram\n`;
     for (const s of this.series.values()) {
       const base = s.labels ?? {};
-      this.buckets.forEach((le, i) => (out += `${this.name}_bucket${renderLabels({ ...base, le })} ${s.counts[i]}\n`));
+      for (const [i, le] of this.buckets.entries()) out += `${this.name}_bucket${renderLabels({ ...base, le })} ${s.counts[i]}\n`;
       out += `${this.name}_bucket${renderLabels({ ...base, le: "+Inf" })} ${s.count}\n`;
       out += `${this.name}_sum${renderLabels(base)} ${s.sum}\n`;
       out += `${this.name}_count${renderLabels(base)} ${s.count}\n`;

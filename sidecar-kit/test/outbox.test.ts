@@ -28,7 +28,7 @@ class TestMetrics extends MetricsRegistry {
 class ScriptedPoster implements HubPoster {
   readonly accepted: LevelEvent[] = [];
   posts = 0;
-  constructor(public script: (body: LevelEvent[]) => PostOutcome | null = () => null) {}
+  constructor(readonly script: (body: LevelEvent[]) => PostOutcome | null = () => null) {}
   async post(body: string): Promise<PostOutcome> {
     this.posts++;
     const events = (JSON.parse(body) as { events: LevelEvent[] }).events;

@@ -1,10 +1,9 @@
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
-import { inject } from "vitest";
 import { runDurableObjectAlarm, runInDurableObject, evictDurableObject } from "cloudflare:test";
 import { PermissionFlagsBits } from "discord-api-types/v10";
-import { GUILD_ID, connect, events, mintToken, postEvents, request, voiceJoined, voiceLeft } from "./helpers.ts";
-import { ageRoom, api, control, createRoom, discordRequests, endRoom, errorOf, hub, invite, join, listRooms, newPlayer, sim } from "./rooms-helpers.ts";
+import { GUILD_ID, connect, events, postEvents, request, voiceJoined, voiceLeft } from "./helpers.ts";
+import { ageRoom, control, createRoom, discordRequests, endRoom, errorOf, hub, invite, join, listRooms, newPlayer, sim } from "./rooms-helpers.ts";
 import { signInvite, INVITE_TTL_MS } from "../src/auth/invite-token.ts";
 
 const IDLE_MS = 3600 * 1000;

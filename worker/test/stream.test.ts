@@ -29,7 +29,7 @@ function sseReader(res: Response) {
       const { value, done: end } = await reader.read();
       if (end) return void (done = true);
       buffer += value;
-      let i;
+      let i: number;
       while ((i = buffer.indexOf("\n\n")) >= 0) {
         const block = buffer.slice(0, i);
         buffer = buffer.slice(i + 2);

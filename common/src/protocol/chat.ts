@@ -61,6 +61,7 @@ export const CommandId = z.string().regex(/^[A-Za-z0-9_-]{1,25}$/, "must be 1-25
 export const ChatContent = z
   .string()
   .max(MAX_MESSAGE_CONTENT * 2)
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
   .transform((s) => s.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, "").trim())
   .refine((s) => s.length > 0, "message must not be empty")
   .refine((s) => [...s].length <= MAX_MESSAGE_CONTENT, `message must be at most ${MAX_MESSAGE_CONTENT} characters`);

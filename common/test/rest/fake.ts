@@ -15,7 +15,7 @@ export interface FakeRequest {
   at: number;
 }
 
-export type Handler = (req: FakeRequest, res: ServerResponse) => void | "hang" | { status: number; body?: unknown; headers?: Record<string, string> };
+export type Handler = (req: FakeRequest, res: ServerResponse) => undefined | "hang" | { status: number; body?: unknown; headers?: Record<string, string> };
 
 export interface Fake {
   apiBase: string;

@@ -40,7 +40,7 @@ export class TableBot {
       (p) => {
         opts.onPacket?.();
         const ch = this.client.currentChannelId;
-        if (ch && p.pcm && p.pcm.length) opts.reporter.level(opts.guildId, ch, p.userId, pcmLevel(p.pcm));
+        if (ch && p.pcm?.length) opts.reporter.level(opts.guildId, ch, p.userId, pcmLevel(p.pcm));
       },
       // Levels at a few Hz: one packet in 3 decoded (every 60 ms) is plenty and costs a third.
       { decode: true, decodeEvery: 3 },

@@ -146,7 +146,7 @@ export class VoiceLinkClient implements VoiceSignalling {
   }
 
   private onMessage(text: string): void {
-    let parsed;
+    let parsed: ReturnType<typeof LinkMessage.safeParse> | null;
     try {
       parsed = LinkMessage.safeParse(JSON.parse(text));
     } catch {

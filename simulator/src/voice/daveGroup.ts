@@ -10,7 +10,7 @@
 import type { Logger } from "@spell-coven/common";
 import { VoiceOpcodes } from "discord-api-types/voice/v8";
 import type { KeyPackage } from "ts-mls";
-import { DaveExternalSender, type SignedProposal } from "./daveExternalSender.ts";
+import type { DaveExternalSender, SignedProposal } from "./daveExternalSender.ts";
 import { bytesEqual, hex, snowflakeToU64BE, vector } from "./mlsCodec.ts";
 import type { VoiceSession } from "./voiceSession.ts";
 

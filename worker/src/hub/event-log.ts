@@ -12,7 +12,7 @@ const MIGRATIONS = [`CREATE TABLE events (seq INTEGER PRIMARY KEY, data TEXT NOT
 export class EventLog {
   /** Changes only when the history is reset; a resume from another epoch gets a snapshot. */
   readonly epoch: string;
-  #seq: number;
+  private lastSeq: number;
 
   constructor(
     private readonly sql: SqlStorage,
@@ -24,27 +24,27 @@ export class EventLog {
     // The history always holds the newest event, so its MAX(seq) is the counter; meta keeps the
     // value for a history trimmed to nothing.
     const newest = sql.exec<{ s: number | null }>("SELECT MAX(seq) AS s FROM events").one().s ?? 0;
-    this.#seq = Math.max(newest, Number(meta.get("seq") ?? 0));
+    this.lastSeq = Math.max(newest, Number(meta.get("seq") ?? 0));
   }
 
   /** The last seq given out. */
   get seq(): number {
-    return this.#seq;
+    return this.lastSeq;
   }
 
   /** Oldest seq still held for resume (seq + 1 when nothing is held). */
   oldestHeldSeq(): number {
-    return this.sql.exec<{ s: number | null }>("SELECT MIN(seq) AS s FROM events").one().s ?? this.#seq + 1;
+    return this.sql.exec<{ s: number | null }>("SELECT MIN(seq) AS s FROM events").one().s ?? this.lastSeq + 1;
   }
 
   /** True when every event after `seq` of `epoch` is still held, so a resume can replay them. */
   canResumeFrom(seq: number, epoch: string | undefined): boolean {
-    return epoch === this.epoch && seq <= this.#seq && seq >= this.oldestHeldSeq() - 1;
+    return epoch === this.epoch && seq <= this.lastSeq && seq >= this.oldestHeldSeq() - 1;
   }
 
   /** Assigns the next seq to `build(seq)`'s result, stores it, and returns it. */
   append(build: (seq: number) => string): string {
-    const seq = ++this.#seq;
+    const seq = ++this.lastSeq;
     const data = build(seq);
     this.sql.exec("INSERT INTO events (seq, data) VALUES (?, ?)", seq, data);
     // Trim and checkpoint in steps of 100, not per event: one DELETE per event would cost more

@@ -81,20 +81,20 @@ export class HubCore {
   /** Sessions of sockets; `start()` opens one for a socket whose player the Worker verified. */
   readonly session: SessionModule;
   readonly modules: readonly HubModule[];
-  readonly #router: ClientMessageRouter;
-  readonly #internal = new Map<InternalEventName, AnyInternalHandler[]>();
-  readonly #log: Logger;
+  private readonly router: ClientMessageRouter;
+  private readonly internal = new Map<InternalEventName, AnyInternalHandler[]>();
+  private readonly log: Logger;
 
   /** `features` builds the feature modules (presence, rooms, ...) from the shared services. */
   constructor(platform: HubPlatform, features: (services: HubServices) => HubFeatures) {
     const { sql, log } = platform;
-    this.#log = log;
+    this.log = log;
     this.meta = new HubMeta(sql);
     this.eventLog = new EventLog(sql, this.meta);
     this.inbox = new Inbox(sql);
     this.subscribers = new SubscriberRegistry(platform.sockets, this.eventLog.seq);
     this.metrics = new HubMetrics(sql);
-    this.fanout = new Fanout(this.subscribers, log, (ws, s) => this.#dropped(ws, s), this.metrics);
+    this.fanout = new Fanout(this.subscribers, log, (ws, s) => this.dropped(ws, s), this.metrics);
     const { modules: featureModules, presence } = features({
       sql,
       meta: this.meta,
@@ -120,10 +120,10 @@ export class HubCore {
     this.deadlines = new Deadlines(platform.alarm, this.modules, (owner, err) =>
       log.error("deadline failed; retried at the next alarm", { module: owner, err }),
     );
-    this.#router = new ClientMessageRouter(this.modules, this.subscribers, this.fanout, () => this.eventLog.seq);
+    this.router = new ClientMessageRouter(this.modules, this.subscribers, this.fanout, () => this.eventLog.seq);
     for (const module of this.modules) {
       for (const [name, handler] of Object.entries(module.internalEvents ?? {}) as [InternalEventName, AnyInternalHandler][]) {
-        this.#internal.set(name, [...(this.#internal.get(name) ?? []), handler]);
+        this.internal.set(name, [...(this.internal.get(name) ?? []), handler]);
       }
     }
   }
@@ -145,14 +145,14 @@ export class HubCore {
       }
       accepted++;
       const ts = e.ts ?? now;
-      for (const handle of this.#internal.get(e.event) ?? []) {
+      for (const handle of this.internal.get(e.event) ?? []) {
         for (const pub of handle(e, now)) {
-          this.#withReactions(pub.traceId || !e.traceId ? pub : { ...pub, traceId: e.traceId }, now, (p) => out.push(this.#sequence(p, ts)));
+          this.withReactions(pub.traceId || !e.traceId ? pub : { ...pub, traceId: e.traceId }, now, (p) => out.push(this.sequence(p, ts)));
         }
       }
     }
     this.fanout.events(out, sentBefore);
-    this.#log.debug("ingested", { accepted, duplicates, broadcast: out.length, seq: this.eventLog.seq, traceIds: traceIds(events) });
+    this.log.debug("ingested", { accepted, duplicates, broadcast: out.length, seq: this.eventLog.seq, traceIds: traceIds(events) });
     return { accepted, duplicates, broadcast: out.length, seq: this.eventLog.seq };
   }
 
@@ -161,7 +161,7 @@ export class HubCore {
     const now = Date.now();
     const sentBefore = this.eventLog.seq;
     const out: string[] = [];
-    this.#withReactions(e, now, (p) => out.push(this.#sequence(p, now)));
+    this.withReactions(e, now, (p) => out.push(this.sequence(p, now)));
     this.fanout.events(out, sentBefore);
   }
 
@@ -175,9 +175,9 @@ export class HubCore {
     const subscriber = this.subscribers.get(ws);
     if (!subscriber) return; // closed by us a moment ago
     try {
-      await this.#router.route(ws, subscriber, message);
+      await this.router.route(ws, subscriber, message);
     } catch (err) {
-      this.#log.error("message handler failed", { socket: subscriber.id, err });
+      this.log.error("message handler failed", { socket: subscriber.id, err });
       this.fanout.error(ws, "INTERNAL", "The server could not process that message; it was not applied.");
     }
   }
@@ -185,24 +185,24 @@ export class HubCore {
   /** The peer closed or the socket failed: forget it and tell the modules. */
   closed(ws: WebSocket): Subscriber | undefined {
     const subscriber = this.subscribers.delete(ws);
-    if (subscriber) this.#dropped(ws, subscriber);
+    if (subscriber) this.dropped(ws, subscriber);
     return subscriber;
   }
 
-  #dropped(ws: WebSocket, subscriber: Subscriber): void {
+  private dropped(ws: WebSocket, subscriber: Subscriber): void {
     for (const module of this.modules) module.onSubscriberClosed?.(subscriber, ws);
   }
 
-  #withReactions(e: PublicEvent, now: number, emit: (e: PublicEvent) => void): void {
+  private withReactions(e: PublicEvent, now: number, emit: (e: PublicEvent) => void): void {
     emit(e);
     for (const module of this.modules) {
       // A reaction shares its cause's trace id unless it has its own.
       for (const reaction of module.onPublished?.(e, now) ?? [])
-        this.#withReactions(reaction.traceId || !e.traceId ? reaction : { ...reaction, traceId: e.traceId }, now, emit);
+        this.withReactions(reaction.traceId || !e.traceId ? reaction : { ...reaction, traceId: e.traceId }, now, emit);
     }
   }
 
-  #sequence(e: PublicEvent, ts: number): string {
+  private sequence(e: PublicEvent, ts: number): string {
     this.metrics.count("hub_events_total", { event: e.event });
     return this.eventLog.append((seq) => eventFrame(e, ts, seq));
   }

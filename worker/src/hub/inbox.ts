@@ -15,7 +15,7 @@ const MIGRATIONS = [
 const PRUNE_EVERY_MS = 60 * 60_000;
 
 export class Inbox {
-  #lastPrune = 0;
+  private lastPrune = 0;
 
   constructor(private readonly sql: SqlStorage) {
     migrate(sql, "inbox", MIGRATIONS);
@@ -28,8 +28,8 @@ export class Inbox {
 
   /** Forgets ids older than the window, at most once an hour. Returns how many were forgotten. */
   prune(now: number): number {
-    if (now - this.#lastPrune < PRUNE_EVERY_MS) return 0;
-    this.#lastPrune = now;
+    if (now - this.lastPrune < PRUNE_EVERY_MS) return 0;
+    this.lastPrune = now;
     return this.sql.exec("DELETE FROM seen_events WHERE at < ?", now - DEDUP_WINDOW_MS).rowsWritten;
   }
 }

@@ -28,47 +28,47 @@ const ACK_EVERY = 50;
 const HUB_PING_MS = 30_000;
 
 export class StreamBridge {
-  readonly #encoder = new TextEncoder();
-  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
-  readonly #timers: ReturnType<typeof setInterval>[] = [];
-  #epoch = "";
-  #unacked = 0;
-  #lastSeq = 0;
-  #closed = false;
+  private readonly encoder = new TextEncoder();
+  private readonly writer: WritableStreamDefaultWriter<Uint8Array>;
+  private readonly timers: ReturnType<typeof setInterval>[] = [];
+  private epoch = "";
+  private unacked = 0;
+  private lastSeq = 0;
+  private closed = false;
   /** Hub messages are handled one after another, so events are written in order. */
-  #queue: Promise<void> = Promise.resolve();
+  private queue: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly hub: WebSocket,
     writable: WritableStream<Uint8Array>,
     private readonly opts: StreamBridgeOptions,
   ) {
-    this.#writer = writable.getWriter();
-    void this.#write(sseRetry(opts.retryMs));
+    this.writer = writable.getWriter();
+    void this.write(sseRetry(opts.retryMs));
     hub.addEventListener("message", (e) => {
-      this.#queue = this.#queue.then(() => this.#onHubMessage(e.data)).catch((err) => this.opts.log.warn("bad message on the stream bridge", { err }));
+      this.queue = this.queue.then(() => this.onHubMessage(e.data)).catch((err) => this.opts.log.warn("bad message on the stream bridge", { err }));
     });
     hub.addEventListener("close", (e) => this.close(`hub closed the bridge (${e.code})`));
     hub.addEventListener("error", () => this.close("bridge socket failed"));
-    this.#timers.push(setInterval(() => void this.#write(sseComment("heartbeat")), opts.heartbeatMs));
-    this.#timers.push(setInterval(() => this.#send(PING), HUB_PING_MS));
+    this.timers.push(setInterval(() => void this.write(sseComment("heartbeat")), opts.heartbeatMs));
+    this.timers.push(setInterval(() => this.send(PING), HUB_PING_MS));
   }
 
   /** Ends the stream and the bridge (idempotent). */
   close(why: string): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    for (const t of this.#timers) clearInterval(t);
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.timers) clearInterval(t);
     this.opts.log.debug("stream closed", { why });
     try {
       this.hub.close(1000, "stream closed");
     } catch {
       // already gone
     }
-    this.#writer.close().catch(() => {});
+    this.writer.close().catch(() => {});
   }
 
-  async #onHubMessage(data: unknown): Promise<void> {
+  private async onHubMessage(data: unknown): Promise<void> {
     if (typeof data !== "string" || data === "pong") return;
     let json: { type?: string; event?: string };
     try {
@@ -78,47 +78,47 @@ export class StreamBridge {
     }
     if (json.type === "ack" && json.event === "auth.ok") {
       const ok = AuthOk.parse(json);
-      this.#epoch = ok.epoch;
-      this.#lastSeq = ok.seq;
+      this.epoch = ok.epoch;
+      this.lastSeq = ok.seq;
       const event = !ok.resumed && this.opts.hadCursor ? STREAM_RESYNC : STREAM_READY;
-      return this.#write(sseMessage({ id: streamCursor(ok.epoch, ok.seq), event, data }));
+      return this.write(sseMessage({ id: streamCursor(ok.epoch, ok.seq), event, data }));
     }
     if (json.type === "batch") {
-      for (const e of BatchFrame.parse(json).events) await this.#event(e);
+      for (const e of BatchFrame.parse(json).events) await this.event(e);
     } else if (json.type === "event") {
-      await this.#event(json);
+      await this.event(json);
     } else if (json.type === "signal") {
       // Signals addressed to this player (a chat command's result...) go out without an id: they
       // are never replayed, so they must not move the client's Last-Event-ID.
       const signal = SignalEnvelope.safeParse(json);
-      if (signal.success) await this.#write(sseMessage({ event: signal.data.signal, data }));
+      if (signal.success) await this.write(sseMessage({ event: signal.data.signal, data }));
     }
     // Error acks are not part of the stream.
   }
 
-  async #event(raw: unknown): Promise<void> {
+  private async event(raw: unknown): Promise<void> {
     const parsed = EventEnvelope.safeParse(raw);
     if (!parsed.success) return;
     const e = parsed.data;
-    await this.#write(sseMessage({ id: streamCursor(this.#epoch, e.seq), event: e.event, data: JSON.stringify(e) }));
-    this.#lastSeq = e.seq;
-    if (++this.#unacked >= ACK_EVERY) {
-      this.#unacked = 0;
-      this.#send(JSON.stringify({ type: "ack", seq: this.#lastSeq }));
+    await this.write(sseMessage({ id: streamCursor(this.epoch, e.seq), event: e.event, data: JSON.stringify(e) }));
+    this.lastSeq = e.seq;
+    if (++this.unacked >= ACK_EVERY) {
+      this.unacked = 0;
+      this.send(JSON.stringify({ type: "ack", seq: this.lastSeq }));
     }
   }
 
   /** Writes to the browser; when it has gone, everything is closed. */
-  async #write(text: string): Promise<void> {
-    if (this.#closed) return;
+  private async write(text: string): Promise<void> {
+    if (this.closed) return;
     try {
-      await this.#writer.write(this.#encoder.encode(text));
+      await this.writer.write(this.encoder.encode(text));
     } catch {
       this.close("the browser went away");
     }
   }
 
-  #send(text: string): void {
+  private send(text: string): void {
     try {
       this.hub.send(text);
     } catch {

@@ -60,7 +60,7 @@ export class Fanout {
     const frame = signalFrame(signal, payload, Date.now());
     this.counters?.count("hub_signals_total", { signal });
     let sent = 0;
-    for (const ws of this.#targets(to)) {
+    for (const ws of this.targets(to)) {
       if (!this.subscribers.get(ws)?.userId) continue;
       if (this.send(ws, frame)) sent++;
     }
@@ -100,7 +100,7 @@ export class Fanout {
     if (subscriber) this.onDropped(ws, subscriber);
   }
 
-  *#targets(to: SignalTarget): Iterable<WebSocket> {
+  private *targets(to: SignalTarget): Iterable<WebSocket> {
     if ("socket" in to) yield to.socket;
     else if ("userId" in to) yield* [...this.subscribers.ofUser(to.userId)];
     else for (const ws of [...this.subscribers.atTable(to.table)]) if (ws !== to.except) yield ws;

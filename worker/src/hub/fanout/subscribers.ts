@@ -42,9 +42,9 @@ export interface TablePeer {
 }
 
 export class SubscriberRegistry {
-  readonly #states = new Map<WebSocket, Subscriber>();
-  readonly #byUser = new Map<string, Set<WebSocket>>();
-  readonly #byTable = new Map<string, Set<WebSocket>>();
+  private readonly states = new Map<WebSocket, Subscriber>();
+  private readonly byUser = new Map<string, Set<WebSocket>>();
+  private readonly byTable = new Map<string, Set<WebSocket>>();
 
   /**
    * Rebuilds the registry after the object woke from hibernation. Acks are kept in memory only (a
@@ -56,41 +56,41 @@ export class SubscriberRegistry {
     for (const ws of sockets) {
       if (ws.readyState !== WebSocket.OPEN) continue;
       const state = ws.deserializeAttachment() as Subscriber | null;
-      if (state) this.#set(ws, state.userId ? { ...state, ackedSeq: Math.max(state.ackedSeq, seq) } : state);
+      if (state) this.set(ws, state.userId ? { ...state, ackedSeq: Math.max(state.ackedSeq, seq) } : state);
     }
   }
 
   get size(): number {
-    return this.#states.size;
+    return this.states.size;
   }
 
   get(ws: WebSocket): Subscriber | undefined {
-    return this.#states.get(ws);
+    return this.states.get(ws);
   }
 
   entries(): IterableIterator<[WebSocket, Subscriber]> {
-    return this.#states.entries();
+    return this.states.entries();
   }
 
   /** Sockets of one user (their tabs and devices). */
   ofUser(userId: string): ReadonlySet<WebSocket> {
-    return this.#byUser.get(userId) ?? EMPTY;
+    return this.byUser.get(userId) ?? EMPTY;
   }
 
   /** Sockets in one table's call. */
   atTable(channelId: string): ReadonlySet<WebSocket> {
-    return this.#byTable.get(channelId) ?? EMPTY;
+    return this.byTable.get(channelId) ?? EMPTY;
   }
 
   /** Stores `state` for the socket, in memory and in its attachment. */
   save(ws: WebSocket, state: Subscriber): void {
-    this.#set(ws, state);
+    this.set(ws, state);
     ws.serializeAttachment(state);
   }
 
   /** Records an ack in memory only (see the constructor for why that is enough). */
   ack(ws: WebSocket, seq: number, now: number): void {
-    const state = this.#states.get(ws);
+    const state = this.states.get(ws);
     if (state && seq > state.ackedSeq) {
       state.ackedSeq = seq;
       state.lastMessageAt = now;
@@ -99,24 +99,24 @@ export class SubscriberRegistry {
 
   /** Forgets the socket; returns what it was. */
   delete(ws: WebSocket): Subscriber | undefined {
-    const state = this.#states.get(ws);
+    const state = this.states.get(ws);
     if (!state) return undefined;
-    this.#states.delete(ws);
-    this.#unindex(ws, state);
+    this.states.delete(ws);
+    this.unindex(ws, state);
     return state;
   }
 
-  #set(ws: WebSocket, state: Subscriber): void {
-    const previous = this.#states.get(ws);
-    if (previous) this.#unindex(ws, previous);
-    this.#states.set(ws, state);
-    if (state.userId) addTo(this.#byUser, state.userId, ws);
-    if (state.table) addTo(this.#byTable, state.table, ws);
+  private set(ws: WebSocket, state: Subscriber): void {
+    const previous = this.states.get(ws);
+    if (previous) this.unindex(ws, previous);
+    this.states.set(ws, state);
+    if (state.userId) addTo(this.byUser, state.userId, ws);
+    if (state.table) addTo(this.byTable, state.table, ws);
   }
 
-  #unindex(ws: WebSocket, state: Subscriber): void {
-    if (state.userId) removeFrom(this.#byUser, state.userId, ws);
-    if (state.table) removeFrom(this.#byTable, state.table, ws);
+  private unindex(ws: WebSocket, state: Subscriber): void {
+    if (state.userId) removeFrom(this.byUser, state.userId, ws);
+    if (state.table) removeFrom(this.byTable, state.table, ws);
   }
 }
 

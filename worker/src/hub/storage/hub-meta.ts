@@ -4,7 +4,7 @@ import { migrate } from "./migrations.ts";
 const MIGRATIONS = [`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`];
 
 export class HubMeta {
-  #guildId: string | null | undefined;
+  private cachedGuildId: string | null | undefined;
 
   constructor(private readonly sql: SqlStorage) {
     migrate(sql, "hub-meta", MIGRATIONS);
@@ -21,11 +21,11 @@ export class HubMeta {
 
   /** The guild this object serves (learnt from the first request that names it), kept in memory. */
   get guildId(): string | null {
-    if (this.#guildId === undefined) this.#guildId = this.get("guild_id");
-    return this.#guildId;
+    if (this.cachedGuildId === undefined) this.cachedGuildId = this.get("guild_id");
+    return this.cachedGuildId;
   }
 
   set guildId(id: string) {
-    if (this.guildId !== id) this.#guildId = this.set("guild_id", id);
+    if (this.guildId !== id) this.cachedGuildId = this.set("guild_id", id);
   }
 }

@@ -114,12 +114,12 @@ export class ChatCommands {
       }
     }
     log.info("chat command accepted", ctx);
-    this.#tell(userId, { commandId, traceId, command: cmd.command, channelId: cmd.channelId, status: "accepted" });
-    void this.#execute(userId, cmd, commandId, traceId);
+    this.tell(userId, { commandId, traceId, command: cmd.command, channelId: cmd.channelId, status: "accepted" });
+    void this.execute(userId, cmd, commandId, traceId);
     return out({ ok: true, value: { commandId, traceId, status: "accepted" } });
   }
 
-  async #execute(userId: string, cmd: ChatCommand, commandId: string, traceId: string): Promise<void> {
+  private async execute(userId: string, cmd: ChatCommand, commandId: string, traceId: string): Promise<void> {
     const { log } = this.deps;
     const base = { commandId, traceId, command: cmd.command, channelId: cmd.channelId } as const;
     const started = Date.now();
@@ -140,16 +140,16 @@ export class ChatCommands {
       }
       log.info("chat command sent", { ...base, userId, messageId, ms: Date.now() - started });
       this.deps.count?.(cmd.command, "sent");
-      this.#tell(userId, { ...base, status: "sent", ...(messageId ? { messageId } : {}) });
+      this.tell(userId, { ...base, status: "sent", ...(messageId ? { messageId } : {}) });
     } catch (err) {
       const { code, message, retryAfterMs } = explain(err, cmd.command);
       log.warn("chat command failed at discord", { ...base, userId, code, err, ms: Date.now() - started });
       this.deps.count?.(cmd.command, "failed", code);
-      this.#tell(userId, { ...base, status: "failed", code, message, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
+      this.tell(userId, { ...base, status: "failed", code, message, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
     }
   }
 
-  #tell(userId: string, payload: CommandResultPayload): void {
+  private tell(userId: string, payload: CommandResultPayload): void {
     this.deps.fanout.signal({ userId }, "command.result", payload);
   }
 }

@@ -43,12 +43,12 @@ type Buckets = { [K in keyof CommandLimitPolicies]: TokenBuckets };
 export type LimitVerdict = { ok: true; collapsed: boolean } | ({ ok: false } & Refusal);
 
 export class CommandLimits {
-  readonly #b: Buckets;
+  private readonly b: Buckets;
   /** channelId -> when its last typing call went to Discord. */
-  readonly #typedAt = new Map<string, number>();
+  private readonly typedAt = new Map<string, number>();
 
   constructor(policies: CommandLimitPolicies = DEFAULT_COMMAND_LIMITS) {
-    this.#b = Object.fromEntries(Object.entries(policies).map(([k, p]) => [k, new TokenBuckets(p)])) as Buckets;
+    this.b = Object.fromEntries(Object.entries(policies).map(([k, p]) => [k, new TokenBuckets(p)])) as Buckets;
   }
 
   /**
@@ -56,7 +56,7 @@ export class CommandLimits {
    * TYPING_COLLAPSE_MS of the channel's last call is accepted as `collapsed`: nothing goes to Discord.
    */
   take(command: ChatCommandName, userId: string, channelId: string, now: number): LimitVerdict {
-    const b = this.#b;
+    const b = this.b;
     const bot = { name: "bot", buckets: b.bot, key: "bot" };
     let refusal: Refusal | null;
     if (command === "sendMessage") {
@@ -72,7 +72,7 @@ export class CommandLimits {
         now,
       );
     } else {
-      const last = this.#typedAt.get(channelId);
+      const last = this.typedAt.get(channelId);
       const collapsed = last !== undefined && now - last < TYPING_COLLAPSE_MS;
       refusal = takeAll(
         collapsed ? [{ name: "user", buckets: b.typingPerUser, key: userId }] : [{ name: "user", buckets: b.typingPerUser, key: userId }, bot],
@@ -80,8 +80,8 @@ export class CommandLimits {
       );
       if (refusal) return { ok: false, ...refusal };
       if (!collapsed) {
-        this.#typedAt.set(channelId, now);
-        if (this.#typedAt.size > 1000) for (const [k, at] of this.#typedAt) if (now - at >= TYPING_COLLAPSE_MS) this.#typedAt.delete(k);
+        this.typedAt.set(channelId, now);
+        if (this.typedAt.size > 1000) for (const [k, at] of this.typedAt) if (now - at >= TYPING_COLLAPSE_MS) this.typedAt.delete(k);
       }
       return { ok: true, collapsed };
     }

@@ -22,41 +22,41 @@ const MAX_KEYS = 10_000;
 
 /** One policy, one bucket per key (per user, per channel, or a single key for the bot). */
 export class TokenBuckets {
-  readonly #states = new Map<string, State>();
-  readonly #rate: number;
+  private readonly states = new Map<string, State>();
+  private readonly rate: number;
 
   constructor(readonly policy: BucketPolicy) {
     if (!(policy.capacity >= 1) || !(policy.perMs > 0)) throw new RangeError("a bucket needs capacity >= 1 and perMs > 0");
-    this.#rate = policy.capacity / policy.perMs;
+    this.rate = policy.capacity / policy.perMs;
   }
 
   /** 0 when a token is available for `key` now, else how many ms until one is. Takes nothing. */
   waitMs(key: string, now: number): number {
-    const tokens = this.#tokens(key, now);
-    return tokens >= 1 ? 0 : Math.ceil((1 - tokens) / this.#rate);
+    const tokens = this.tokensNow(key, now);
+    return tokens >= 1 ? 0 : Math.ceil((1 - tokens) / this.rate);
   }
 
   /** Takes one token (call after `waitMs` said 0; a bucket never goes below zero). */
   take(key: string, now: number): void {
-    const tokens = this.#tokens(key, now);
-    this.#states.set(key, { tokens: Math.max(0, tokens - 1), at: now });
-    if (this.#states.size > MAX_KEYS) this.#sweep(now);
+    const tokens = this.tokensNow(key, now);
+    this.states.set(key, { tokens: Math.max(0, tokens - 1), at: now });
+    if (this.states.size > MAX_KEYS) this.sweep(now);
   }
 
   /** Tokens left for `key` now (for tests and metrics). */
   tokens(key: string, now: number): number {
-    return this.#tokens(key, now);
+    return this.tokensNow(key, now);
   }
 
-  #tokens(key: string, now: number): number {
-    const s = this.#states.get(key);
+  private tokensNow(key: string, now: number): number {
+    const s = this.states.get(key);
     if (!s) return this.policy.capacity;
     // A clock that goes back (it should not) refills nothing rather than draining.
-    return Math.min(this.policy.capacity, s.tokens + Math.max(0, now - s.at) * this.#rate);
+    return Math.min(this.policy.capacity, s.tokens + Math.max(0, now - s.at) * this.rate);
   }
 
-  #sweep(now: number): void {
-    for (const [key] of this.#states) if (this.#tokens(key, now) >= this.policy.capacity) this.#states.delete(key);
+  private sweep(now: number): void {
+    for (const [key] of this.states) if (this.tokensNow(key, now) >= this.policy.capacity) this.states.delete(key);
   }
 }
 

@@ -37,8 +37,8 @@ const FLUSH_MS = 1_000;
 
 export class HubMetrics implements HubCounters {
   /** name + labels key -> increments not yet written. */
-  readonly #pending = new Map<string, { name: string; key: string; by: number }>();
-  #flushedAt = 0;
+  private readonly pending = new Map<string, { name: string; key: string; by: number }>();
+  private flushedAt = 0;
 
   constructor(
     private readonly sql: SqlStorage,
@@ -56,18 +56,18 @@ export class HubMetrics implements HubCounters {
       ),
     );
     const id = `${name} ${key}`;
-    const p = this.#pending.get(id);
+    const p = this.pending.get(id);
     if (p) p.by += by;
-    else this.#pending.set(id, { name, key, by });
+    else this.pending.set(id, { name, key, by });
     // Written through, except the hot ones, which go with the next other count or within FLUSH_MS:
     // at most about a second of signals is lost if the object is evicted right after them.
-    if (!BUFFERED.has(name) || this.now() - this.#flushedAt >= FLUSH_MS) this.flush();
+    if (!BUFFERED.has(name) || this.now() - this.flushedAt >= FLUSH_MS) this.flush();
   }
 
   /** Writes every pending increment. */
   flush(): void {
-    this.#flushedAt = this.now();
-    for (const p of this.#pending.values()) {
+    this.flushedAt = this.now();
+    for (const p of this.pending.values()) {
       this.sql.exec(
         "INSERT INTO hub_metrics (name, labels, value) VALUES (?, ?, ?) ON CONFLICT (name, labels) DO UPDATE SET value = value + excluded.value",
         p.name,
@@ -75,7 +75,7 @@ export class HubMetrics implements HubCounters {
         p.by,
       );
     }
-    this.#pending.clear();
+    this.pending.clear();
   }
 
   samples(): MetricSample[] {

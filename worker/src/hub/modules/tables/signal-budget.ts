@@ -4,7 +4,7 @@
  * idle, and a bucket that refills after a wake is harmless.
  */
 export class SignalBudget {
-  readonly #buckets = new WeakMap<WebSocket, { tokens: number; at: number }>();
+  private readonly buckets = new WeakMap<WebSocket, { tokens: number; at: number }>();
 
   constructor(
     /** Messages a socket may send at once. */
@@ -15,10 +15,10 @@ export class SignalBudget {
 
   /** Takes one token for `ws`; false when its budget is spent (the message is refused). */
   take(ws: WebSocket, now: number): boolean {
-    const b = this.#buckets.get(ws) ?? { tokens: this.burst, at: now };
+    const b = this.buckets.get(ws) ?? { tokens: this.burst, at: now };
     b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 1000) * this.perSecond);
     b.at = now;
-    this.#buckets.set(ws, b);
+    this.buckets.set(ws, b);
     if (b.tokens < 1) return false;
     b.tokens -= 1;
     return true;

@@ -26,55 +26,55 @@ export interface VoiceMoverDeps {
 
 export class VoiceMover {
   /** Users with a waiting move, mirrored in memory: every voice join asks, almost always "no". */
-  readonly #pending = new Set<string>();
+  private readonly pending = new Set<string>();
 
   constructor(private readonly deps: VoiceMoverDeps) {
     migrate(deps.sql, "voice-moves", MIGRATIONS);
-    for (const row of deps.sql.exec<{ user_id: string }>("SELECT user_id FROM pending_voice_moves")) this.#pending.add(row.user_id);
+    for (const row of deps.sql.exec<{ user_id: string }>("SELECT user_id FROM pending_voice_moves")) this.pending.add(row.user_id);
   }
 
   /** A player opened the table `channelId`: get them into its voice channel. */
   bring(userId: string, channelId: string, now: number): void {
     const current = this.deps.channelOf(userId);
     if (current === channelId) {
-      this.#forget(userId);
-      return this.#tell(userId, { channelId, status: "in-voice" });
+      this.forget(userId);
+      return this.tell(userId, { channelId, status: "in-voice" });
     }
     if (current === undefined) {
       this.deps.sql.exec("INSERT OR REPLACE INTO pending_voice_moves (user_id, channel_id, until) VALUES (?, ?, ?)", userId, channelId, now + PENDING_MOVE_MS);
-      this.#pending.add(userId);
-      return this.#tell(userId, {
+      this.pending.add(userId);
+      return this.tell(userId, {
         channelId,
         status: "join-voice",
         message: "Join any voice channel of the server in Discord and you will be brought to this table.",
       });
     }
-    this.#move(userId, channelId);
+    this.move(userId, channelId);
   }
 
   /** A voice join reached the hub: a waiting move happens now. */
   joined(userId: string, joinedChannelId: string, now: number): void {
-    if (!this.#pending.has(userId)) return;
+    if (!this.pending.has(userId)) return;
     const pending = this.deps.sql
       .exec<{ channel_id: string; until: number }>("SELECT channel_id, until FROM pending_voice_moves WHERE user_id = ?", userId)
       .toArray()[0];
     if (!pending) return;
     if (pending.until < now || pending.channel_id === joinedChannelId) {
-      this.#forget(userId);
-      if (pending.channel_id === joinedChannelId) this.#tell(userId, { channelId: joinedChannelId, status: "in-voice" });
+      this.forget(userId);
+      if (pending.channel_id === joinedChannelId) this.tell(userId, { channelId: joinedChannelId, status: "in-voice" });
       return;
     }
-    this.#move(userId, pending.channel_id);
+    this.move(userId, pending.channel_id);
   }
 
   /** The player left the call: a move they no longer need is dropped. */
   cancel(userId: string): void {
-    this.#forget(userId);
+    this.forget(userId);
   }
 
-  #move(userId: string, channelId: string): void {
-    this.#forget(userId);
-    this.#tell(userId, { channelId, status: "moving" });
+  private move(userId: string, channelId: string): void {
+    this.forget(userId);
+    this.tell(userId, { channelId, status: "moving" });
     const started = Date.now();
     // Not awaited: the caller is a message or event handler that must not wait for Discord. The
     // object stays alive while the request is out; the REST client retries 429 and 5xx itself.
@@ -82,20 +82,20 @@ export class VoiceMover {
       .then(() => this.deps.discord().moveMember(this.deps.guildId(), userId, channelId, { reason: "Spell Coven: the player opened their table" }))
       .then(() => {
         this.deps.log.info("moved player into table voice", { userId, channelId, ms: Date.now() - started });
-        this.#tell(userId, { channelId, status: "moved" });
+        this.tell(userId, { channelId, status: "moved" });
       })
       .catch((err: unknown) => {
         this.deps.log.warn("could not move player into table voice", { userId, channelId, err });
-        this.#tell(userId, { channelId, status: "failed", message: explain(err) });
+        this.tell(userId, { channelId, status: "failed", message: explain(err) });
       });
   }
 
-  #forget(userId: string): void {
-    if (!this.#pending.delete(userId)) return;
+  private forget(userId: string): void {
+    if (!this.pending.delete(userId)) return;
     this.deps.sql.exec("DELETE FROM pending_voice_moves WHERE user_id = ?", userId);
   }
 
-  #tell(userId: string, payload: SignalPayload<"table.voice">): void {
+  private tell(userId: string, payload: SignalPayload<"table.voice">): void {
     this.deps.fanout.signal({ userId }, "table.voice", payload);
   }
 }
