@@ -131,7 +131,6 @@ export class GuildHub extends DurableObject<Env> {
           voiceIn: (channelId) => presence.voiceIn(channelId),
           botUserId: botUserId(config),
           log: hub.log.child({ component: "bot" }),
-          waitUntil: (p) => ctx.waitUntil(p),
         });
         return {
           modules: [presenceModule(presence), roomsModule(roomsStore, rooms, hub.remember), tables, commands, bot],

@@ -24,7 +24,8 @@ export async function callRtcNode(
       method: "POST",
       headers: { "Content-Type": "application/json", ...(await signHubRequest(target.secret, text)) },
       body: text,
-      signal: AbortSignal.timeout(20_000),
+      // No AbortSignal.timeout: its pending timer would keep a Durable Object (the hub's bot
+      // module calls this) from being evicted for its whole length; the platform bounds subrequests.
     });
   } catch {
     throw new ApiError("BOT_UNAVAILABLE", "The table bot service (rtc-node) cannot be reached right now; try again in a moment.");
