@@ -117,6 +117,10 @@ export function BoardVideo({ room, me, rooms }: { room: Room; me: string; rooms:
           )}
         </div>
       )}
+      <p className="muted small" data-testid="privacy-note">
+        Board video goes straight between the players' browsers. The table bot, when you call it, joins the voice channel to show who is talking and play table
+        sounds: it listens only to tell who is speaking, and nothing is recorded or stored.
+      </p>
     </section>
   );
 }
