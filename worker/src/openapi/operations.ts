@@ -23,6 +23,7 @@ import {
   CommandAccepted,
   ChatEmoji,
 } from "@spell-coven/common";
+import { BotCueRequest } from "../routes/table-bot.ts";
 
 /** How a route authenticates its caller. */
 export type Auth = "none" | "jwt" | "hmac" | "ticket" | "metrics";
@@ -185,6 +186,34 @@ export const OPERATIONS: Operation[] = [
     params: channelId,
     ok: { status: 200, description: "Ended", schema: z.object({ channelId: Snowflake, guildId: Snowflake, deleted: z.literal(true) }) },
     errors: ["ROOM_NOT_FOUND", "NOT_ROOM_CREATOR", "DISCORD_UNAVAILABLE"],
+  },
+  {
+    method: "post",
+    path: "/api/rooms/{channelId}/bot",
+    summary: "Call the table bot (rtc-node) into this table's voice channel: speaking indicators and table sounds. Seat holders only.",
+    auth: "jwt",
+    params: channelId,
+    ok: { status: 200, description: "The bot joins (rtc-node's answer)" },
+    errors: ["ROOM_NOT_FOUND", "NOT_ROOM_MEMBER", "BOT_BUSY", "BOT_UNAVAILABLE"],
+  },
+  {
+    method: "post",
+    path: "/api/rooms/{channelId}/bot/cue",
+    summary: "Ask the table bot to play a named cue at this table.",
+    auth: "jwt",
+    params: channelId,
+    body: BotCueRequest,
+    ok: { status: 200, description: "Played (rtc-node's answer)" },
+    errors: ["VALIDATION_FAILED", "ROOM_NOT_FOUND", "NOT_ROOM_MEMBER", "BOT_NOT_AT_TABLE", "BOT_UNAVAILABLE"],
+  },
+  {
+    method: "delete",
+    path: "/api/rooms/{channelId}/bot",
+    summary: "Send the table bot away from this table.",
+    auth: "jwt",
+    params: channelId,
+    ok: { status: 200, description: "The bot leaves (rtc-node's answer)" },
+    errors: ["ROOM_NOT_FOUND", "NOT_ROOM_MEMBER", "BOT_NOT_AT_TABLE", "BOT_UNAVAILABLE"],
   },
   {
     method: "get",

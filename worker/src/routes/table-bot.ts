@@ -16,7 +16,8 @@ import type { RoomOutcome } from "../hub/GuildHub.ts";
 import { readJson } from "./body.ts";
 import { zodDetails } from "./validation.ts";
 
-const CueBody = z.object({ cue: BotCueName });
+/** The body of POST /api/rooms/:channelId/bot/cue (also in the OpenAPI document). */
+export const BotCueRequest = z.object({ cue: BotCueName });
 
 export const tableBot = new Hono<AppEnv>()
   .use("/api/rooms/:channelId/bot", jwtAuth)
@@ -30,7 +31,7 @@ export const tableBot = new Hono<AppEnv>()
   })
 
   .post("/api/rooms/:channelId/bot/cue", async (c) => {
-    const parsed = CueBody.safeParse(await readJson(c.req.raw, 1024));
+    const parsed = BotCueRequest.safeParse(await readJson(c.req.raw, 1024));
     if (!parsed.success) throw new ApiError("VALIDATION_FAILED", `cue must be one of ${BotCueName.options.join(", ")}.`, zodDetails(parsed.error));
     const { guildId, channelId } = await seated(c);
     return c.json((await callRtcNode(target(c), "/bot/cue", { guildId, channelId, cue: parsed.data.cue })) as object);
