@@ -171,3 +171,16 @@ export const ChatReactionPayload = z.object({ guildId: Snowflake, channelId: Sno
 
 /** Someone started typing in the table's chat (Discord shows it for 10 s). `userId` is the site player for site typing. */
 export const ChatTypingPayload = z.object({ guildId: Snowflake, channelId: Snowflake, userId: z.string().min(1).max(200), at: z.number().int() });
+
+/**
+ * The chat events, by name: the same payloads as internal events (gateway-node -> hub) and as
+ * public events (hub -> clients), so both registries list them from here.
+ */
+export const ChatEventPayloads = {
+  "message.created": ChatMessagePayload,
+  "message.updated": ChatMessagePayload,
+  "message.deleted": ChatMessagesDeletedPayload,
+  "message.reaction.added": ChatReactionPayload,
+  "message.reaction.removed": ChatReactionPayload,
+  "typing.started": ChatTypingPayload,
+} as const;

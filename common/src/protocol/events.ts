@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { Snowflake } from "../snowflake.ts";
-import { ChatMessagePayload, ChatMessagesDeletedPayload, ChatReactionPayload, ChatTypingPayload } from "./chat.ts";
+import { ChatEventPayloads } from "./chat.ts";
 
 export const RoomCreatedPayload = z.object({
   channelId: Snowflake,
@@ -43,12 +43,7 @@ export const EventPayloads = {
   "voice.joined": VoiceJoinedPayload,
   "voice.left": VoiceLeftPayload,
   // Table chat (chat.ts): only for tables' channels, and only when gateway-node forwards messages.
-  "message.created": ChatMessagePayload,
-  "message.updated": ChatMessagePayload,
-  "message.deleted": ChatMessagesDeletedPayload,
-  "message.reaction.added": ChatReactionPayload,
-  "message.reaction.removed": ChatReactionPayload,
-  "typing.started": ChatTypingPayload,
+  ...ChatEventPayloads,
 } as const;
 
 export type EventName = keyof typeof EventPayloads;

@@ -9,7 +9,7 @@ import { z } from "zod";
 import { PresenceSnapshotPayload, RoomCreatedPayload, RoomDeletedPayload, VoiceJoinedPayload, VoiceLeftPayload } from "./events.ts";
 import { Snowflake } from "../snowflake.ts";
 import { SignalPayloads } from "./signals.ts";
-import { ChatMessagePayload, ChatMessagesDeletedPayload, ChatReactionPayload, ChatTypingPayload, TraceId } from "./chat.ts";
+import { ChatEventPayloads, TraceId } from "./chat.ts";
 
 /** Largest accepted body. A 10,000-member presence snapshot is about 600 KB. */
 export const MAX_INTERNAL_BODY_BYTES = 2 * 1024 * 1024;
@@ -31,12 +31,7 @@ export const InternalEventPayloads = {
   "voice.left": VoiceLeftPayload,
   "presence.snapshot": PresenceSnapshotPayload,
   // Forwarded only with ENABLE_MESSAGE_EVENTS, for voice channels (text in voice); the hub keeps tables' ones.
-  "message.created": ChatMessagePayload,
-  "message.updated": ChatMessagePayload,
-  "message.deleted": ChatMessagesDeletedPayload,
-  "message.reaction.added": ChatReactionPayload,
-  "message.reaction.removed": ChatReactionPayload,
-  "typing.started": ChatTypingPayload,
+  ...ChatEventPayloads,
 } as const;
 export type InternalEventName = keyof typeof InternalEventPayloads;
 export const InternalEventNames = Object.keys(InternalEventPayloads) as InternalEventName[];
