@@ -5,8 +5,12 @@
 import { ChannelType } from "discord-api-types/v10";
 import type { World } from "./world.ts";
 
-export const DEFAULT_BOT_TOKEN = "sim-bot-token";
 export const BOT_USER_ID = "1060000000000000000";
+/**
+ * Shaped like a real bot token (the bot's id in unpadded base64, a timestamp part, an HMAC part),
+ * so code that reads the bot's id from its token, as the Worker does, finds it here too.
+ */
+export const DEFAULT_BOT_TOKEN = `${btoa(BOT_USER_ID).replace(/=+$/, "")}.c2lt.simulated-bot-token`;
 export const BOT_USERNAME = "Spell Coven Bot";
 
 export const DEMO_GUILD_ID = "1060000000000000001";

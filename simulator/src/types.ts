@@ -10,7 +10,7 @@ export interface SimulatorOptions {
   port?: number;
   /** Loopback address to bind. Default 127.0.0.1. */
   host?: string;
-  /** The only bot token the simulator accepts. Default "sim-bot-token". */
+  /** The only bot token the simulator accepts. Default `DEFAULT_BOT_TOKEN`, shaped like a real token with the bot's id in it. */
   botToken?: string;
   /** Hello's heartbeat_interval. Default 41_250 (Discord's). Tests use small values. */
   heartbeatIntervalMs?: number;

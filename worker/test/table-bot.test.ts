@@ -1,6 +1,10 @@
 import { describe, expect, inject, it } from "vitest";
 import { runDurableObjectAlarm } from "cloudflare:test";
+import { postEvents, voiceJoined } from "./helpers.ts";
 import { ageRoom, api, createRoom, errorOf, hub, newPlayer } from "./rooms-helpers.ts";
+
+/** The bot's user id, read from its token as the Worker does. */
+const BOT_USER_ID = atob(inject("botToken").split(".")[0]!);
 
 async function rtcCalls(): Promise<{ path: string; channelId: string; cue?: string }[]> {
   return (await fetch(`${inject("rtcNodeUrl")}/calls`)).json();
@@ -56,6 +60,8 @@ describe("the table bot route", () => {
     const owner = await newPlayer();
     const room = await (await createRoom(owner, { name: "Closing Table" })).json<any>();
     expect((await api("POST", `/api/rooms/${room.channelId}/bot`, owner)).status).toBe(200);
+    // rtc-node's bot joins the channel; gateway-node reports it like any voice join.
+    expect((await postEvents([voiceJoined(BOT_USER_ID, room.channelId)])).status).toBe(200);
     await ageRoom(room.channelId, { idleFor: 3600 * 1000 + 1000 });
     await runDurableObjectAlarm(hub());
     const deadline = Date.now() + 5000;

@@ -167,10 +167,39 @@ export const ChatMessagesDeletedPayload = z.object({ guildId: Snowflake, channel
 
 export const ChatEmojiRef = z.object({ id: Snowflake.nullable(), name: z.string().max(64).nullable(), animated: z.boolean().optional() });
 
-export const ChatReactionPayload = z.object({ guildId: Snowflake, channelId: Snowflake, messageId: Snowflake, userId: Snowflake, emoji: ChatEmojiRef });
+/**
+ * A reaction added or removed. `userId` is the Discord user whose reaction it is: for a reaction
+ * the site added through the bot that is the bot, and `sentBy` names the site player who asked
+ * for it. Discord keeps one bot reaction per emoji, so a bot reaction removed in Discord (no
+ * `sentBy`) takes away every site player's reaction with that emoji.
+ */
+export const ChatReactionPayload = z.object({
+  guildId: Snowflake,
+  channelId: Snowflake,
+  messageId: Snowflake,
+  userId: Snowflake,
+  emoji: ChatEmojiRef,
+  sentBy: z.string().min(1).max(200).optional(),
+});
 
 /** Someone started typing in the table's chat (Discord shows it for 10 s). `userId` is the site player for site typing. */
 export const ChatTypingPayload = z.object({ guildId: Snowflake, channelId: Snowflake, userId: z.string().min(1).max(200), at: z.number().int() });
+
+/** One reaction on a message in the history: Discord's count for it (a site player's reaction counts once, as the bot's). */
+export const ChatReactionCount = z.object({ emoji: ChatEmojiRef, count: z.number().int().positive() });
+
+/** A message as the history route gives it: what the page shows, and its reactions so far. */
+export const ChatHistoryMessage = ChatMessagePayload.extend({ reactions: z.array(ChatReactionCount).max(20) });
+export type ChatHistoryMessage = z.infer<typeof ChatHistoryMessage>;
+
+/** What `GET /api/tables/:channelId/messages?before=&limit=` answers: a page of the chat, oldest first. */
+export const ChatHistory = z.object({
+  channelId: Snowflake,
+  messages: z.array(ChatHistoryMessage).max(100),
+  /** True when older messages exist: ask again with `before` = the first message's id. */
+  hasMore: z.boolean(),
+});
+export type ChatHistory = z.infer<typeof ChatHistory>;
 
 /**
  * The chat events, by name: the same payloads as internal events (gateway-node -> hub) and as
