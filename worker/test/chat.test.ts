@@ -56,7 +56,12 @@ describe("sendMessage", () => {
     expect(sent.payload).toMatchObject({ commandId: "cmd-hello-1", traceId: TRACE, command: "sendMessage", channelId: t.channelId });
     expect(sock.messages.some((m) => m.signal === "command.result" && m.payload.status === "accepted")).toBe(true);
     const [req] = await posts(t.channelId);
-    expect(req.body).toEqual({ content: "@everyone gg, well played", nonce: "cmd-hello-1", enforce_nonce: true, allowed_mentions: { parse: [] } });
+    expect(req.body).toEqual({
+      content: `<@${t.owner}>: @everyone gg, well played`,
+      nonce: "cmd-hello-1",
+      enforce_nonce: true,
+      allowed_mentions: { parse: [] },
+    });
     // Nothing of the trace reaches Discord.
     expect(JSON.stringify(req)).not.toContain(TRACE);
     const [message] = await (await fetch(`${(await import("./rooms-helpers.ts")).control}/messages?channelId=${t.channelId}`)).json<any[]>();
@@ -224,7 +229,7 @@ describe("commands over the WebSocket", () => {
     stranger.send({ type: "chat.send", channelId: t.channelId, content: "let me in", commandId: "ws-send-2" });
     const refused = await stranger.next((m) => m.signal === "command.result" && m.payload.commandId === "ws-send-2");
     expect(refused.payload).toMatchObject({ status: "refused", code: "NOT_ROOM_MEMBER" });
-    expect((await posts(t.channelId)).map((r) => r.body.content)).toEqual(["from the socket"]);
+    expect((await posts(t.channelId)).map((r) => r.body.content)).toEqual([`<@${t.owner}>: from the socket`]);
   });
 });
 
@@ -283,7 +288,7 @@ describe("message events", () => {
         payload: message(t.channelId, {
           messageId: sent.payload.messageId,
           nonce: "nonce-tie-1",
-          content: "tied by the nonce",
+          content: `<@${t.owner}>: tied by the nonce`,
           contentAvailable: true,
           author: { id: "100000000000000000", username: "bot", displayName: null, avatar: null, bot: true },
         }),
@@ -291,7 +296,8 @@ describe("message events", () => {
     ]);
     const created = await sock.next((e) => e.event === "message.created");
     expect(created.traceId).toBe(TRACE);
-    expect(created.payload.sentBy).toBe(t.owner);
+    // The page shows the player's text; Discord shows the mention that names them.
+    expect(created.payload).toMatchObject({ sentBy: t.owner, content: "tied by the nonce" });
   });
 
   it("a private table's chat is not broadcast to the guild", async () => {

@@ -54,9 +54,33 @@ export const MAX_MESSAGE_CONTENT = 2000;
 export const CommandId = z.string().regex(/^[A-Za-z0-9_-]{1,25}$/, "must be 1-25 letters, digits, _ or -");
 
 /**
+ * What a site message looks like in Discord: the bot writes `<@player>: text`. Discord shows the
+ * mention as the player's name (without pinging anyone: allowed_mentions is empty), so the
+ * people at the table in Discord see who wrote it; the site reads the player back from it, for
+ * live messages and for the history alike, and shows the text without the prefix.
+ */
+const SITE_PREFIX = /^<@(\d{17,20})>: /;
+/** The longest prefix: `<@` + a 20-digit id + `>: `. */
+const SITE_PREFIX_MAX = 25;
+
+/** Discord content for `text` written on the site by `userId`. */
+export function siteMessageContent(userId: string, text: string): string {
+  return `<@${userId}>: ${text}`;
+}
+
+/** The site player and their text, for content the bot wrote for the site; null for anything else. */
+export function parseSiteMessage(content: string): { sentBy: string; text: string } | null {
+  const m = SITE_PREFIX.exec(content);
+  return m ? { sentBy: m[1]!, text: content.slice(m[0].length) } : null;
+}
+
+/** The longest text a player may send from the site: Discord's limit, less the prefix that names them. */
+export const MAX_SITE_MESSAGE_CONTENT = MAX_MESSAGE_CONTENT - SITE_PREFIX_MAX;
+
+/**
  * Message text from the site: control characters (other than newline and tab) are removed, then
- * it must be 1-2000 code points once trimmed. Mentions are never resolved (allowed_mentions is
- * empty), so `@everyone` stays text.
+ * it must be 1-1975 code points once trimmed (Discord's 2000 less the prefix naming the player).
+ * Mentions are never resolved (allowed_mentions is empty), so `@everyone` stays text.
  */
 export const ChatContent = z
   .string()
@@ -64,7 +88,7 @@ export const ChatContent = z
   // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
   .transform((s) => s.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, "").trim())
   .refine((s) => s.length > 0, "message must not be empty")
-  .refine((s) => [...s].length <= MAX_MESSAGE_CONTENT, `message must be at most ${MAX_MESSAGE_CONTENT} characters`);
+  .refine((s) => [...s].length <= MAX_SITE_MESSAGE_CONTENT, `message must be at most ${MAX_SITE_MESSAGE_CONTENT} characters`);
 
 /**
  * A reaction emoji: one unicode emoji (multi-codepoint sequences such as 👍🏽 or 👨‍👩‍👧 included), or a
@@ -157,7 +181,10 @@ export const ChatMessagePayload = z.object({
   mentionsEveryone: z.boolean(),
   /** Discord's nonce when the sender gave one (the site's sends carry their command id). */
   nonce: z.string().max(25).nullable(),
-  /** For messages the site sent through the bot: the site player who wrote it. */
+  /**
+   * For messages the site sent through the bot: the site player who wrote it. `content` is then
+   * their text, without the `<@player>: ` prefix the bot wrote in Discord.
+   */
   sentBy: z.string().min(1).max(200).optional(),
 });
 export type ChatMessagePayload = z.infer<typeof ChatMessagePayload>;

@@ -6,14 +6,23 @@
  * a duplicate without a second Discord call; the buckets (command-limits.ts) refuse locally, so a
  * refusal never reaches Discord; then the Discord call runs in the background and its outcome goes
  * to the sender's sockets as `command.result` (accepted now, then sent or failed). Sends carry the
- * command id as Discord's `nonce` with `enforce_nonce`, and `allowed_mentions: {parse: []}`.
+ * command id as Discord's `nonce` with `enforce_nonce`, and `allowed_mentions: {parse: []}`; their
+ * content starts with the player's mention (`siteMessageContent`) so Discord shows who wrote it.
  *
  * Every step logs the command's trace id (the browser's, else one started here); it is never
  * sent to Discord. The MESSAGE_CREATE the send causes carries the nonce, which chat-events.ts
  * turns back into this trace id.
  */
 import { RESTJSONErrorCodes } from "discord-api-types/v10";
-import { newTraceId, type ChatCommandName, type CommandAccepted, type CommandErrorCode, type CommandResultPayload, type Logger } from "@spell-coven/common";
+import {
+  newTraceId,
+  siteMessageContent,
+  type ChatCommandName,
+  type CommandAccepted,
+  type CommandErrorCode,
+  type CommandResultPayload,
+  type Logger,
+} from "@spell-coven/common";
 import { DiscordApiError, DiscordRateLimitError, type DiscordRestClient } from "@spell-coven/common/rest";
 import type { Fanout } from "../../fanout/fanout.ts";
 import type { PublicEvent } from "../../hub-module.ts";
@@ -129,7 +138,9 @@ export class ChatCommands {
       let messageId: string | undefined;
       if (cmd.command === "sendMessage") {
         // The command id is the nonce: a retry (ours or the REST client's after a 429) returns the first message.
-        const message = await discord.sendMessage(cmd.channelId, cmd.content, { nonce: commandId, allowedMentions: { parse: [] } });
+        // Prefixed with the player's mention, so the people at the table in Discord see who wrote it.
+        const content = siteMessageContent(userId, cmd.content);
+        const message = await discord.sendMessage(cmd.channelId, content, { nonce: commandId, allowedMentions: { parse: [] } });
         messageId = message.id;
         this.deps.store.sent(commandId, message.id);
       } else if (cmd.command === "addReaction") {

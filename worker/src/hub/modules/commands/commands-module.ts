@@ -9,7 +9,7 @@
  * names the player who wrote it (`sentBy`) and carries the trace id of their command (the nonce
  * ties them), so one trace id runs from the browser's command to the message.created it caused.
  */
-import { newTraceId, type ChatMessagePayload, type EventName, type InternalEvent, type Logger } from "@spell-coven/common";
+import { newTraceId, parseSiteMessage, type ChatMessagePayload, type EventName, type InternalEvent, type Logger } from "@spell-coven/common";
 import type { Fanout } from "../../fanout/fanout.ts";
 import type { ClientMessageContext, HubModule, PublicEvent } from "../../hub-module.ts";
 import type { RoomsService } from "../rooms/rooms-service.ts";
@@ -36,14 +36,19 @@ export function chatModule({ commands, store, rooms, fanout, botUserId, log }: C
     return room != null && !room.private;
   };
 
-  /** A site send comes back from Discord: name its player and keep its command's trace id. */
+  /**
+   * A site send comes back from Discord: the bot wrote `<@player>: text`, so name the player
+   * (`sentBy`), show their text, and keep their command's trace id (tied by the nonce).
+   */
   const attribute = (e: InternalEvent<"message.created" | "message.updated">, now: number): PublicEvent => {
     const p = e.payload;
-    const site = p.author.bot ? ((p.nonce ? store.get(p.nonce, now) : null) ?? store.byMessage(p.messageId)) : null;
-    if (!site || site.channelId !== p.channelId || site.command !== "sendMessage") return { event: e.event, payload: p } as PublicEvent;
-    botIds.add(p.author.id);
-    const payload: ChatMessagePayload = { ...p, sentBy: site.userId };
-    return { event: e.event, payload, traceId: site.traceId } as PublicEvent;
+    const command = p.author.bot ? ((p.nonce ? store.get(p.nonce, now) : null) ?? store.byMessage(p.messageId)) : null;
+    if (command?.command === "sendMessage" && command.channelId === p.channelId) botIds.add(p.author.id);
+    const site = botIds.has(p.author.id) && p.contentAvailable ? parseSiteMessage(p.content) : null;
+    if (!site) return { event: e.event, payload: p } as PublicEvent;
+    const payload: ChatMessagePayload = { ...p, content: site.text, sentBy: site.sentBy };
+    const traceId = command && command.userId === site.sentBy ? command.traceId : undefined;
+    return { event: e.event, payload, ...(traceId ? { traceId } : {}) } as PublicEvent;
   };
 
   const apply =
