@@ -12,6 +12,7 @@ import {
   CloseCodes,
   ErrorAck,
   BatchFrame,
+  SkipFrame,
   EventEnvelope,
   PING,
   PONG,
@@ -56,8 +57,11 @@ export interface ConnectionHandlers {
   onAuthOk(ok: AuthOk): void;
   /** Returns false when the event was not processed (a gap); it is then not acknowledged. */
   onEvent(envelope: EventEnvelope): boolean;
-  /** An event that failed validation but carried a seq: it is skipped, not waited for. */
-  onInvalidEvent(seq: number): void;
+  /**
+   * A seq passed over: a skip frame (an event addressed to other players), or an event that
+   * failed validation but carried a seq. Counted as processed, not waited for.
+   */
+  onSkipped(seq: number): void;
   onState(change: StateChange): void;
   onError(error: ClientError): void;
   /** A signal (ephemeral, addressed; no seq): table calls and speaking indicators. */
@@ -263,7 +267,7 @@ export class Connection {
       return;
     }
 
-    if (json?.type === "event") return this.#onEventJson(json);
+    if (json?.type === "event" || json?.type === "skip") return this.#onEventJson(json);
 
     if (json?.type === "ack" && json.event === "auth.ok") {
       const parsed = AuthOk.safeParse(json);
@@ -310,6 +314,7 @@ export class Connection {
 
   /** One event, on its own or out of a batch frame: validated, applied, acknowledged. */
   #onEventJson(json: any): void {
+    if (json?.type === "skip") return this.#onSkipJson(json);
     const parsed = EventEnvelope.safeParse(json);
     const seq = json?.seq;
     if (!parsed.success) {
@@ -317,7 +322,7 @@ export class Connection {
         new ClientError("invalid_message", `Skipped an invalid event (${String(json?.event)} seq ${String(seq)}): ${issueText(parsed.error)}`, { raw: json }),
       );
       if (this.#authed && Number.isInteger(seq) && seq > 0) {
-        this.#h.onInvalidEvent(seq);
+        this.#h.onSkipped(seq);
         this.#noteProcessed(seq);
       }
       return;
@@ -328,6 +333,15 @@ export class Connection {
     }
     const envelope = parsed.data as EventEnvelope;
     if (this.#h.onEvent(envelope)) this.#noteProcessed(envelope.seq);
+  }
+
+  /** A seq that is not for this player: nothing to apply, but it is processed (and acknowledged). */
+  #onSkipJson(json: unknown): void {
+    const parsed = SkipFrame.safeParse(json);
+    if (!parsed.success) return this.#h.onError(new ClientError("invalid_message", `Invalid skip frame: ${issueText(parsed.error)}`, { raw: json }));
+    if (!this.#authed) return;
+    this.#h.onSkipped(parsed.data.seq);
+    this.#noteProcessed(parsed.data.seq);
   }
 
   #onAuthOk(ws: WebSocket, ok: AuthOk): void {

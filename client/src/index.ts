@@ -86,7 +86,7 @@ export class SpellCovenClient extends TypedEmitter<ClientEvents> {
       resumeFrom: () => this.presence.cursor ?? undefined,
       onAuthOk: (ok) => this.#onAuthOk(ok),
       onEvent: (env) => this.#onEvent(env),
-      onInvalidEvent: (seq) => {
+      onSkipped: (seq) => {
         if (this.presence.check(seq) === "next") this.presence.skip(seq);
       },
       onState: (change) => {

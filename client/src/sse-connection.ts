@@ -10,7 +10,7 @@
  * status, a network that stays down) this class covers: a fresh ticket, a new EventSource that
  * resumes from the last event processed, with backoff and at most `maxReconnectAttempts` tries.
  */
-import { AuthOk, EventEnvelope, StreamTicket, streamCursor, type ClientMessage } from "@spell-coven/common";
+import { AuthOk, EventEnvelope, SkipFrame, STREAM_SKIP, StreamTicket, streamCursor, type ClientMessage } from "@spell-coven/common";
 import type { ConnectionHandlers, ConnectionOptions } from "./connection.ts";
 import { ClientError, type ConnectionState, type StateChange } from "./events.ts";
 import { ReconnectScheduler, DEFAULT_MAX_RECONNECT_ATTEMPTS } from "./reconnect.ts";
@@ -106,6 +106,7 @@ export class SseConnection {
     this.#source = source;
     for (const name of FIRST) source.addEventListener(name, (e) => gen === this.#generation && this.#onFirst(e as MessageEvent));
     for (const name of this.#names) source.addEventListener(name, (e) => gen === this.#generation && this.#onEvent(e as MessageEvent));
+    source.addEventListener(STREAM_SKIP, (e) => gen === this.#generation && this.#onSkip(e as MessageEvent));
     source.onerror = () => {
       if (gen !== this.#generation) return;
       if (source.readyState === this.#ES.CLOSED) {
@@ -145,10 +146,17 @@ export class SseConnection {
     const parsed = EventEnvelope.safeParse(json);
     if (!parsed.success) {
       this.#h.onError(new ClientError("invalid_message", "Skipped an invalid event on the stream.", { raw: e.data }));
-      if (typeof json?.seq === "number") this.#h.onInvalidEvent(json.seq);
+      if (typeof json?.seq === "number") this.#h.onSkipped(json.seq);
       return;
     }
     this.#h.onEvent(parsed.data);
+  }
+
+  /** A seq that is not for this player (an event addressed to others): passed over, not a gap. */
+  #onSkip(e: MessageEvent): void {
+    const parsed = SkipFrame.safeParse(safeJson(e.data));
+    if (!parsed.success) return this.#h.onError(new ClientError("invalid_message", "Skipped an invalid skip frame on the stream.", { raw: e.data }));
+    this.#h.onSkipped(parsed.data.seq);
   }
 
   #retry(lastClose: { code: number; reason: string }, immediate = false): void {

@@ -3,7 +3,7 @@
  * hub's buckets, and what the Discord simulator saw (its request log); message events posted as
  * gateway-node would, with their trace ids through to the envelope.
  */
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { GUILD_ID, connect, mintToken, postEvents, request, uniqueId } from "./helpers.ts";
 import { api, createRoom, discordRequests, newPlayer, sim } from "./rooms-helpers.ts";
 
@@ -23,6 +23,8 @@ afterEach(async () => {
 });
 
 const TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
+/** The bot's user id, read from its token as the Worker does. */
+const BOT_USER_ID = atob(inject("botToken").split(".")[0]!);
 const traceparent = (traceId = TRACE) => `00-${traceId}-00f067aa0ba902b7-01`;
 
 async function table() {
@@ -300,16 +302,72 @@ describe("message events", () => {
     expect(created.payload).toMatchObject({ sentBy: t.owner, content: "tied by the nonce" });
   });
 
-  it("a private table's chat is not broadcast to the guild", async () => {
+  it("a private table's chat reaches only its players and who is in its voice channel; everyone else gets a skip for its seq, live and on resume", async () => {
     const owner = await newPlayer();
     const room = await (await createRoom(owner, { name: "Secret Chat", private: true })).json<any>();
-    const sock = await connect({ userId: await newPlayer() });
+    const inVoice = "300000000000000019"; // in Discord, at the table, without a seat on the site
     await postEvents([
-      { id: uniqueId("m"), guildId: GUILD_ID, event: "message.created", payload: message(room.channelId) },
-      { id: uniqueId("v"), guildId: GUILD_ID, event: "voice.joined", payload: { guildId: GUILD_ID, channelId: room.channelId, userId: "300000000000000009" } },
+      { id: uniqueId("v"), guildId: GUILD_ID, event: "voice.joined", payload: { guildId: GUILD_ID, channelId: room.channelId, userId: inVoice } },
     ]);
-    await sock.next((e) => e.event === "voice.joined" && e.payload.channelId === room.channelId);
-    expect(sock.messages.some((e) => e.event === "message.created")).toBe(false);
+    const seated = await connect({ userId: owner });
+    const voice = await connect({ userId: inVoice, batch: true });
+    const outsiderId = await newPlayer();
+    const outsider = await connect({ userId: outsiderId });
+    const from = outsider.ok;
+    const secret = message(room.channelId, { content: "our secret plan", contentAvailable: true });
+    await postEvents([
+      { id: uniqueId("m"), guildId: GUILD_ID, event: "message.created", payload: secret },
+      { id: uniqueId("v"), guildId: GUILD_ID, event: "voice.joined", payload: { guildId: GUILD_ID, channelId: room.channelId, userId: "300000000000000020" } },
+    ]);
+    const created = await seated.next((e) => e.event === "message.created" && e.payload.messageId === secret.messageId);
+    const inBatch = (m: any) => (m.type === "batch" ? m.events : [m]);
+    await until(
+      async () => voice.messages.flatMap(inBatch),
+      (ms) => ms.some((e: any) => e.event === "message.created" && e.payload.messageId === secret.messageId),
+      "the message for the player in voice",
+    );
+    expect(await outsider.next((m) => m.seq === created.seq)).toEqual({ v: 1, type: "skip", seq: created.seq, ts: expect.any(Number) });
+    await outsider.next((e) => e.event === "voice.joined" && e.payload.userId === "300000000000000020");
+    expect(JSON.stringify(outsider.messages)).not.toContain("secret plan");
+
+    const resumedOutsider = await connect({ userId: outsiderId, resume: { seq: from.seq, epoch: from.epoch } });
+    expect(resumedOutsider.ok.resumed).toBe(true);
+    expect(await resumedOutsider.next((m) => m.seq === created.seq)).toMatchObject({ type: "skip" });
+    const resumedOwner = await connect({ userId: owner, resume: { seq: from.seq, epoch: from.epoch } });
+    expect(await resumedOwner.next((m) => m.seq === created.seq)).toMatchObject({ event: "message.created", payload: { content: "our secret plan" } });
+  });
+
+  it("a private table's typing and site reactions reach only its players too", async () => {
+    const owner = await newPlayer();
+    const room = await (await createRoom(owner, { name: "Secret Typing", private: true })).json<any>();
+    const seated = await connect({ userId: owner });
+    const outsider = await connect({ userId: await newPlayer() });
+    const typed = await (await api("POST", `/api/tables/${room.channelId}/typing`, owner)).json<any>();
+    expect(typed.status).toBe("accepted");
+    const typing = await seated.next((e) => e.event === "typing.started" && e.payload.channelId === room.channelId);
+    expect(await outsider.next((m) => m.seq === typing.seq)).toMatchObject({ type: "skip" });
+  });
+});
+
+describe("site reactions", () => {
+  it("show as the player's (sentBy); Discord's report of the bot's reaction is not shown again", async () => {
+    const t = await table();
+    const sock = await connect({ userId: t.owner });
+    await send(t.owner, t.channelId, { content: "react to me", commandId: "react-attr" });
+    const { payload } = await sock.next((m) => m.signal === "command.result" && m.payload.status === "sent");
+    const res = await api("PUT", `/api/tables/${t.channelId}/messages/${payload.messageId}/reactions/${encodeURIComponent("🐉")}`, t.owner);
+    expect(res.status).toBe(202);
+    const added = await sock.next((e) => e.event === "message.reaction.added" && e.payload.messageId === payload.messageId);
+    expect(added.payload).toMatchObject({ userId: BOT_USER_ID, sentBy: t.owner, emoji: { id: null, name: "🐉" } });
+    expect(added.traceId).toBe((await res.json<any>()).traceId);
+    // gateway-node's report of the same reaction (the bot's, in Discord) is dropped.
+    const echo = { guildId: GUILD_ID, channelId: t.channelId, messageId: payload.messageId, userId: BOT_USER_ID, emoji: { id: null, name: "🐉" } };
+    await postEvents([
+      { id: uniqueId("r"), guildId: GUILD_ID, event: "message.reaction.added", payload: echo },
+      { id: uniqueId("r"), guildId: GUILD_ID, event: "message.reaction.added", payload: { ...echo, userId: "300000000000000001" } },
+    ]);
+    await sock.next((e) => e.event === "message.reaction.added" && e.payload.userId === "300000000000000001");
+    expect(sock.messages.filter((e) => e.event === "message.reaction.added")).toHaveLength(2);
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { GUILD_ID, mintToken, postEvents, request, voiceJoined } from "./helpers.ts";
+import { createRoom, newPlayer } from "./rooms-helpers.ts";
 
 const ch = "4400000000000000001";
 const user = (n: number) => `34000000000000${String(n).padStart(4, "0")}`;
@@ -105,6 +106,37 @@ describe("GET /api/stream (SSE)", () => {
     const got = events(again).map((m) => JSON.parse(m.data!).payload.userId);
     expect(got).toEqual([user(12), user(13)]);
     await again.cancel();
+  });
+
+  it("an event for other players only (a private table's chat) is a skip with its id: the cursor moves past it, nothing of it is sent", async () => {
+    const owner = await newPlayer();
+    const room = await (await createRoom(owner, { name: "Stream Secret", private: true })).json<any>();
+    const { url } = await ticketFor(user(18));
+    const sse = sseReader(await request(url));
+    const ready = JSON.parse((await sse.next((m) => m.event === "ready")).data!);
+    const payload = {
+      guildId: GUILD_ID,
+      channelId: room.channelId,
+      messageId: "900000000000000777",
+      author: { id: "300000000000000001", username: "bob", displayName: "Bob", avatar: null, bot: false },
+      content: "not for the stream",
+      contentAvailable: true,
+      timestamp: new Date().toISOString(),
+      editedTimestamp: null,
+      attachments: 0,
+      replyTo: null,
+      mentionsEveryone: false,
+      nonce: null,
+    };
+    await postEvents([{ id: `m:${crypto.randomUUID()}`, guildId: GUILD_ID, event: "message.created", payload }, voiceJoined(user(19), ch)]);
+    const after = await sse.next((m) => m.event === "voice.joined" && m.data!.includes(user(19)));
+    const skip = await sse.next((m) => m.event === "skip");
+    const frame = JSON.parse(skip.data!);
+    expect(frame).toMatchObject({ v: 1, type: "skip" });
+    expect(skip.id).toBe(`${ready.epoch}:${frame.seq}`);
+    expect(JSON.parse(after.data!).seq).toBe(frame.seq + 1);
+    expect(JSON.stringify(sse.messages)).not.toContain("not for the stream");
+    await sse.cancel();
   });
 
   it("a cursor the hub no longer holds gets resync with a fresh snapshot", async () => {

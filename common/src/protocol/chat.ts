@@ -193,6 +193,14 @@ export type ChatMessagePayload = z.infer<typeof ChatMessagePayload>;
 export const ChatMessagesDeletedPayload = z.object({ guildId: Snowflake, channelId: Snowflake, messageIds: z.array(Snowflake).min(1).max(100) });
 
 export const ChatEmojiRef = z.object({ id: Snowflake.nullable(), name: z.string().max(64).nullable(), animated: z.boolean().optional() });
+export type ChatEmojiRef = z.infer<typeof ChatEmojiRef>;
+
+/** The emoji a `ChatEmoji` string names, as Discord describes it in reaction events. */
+export function chatEmojiRef(emoji: string): ChatEmojiRef {
+  const custom = /^<?(a?):?([A-Za-z0-9_~]{2,32}):(\d{1,20})>?$/.exec(emoji);
+  if (!custom) return { id: null, name: emoji };
+  return { id: custom[3]!, name: custom[2]!, ...(custom[1] ? { animated: true } : {}) };
+}
 
 /**
  * A reaction added or removed. `userId` is the Discord user whose reaction it is: for a reaction

@@ -36,15 +36,29 @@ export const EventEnvelope = z.discriminatedUnion(
   EventNames.map(eventEnvelopeSchema) as unknown as [ReturnType<typeof eventEnvelopeSchema>, ...ReturnType<typeof eventEnvelopeSchema>[]],
 ) as unknown as z.ZodType<EventEnvelope>;
 
+/**
+ * Stands in for an event that is not for this client: an event addressed to some players only
+ * (a private table's chat goes to its players). It keeps the seq contiguous, so the client counts
+ * the seq as processed instead of taking it for a gap. It says nothing of the event.
+ */
+export const SkipFrame = z.object({
+  v: z.literal(1),
+  type: z.literal("skip"),
+  seq: z.number().int().positive(),
+  ts: z.number(),
+});
+export type SkipFrame = z.infer<typeof SkipFrame>;
+
 /** Most events the hub puts in one batch frame. */
 export const MAX_BATCH_EVENTS = 500;
 
 /**
  * Several consecutive events in one message, for clients that asked for batches at auth. The
- * events are checked one by one (EventEnvelope) so that one bad event skips only itself.
+ * events are checked one by one (EventEnvelope, or SkipFrame for a seq that is not for this
+ * client) so that one bad event skips only itself.
  */
 export const BatchFrame = z.object({ v: z.literal(1), type: z.literal("batch"), events: z.array(z.unknown()).min(1).max(MAX_BATCH_EVENTS) });
-export type BatchFrame = { v: 1; type: "batch"; events: EventEnvelope[] };
+export type BatchFrame = { v: 1; type: "batch"; events: (EventEnvelope | SkipFrame)[] };
 
 export const AuthOk = z.object({
   v: z.literal(1),
@@ -78,5 +92,5 @@ export const ErrorAck = z.object({
 export type ErrorAck = z.infer<typeof ErrorAck>;
 
 /** Every single message the hub sends (a batch frame's events are EventEnvelopes). */
-export const ServerMessage = z.union([AuthOk, ErrorAck, EventEnvelope, BatchFrame, SignalEnvelope]);
-export type ServerMessage = AuthOk | ErrorAck | EventEnvelope | BatchFrame | SignalEnvelope;
+export const ServerMessage = z.union([AuthOk, ErrorAck, EventEnvelope, SkipFrame, BatchFrame, SignalEnvelope]);
+export type ServerMessage = AuthOk | ErrorAck | EventEnvelope | SkipFrame | BatchFrame | SignalEnvelope;

@@ -37,6 +37,7 @@ import { ChatCommands, type ChatCommand } from "./modules/commands/chat-commands
 import { CommandLimits } from "./modules/commands/command-limits.ts";
 import { CommandStore } from "./modules/commands/command-store.ts";
 import { chatModule } from "./modules/commands/commands-module.ts";
+import { ChatAudience } from "./modules/commands/chat-audience.ts";
 import type { MetricSample } from "./modules/metrics/hub-metrics.ts";
 
 export type { IngestResult } from "./hub-core.ts";
@@ -106,12 +107,15 @@ export class GuildHub extends DurableObject<Env> {
         });
         const tables = tablesModule({ subscribers: hub.subscribers, fanout: hub.fanout, rooms, mover, log: hub.log.child({ component: "tables" }) });
         const commandStore = new CommandStore(hub.sql);
+        const audience = new ChatAudience({ rooms, voiceIn: (channelId) => presence.voiceIn(channelId) });
         chat = new ChatCommands({
           store: commandStore,
           limits: new CommandLimits(),
           rooms,
+          audience,
           fanout: hub.fanout,
           publish: hub.publish,
+          botUserId: botUserId(config),
           guildId: () => hub.meta.guildId ?? "",
           discord: () => discordClient(env, config, this.#log),
           log: hub.log.child({ component: "commands" }),
@@ -120,7 +124,7 @@ export class GuildHub extends DurableObject<Env> {
         const commands = chatModule({
           commands: chat,
           store: commandStore,
-          rooms,
+          audience,
           fanout: hub.fanout,
           botUserId: botUserId(config),
           log: hub.log.child({ component: "chat" }),

@@ -2,12 +2,29 @@
  * The guild's event log: the `seq` counter, the `epoch` it belongs to, and the bounded history
  * that resumes replay from. Each event is serialized once, when it is sequenced, and that string
  * is what is stored, sent and replayed.
+ *
+ * An event may be addressed to some players only (its `audience`: a private table's chat goes to
+ * its players). The audience is stored with it, so a resume replays it only to them; everyone
+ * else gets a skip frame for its seq.
  */
 import { HISTORY_LIMIT } from "./limits.ts";
+import { skipFrame } from "./fanout/frames.ts";
 import type { HubMeta } from "./storage/hub-meta.ts";
 import { migrate } from "./storage/migrations.ts";
 
-const MIGRATIONS = [`CREATE TABLE events (seq INTEGER PRIMARY KEY, data TEXT NOT NULL)`];
+const MIGRATIONS = [
+  `CREATE TABLE events (seq INTEGER PRIMARY KEY, data TEXT NOT NULL)`,
+  // JSON array of user ids; NULL: for everyone.
+  `ALTER TABLE events ADD COLUMN audience TEXT`,
+];
+
+/** An event as the log gives it out: serialized once, with who it is for. */
+export interface SequencedEvent {
+  seq: number;
+  data: string;
+  /** The players it is addressed to; null: every subscriber. */
+  audience: ReadonlySet<string> | null;
+}
 
 export class EventLog {
   /** Changes only when the history is reset; a resume from another epoch gets a snapshot. */
@@ -42,25 +59,26 @@ export class EventLog {
     return epoch === this.epoch && seq <= this.lastSeq && seq >= this.oldestHeldSeq() - 1;
   }
 
-  /** Assigns the next seq to `build(seq)`'s result, stores it, and returns it. */
-  append(build: (seq: number) => string): string {
+  /** Assigns the next seq to `build(seq)`'s result, stores it with its audience, and returns it. */
+  append(build: (seq: number) => string, audience: readonly string[] | null = null): SequencedEvent {
     const seq = ++this.lastSeq;
     const data = build(seq);
-    this.sql.exec("INSERT INTO events (seq, data) VALUES (?, ?)", seq, data);
+    this.sql.exec("INSERT INTO events (seq, data, audience) VALUES (?, ?, ?)", seq, data, audience ? JSON.stringify(audience) : null);
     // Trim and checkpoint in steps of 100, not per event: one DELETE per event would cost more
     // than the insert.
     if (seq % 100 === 0) {
       this.sql.exec("DELETE FROM events WHERE seq <= ?", seq - this.limit);
       this.meta.set("seq", String(seq));
     }
-    return data;
+    return { seq, data, audience: audience ? new Set(audience) : null };
   }
 
-  /** Serialized events with seq > after, oldest first. */
-  eventsAfter(after: number): string[] {
+  /** What `userId` is to be replayed after `after`, oldest first: the events for them, a skip frame for the others. */
+  eventsAfter(after: number, userId: string): string[] {
+    const now = Date.now();
     return this.sql
-      .exec<{ data: string }>("SELECT data FROM events WHERE seq > ? ORDER BY seq", after)
+      .exec<{ seq: number; data: string; audience: string | null }>("SELECT seq, data, audience FROM events WHERE seq > ? ORDER BY seq", after)
       .toArray()
-      .map((r) => r.data);
+      .map((r) => (r.audience === null || (JSON.parse(r.audience) as string[]).includes(userId) ? r.data : skipFrame(r.seq, now)));
   }
 }

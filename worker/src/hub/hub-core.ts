@@ -11,7 +11,7 @@
 import type { InternalEvent, InternalEventName, Logger, Presence } from "@spell-coven/common";
 import type { JwtSettings } from "../auth/jwt.ts";
 import { Deadlines, type AlarmStorage } from "./deadlines.ts";
-import { EventLog } from "./event-log.ts";
+import { EventLog, type SequencedEvent } from "./event-log.ts";
 import { Fanout } from "./fanout/fanout.ts";
 import { eventFrame } from "./fanout/frames.ts";
 import { SubscriberRegistry, type Subscriber } from "./fanout/subscribers.ts";
@@ -134,7 +134,7 @@ export class HubCore {
     // Clients are judged on what they had been sent before this batch: they cannot ack events
     // of a batch that is still being broadcast.
     const sentBefore = this.eventLog.seq;
-    const out: string[] = [];
+    const out: SequencedEvent[] = [];
     let accepted = 0;
     let duplicates = 0;
     for (const e of events) {
@@ -160,7 +160,7 @@ export class HubCore {
   publish(e: PublicEvent): void {
     const now = Date.now();
     const sentBefore = this.eventLog.seq;
-    const out: string[] = [];
+    const out: SequencedEvent[] = [];
     this.withReactions(e, now, (p) => out.push(this.sequence(p, now)));
     this.fanout.events(out, sentBefore);
   }
@@ -196,15 +196,18 @@ export class HubCore {
   private withReactions(e: PublicEvent, now: number, emit: (e: PublicEvent) => void): void {
     emit(e);
     for (const module of this.modules) {
-      // A reaction shares its cause's trace id unless it has its own.
-      for (const reaction of module.onPublished?.(e, now) ?? [])
-        this.withReactions(reaction.traceId || !e.traceId ? reaction : { ...reaction, traceId: e.traceId }, now, emit);
+      // A reaction shares its cause's trace id unless it has its own, and its audience: a reaction
+      // to an event for some players only stays theirs.
+      for (const reaction of module.onPublished?.(e, now) ?? []) {
+        const traced = reaction.traceId || !e.traceId ? reaction : { ...reaction, traceId: e.traceId };
+        this.withReactions(traced.audience || !e.audience ? traced : { ...traced, audience: e.audience }, now, emit);
+      }
     }
   }
 
-  private sequence(e: PublicEvent, ts: number): string {
+  private sequence(e: PublicEvent, ts: number): SequencedEvent {
     this.metrics.count("hub_events_total", { event: e.event });
-    return this.eventLog.append((seq) => eventFrame(e, ts, seq));
+    return this.eventLog.append((seq) => eventFrame(e, ts, seq), e.audience ?? null);
   }
 }
 

@@ -9,9 +9,13 @@ import type { Subscriber } from "./fanout/subscribers.ts";
 
 /**
  * A public event before it is sequenced: what a module yields. `traceId` (W3C) names what caused
- * it; left out, an event yielded for an internal event takes that event's trace id.
+ * it; left out, an event yielded for an internal event takes that event's trace id. `audience`
+ * addresses it to these players only (a private table's chat); left out, it is for everyone.
+ * Either way it takes a seq: the others get a skip frame for it.
  */
-export type PublicEvent = { [E in EventName]: { event: E; payload: EventPayload<E>; traceId?: string | undefined } }[EventName];
+export type PublicEvent = {
+  [E in EventName]: { event: E; payload: EventPayload<E>; traceId?: string | undefined; audience?: readonly string[] | undefined };
+}[EventName];
 
 /** Applies one internal event (already deduplicated) and returns the public events it yields. */
 export type InternalEventHandler<E extends InternalEventName> = (event: InternalEvent<E>, now: number) => PublicEvent[];

@@ -10,7 +10,19 @@
  * - When either side goes, the other is closed: the hub closing (token expired, slow consumer)
  *   ends the stream and EventSource reconnects with Last-Event-ID.
  */
-import { AuthOk, BatchFrame, EventEnvelope, PING, SignalEnvelope, STREAM_READY, STREAM_RESYNC, streamCursor, type Logger } from "@spell-coven/common";
+import {
+  AuthOk,
+  BatchFrame,
+  EventEnvelope,
+  PING,
+  SignalEnvelope,
+  SkipFrame,
+  STREAM_READY,
+  STREAM_RESYNC,
+  STREAM_SKIP,
+  streamCursor,
+  type Logger,
+} from "@spell-coven/common";
 import { sseComment, sseMessage, sseRetry } from "./sse-frames.ts";
 
 export interface StreamBridgeOptions {
@@ -85,7 +97,7 @@ export class StreamBridge {
     }
     if (json.type === "batch") {
       for (const e of BatchFrame.parse(json).events) await this.event(e);
-    } else if (json.type === "event") {
+    } else if (json.type === "event" || json.type === "skip") {
       await this.event(json);
     } else if (json.type === "signal") {
       // Signals addressed to this player (a chat command's result...) go out without an id: they
@@ -96,11 +108,13 @@ export class StreamBridge {
     // Error acks are not part of the stream.
   }
 
+  /** An event, or the skip frame standing in for one that is not for this player (it moves the cursor too). */
   private async event(raw: unknown): Promise<void> {
-    const parsed = EventEnvelope.safeParse(raw);
+    const skip = SkipFrame.safeParse(raw);
+    const parsed = skip.success ? skip : EventEnvelope.safeParse(raw);
     if (!parsed.success) return;
     const e = parsed.data;
-    await this.write(sseMessage({ id: streamCursor(this.epoch, e.seq), event: e.event, data: JSON.stringify(e) }));
+    await this.write(sseMessage({ id: streamCursor(this.epoch, e.seq), event: "event" in e ? e.event : STREAM_SKIP, data: JSON.stringify(e) }));
     this.lastSeq = e.seq;
     if (++this.unacked >= ACK_EVERY) {
       this.unacked = 0;

@@ -15,8 +15,8 @@ describe("event log", () => {
       const base = log.seq;
       for (let i = 1; i <= 5; i++) log.append((seq) => `e${seq - base}`);
       expect(log.seq).toBe(base + 5);
-      expect(log.eventsAfter(base + 3)).toEqual(["e4", "e5"]);
-      expect(log.eventsAfter(base + 5)).toEqual([]);
+      expect(log.eventsAfter(base + 3, "1")).toEqual(["e4", "e5"]);
+      expect(log.eventsAfter(base + 5, "1")).toEqual([]);
     });
   });
 
@@ -41,7 +41,25 @@ describe("event log", () => {
       const again = new EventLog(sql, new HubMeta(sql));
       expect(again.seq).toBe(first.seq);
       expect(again.epoch).toBe(first.epoch);
-      expect(again.eventsAfter(first.seq - 1)).toEqual(["y"]);
+      expect(again.eventsAfter(first.seq - 1, "1")).toEqual(["y"]);
+    });
+  });
+
+  it("replays an event addressed to some players only to them; the others get a skip frame for its seq", async () => {
+    await freshStorage((sql) => {
+      const log = new EventLog(sql, new HubMeta(sql));
+      const base = log.seq;
+      log.append(() => "for everyone");
+      const secret = log.append(() => "private table chat", ["11", "12"]);
+      log.append(() => "for everyone again");
+      expect(secret.audience).toEqual(new Set(["11", "12"]));
+      expect(log.eventsAfter(base, "12")).toEqual(["for everyone", "private table chat", "for everyone again"]);
+      const outsider = log.eventsAfter(base, "99");
+      expect(outsider[0]).toBe("for everyone");
+      expect(JSON.parse(outsider[1]!)).toMatchObject({ v: 1, type: "skip", seq: base + 2 });
+      expect(outsider[1]).not.toContain("private");
+      // Kept across a restart of the object.
+      expect(new EventLog(sql, new HubMeta(sql)).eventsAfter(base + 1, "99")[0]).not.toContain("private");
     });
   });
 });

@@ -30,6 +30,9 @@ function socket(registry: SubscriberRegistry, state: Partial<Subscriber>) {
   return { server, received, closed };
 }
 const settle = () => new Promise((r) => setTimeout(r, 20));
+const everyone = (data: string, seq: number) => ({ seq, data, audience: null });
+const addressed = (data: string, seq: number, userIds: string[]) => ({ seq, data, audience: new Set(userIds) });
+const chat = (seq: number, content: string) => eventFrame({ event: "typing.started", payload: { guildId: G, channelId: "7", userId: content, at: 1 } }, 1, seq);
 
 function setup() {
   const registry = new SubscriberRegistry([], 0);
@@ -77,14 +80,52 @@ describe("signals: addressed, ephemeral", () => {
     const { registry, fanout, dropped } = setup();
     const busy = socket(registry, { userId: "1", table: "50", ackedSeq: 0 });
     for (let i = 0; i < MAX_CLIENT_LAG * 2; i++) fanout.signal({ table: "50" }, "voice.speaking", { channelId: "50", userId: "9", speaking: i % 2 === 0 });
-    fanout.events([eventFrame({ event: "room.deleted", payload: { guildId: G, channelId: "7" } }, 1, 1)], 0);
+    fanout.events([everyone(eventFrame({ event: "room.deleted", payload: { guildId: G, channelId: "7" } }, 1, 1), 1)], 0);
     await settle();
     expect(busy.closed).toEqual([]);
     expect(busy.received.at(-1)).toMatchObject({ type: "event", seq: 1 });
     // An event stream the client does not acknowledge does trip it.
-    fanout.events([eventFrame({ event: "room.deleted", payload: { guildId: G, channelId: "8" } }, 1, MAX_CLIENT_LAG + 2)], MAX_CLIENT_LAG + 1);
+    fanout.events(
+      [everyone(eventFrame({ event: "room.deleted", payload: { guildId: G, channelId: "8" } }, 1, MAX_CLIENT_LAG + 2), MAX_CLIENT_LAG + 2)],
+      MAX_CLIENT_LAG + 1,
+    );
     await settle();
     expect(busy.closed.map((c) => c.code)).toEqual([4008]);
     expect(dropped).toHaveLength(1);
+  });
+});
+
+describe("events addressed to some players", () => {
+  it("reach only them, singly and in batches; everyone else gets skip frames, so no seq is missing for anyone", async () => {
+    const { registry, fanout } = setup();
+    const seated = socket(registry, { userId: "11" });
+    const seatedBatch = socket(registry, { userId: "12", batch: true });
+    const outsider = socket(registry, { userId: "99" });
+    const outsiderBatch = socket(registry, { userId: "98", batch: true });
+    const events = [everyone(chat(1, "open"), 1), addressed(chat(2, "secret"), 2, ["11", "12"]), everyone(chat(3, "open again"), 3)];
+    fanout.events(events, 0);
+    await settle();
+    const seqs = (ms: any[]) => ms.flatMap((m) => (m.type === "batch" ? m.events : [m])).map((m: any) => [m.type, m.seq]);
+    expect(seqs(seated.received)).toEqual([
+      ["event", 1],
+      ["event", 2],
+      ["event", 3],
+    ]);
+    expect(seqs(seatedBatch.received)).toEqual([
+      ["event", 1],
+      ["event", 2],
+      ["event", 3],
+    ]);
+    expect(seqs(outsider.received)).toEqual([
+      ["event", 1],
+      ["skip", 2],
+      ["event", 3],
+    ]);
+    expect(seqs(outsiderBatch.received)).toEqual([
+      ["event", 1],
+      ["skip", 2],
+      ["event", 3],
+    ]);
+    for (const m of [...outsider.received, ...outsiderBatch.received]) expect(JSON.stringify(m)).not.toContain("secret");
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { BatchFrame, ClientAck, ErrorAck, EventEnvelope, MAX_BATCH_EVENTS, SignalEnvelope } from "@spell-coven/common";
-import { ACK_FAST, batchFrames, errorFrame, eventFrame, signalFrame } from "../../src/hub/fanout/frames.ts";
+import { BatchFrame, ClientAck, ErrorAck, EventEnvelope, MAX_BATCH_EVENTS, SignalEnvelope, SkipFrame } from "@spell-coven/common";
+import { ACK_FAST, batchFrames, errorFrame, eventFrame, signalFrame, skipFrame } from "../../src/hub/fanout/frames.ts";
 
 const G = "100000000000000001";
 
@@ -46,6 +46,12 @@ describe("the hub's fast encoders agree with the protocol schemas", () => {
     expect(frames.map((f) => f.events.length)).toEqual([MAX_BATCH_EVENTS, 3]);
     const seqs = frames.flatMap((f) => f.events.map((e) => EventEnvelope.parse(e).seq));
     expect(seqs).toEqual(events.map((_, i) => i + 1));
+  });
+
+  it("skip frames are valid SkipFrames, alone and in a batch", () => {
+    expect(SkipFrame.parse(JSON.parse(skipFrame(12, 5)))).toEqual({ v: 1, type: "skip", seq: 12, ts: 5 });
+    const [batch] = batchFrames([eventFrame({ event: "room.deleted", payload: { guildId: G, channelId: "2" } }, 1, 11), skipFrame(12, 5)]);
+    expect(BatchFrame.parse(JSON.parse(batch!)).events.map((e: any) => e.type)).toEqual(["event", "skip"]);
   });
 
   it("signal and error frames are valid SignalEnvelopes and ErrorAcks", () => {

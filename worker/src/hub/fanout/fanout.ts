@@ -2,7 +2,10 @@
  * Fan-out: what the hub sends, to whom.
  *
  * - **Events** go to every authenticated subscriber, as one message each or, for clients that
- *   asked for batches, one frame per batch (built once, the same string for each socket). The
+ *   asked for batches, one frame per batch (built once, the same string for each socket). An
+ *   event addressed to some players reaches only them; the others get a skip frame for its seq,
+ *   so their seq stays contiguous (frames are then built per socket, which only private table
+ *   chat costs). The
  *   slow-consumer policy lives here: a client more than MAX_CLIENT_LAG events past its last ack
  *   is closed with 4008 rather than buffered without limit (Workers expose no bufferedAmount).
  * - **Signals** go to one socket, a user's sockets or a table's subscribers. They carry no seq,
@@ -10,7 +13,8 @@
  */
 import { CloseCodes, type Logger, type SignalName, type SignalPayload } from "@spell-coven/common";
 import { MAX_CLIENT_LAG } from "../limits.ts";
-import { batchFrames, errorFrame, signalFrame } from "./frames.ts";
+import { batchFrames, errorFrame, signalFrame, skipFrame } from "./frames.ts";
+import type { SequencedEvent } from "../event-log.ts";
 import type { Subscriber, SubscriberRegistry } from "./subscribers.ts";
 import type { HubCounters } from "../modules/metrics/hub-metrics.ts";
 
@@ -28,12 +32,16 @@ export class Fanout {
   ) {}
 
   /**
-   * Sends serialized events to every authenticated subscriber. `sentBefore` is the seq the clients
+   * Sends sequenced events to every authenticated subscriber. `sentBefore` is the seq the clients
    * had been sent before these events: they cannot have acknowledged events still being sent.
    */
-  events(events: readonly string[], sentBefore: number): void {
+  events(events: readonly SequencedEvent[], sentBefore: number): void {
     if (events.length === 0) return;
-    let frames: string[] | undefined;
+    const addressed = events.some((e) => e.audience !== null);
+    const everyone = events.map((e) => e.data);
+    const skips = addressed ? events.map((e) => (e.audience ? skipFrame(e.seq, Date.now()) : e.data)) : everyone;
+    let sharedFrames: string[] | undefined;
+    let skipsFrames: string[] | undefined;
     for (const [ws, s] of this.subscribers.entries()) {
       if (!s.userId) continue;
       if (sentBefore - s.ackedSeq > MAX_CLIENT_LAG) {
@@ -41,12 +49,19 @@ export class Fanout {
         this.close(ws, CloseCodes.SlowConsumer, `Fell more than ${MAX_CLIENT_LAG} events behind; reconnect with resume.`);
         continue;
       }
+      const userId = s.userId;
+      // Most sockets are in no audience of the batch: they share the frames with skips.
+      const own = !addressed
+        ? everyone
+        : events.some((e) => e.audience?.has(userId))
+          ? events.map((e, i) => (e.audience === null || e.audience.has(userId) ? e.data : skips[i]!))
+          : skips;
       try {
-        if (s.batch && events.length > 1) {
-          frames ??= batchFrames(events);
+        if (s.batch && own.length > 1) {
+          const frames = own === everyone ? (sharedFrames ??= batchFrames(everyone)) : own === skips ? (skipsFrames ??= batchFrames(skips)) : batchFrames(own);
           for (const frame of frames) ws.send(frame);
         } else {
-          for (const data of events) ws.send(data);
+          for (const data of own) ws.send(data);
         }
       } catch (err) {
         this.log.info("send failed; dropping socket", { socket: s.id, err });

@@ -15,6 +15,11 @@ export function eventFrame(e: PublicEvent, ts: number, seq: number): string {
   );
 }
 
+/** Stands in for event `seq` for a client it is not addressed to (SkipFrame). */
+export function skipFrame(seq: number, ts: number): string {
+  return `{"v":1,"type":"skip","seq":${seq},"ts":${ts}}`;
+}
+
 /** Batch frames of at most MAX_BATCH_EVENTS from already-serialized events, without parsing them again. */
 export function batchFrames(events: readonly string[]): string[] {
   const frames: string[] = [];

@@ -64,6 +64,6 @@ export class SessionService {
       maxLag: MAX_CLIENT_LAG,
       ts: now,
     };
-    return { ok: true, player, syncedSeq: resumed ? resume.seq : seq, authOk, replay: resumed ? this.log.eventsAfter(resume.seq) : [] };
+    return { ok: true, player, syncedSeq: resumed ? resume.seq : seq, authOk, replay: resumed ? this.log.eventsAfter(resume.seq, player.userId) : [] };
   }
 }

@@ -6,7 +6,12 @@
  * for example). Nobody else gets its messages, reactions or typing: not live, not on resume, not
  * through the history route.
  */
+import type { ChatEventPayloads } from "@spell-coven/common";
+import type { PublicEvent } from "../../hub-module.ts";
 import type { RoomsService } from "../rooms/rooms-service.ts";
+
+/** A chat event before it is addressed. */
+export type ChatEvent = Extract<PublicEvent, { event: keyof typeof ChatEventPayloads }>;
 
 /** `guild`: every signed-in player; `players`: only these user ids; null: not a table (its chat is not the site's). */
 export type ChatReaders = { kind: "guild" } | { kind: "players"; userIds: readonly string[] } | null;
@@ -26,6 +31,13 @@ export class ChatAudience {
     if (!room) return null;
     if (!room.private) return { kind: "guild" };
     return { kind: "players", userIds: [...new Set([...room.members, ...this.deps.voiceIn(channelId)])] };
+  }
+
+  /** The event addressed to its channel's readers; null when the channel is not a table. */
+  address(e: ChatEvent): ChatEvent | null {
+    const readers = this.readers(e.payload.channelId);
+    if (!readers) return null;
+    return readers.kind === "guild" ? e : { ...e, audience: readers.userIds };
   }
 
   /** True when `userId` may read `channelId`'s chat now. */

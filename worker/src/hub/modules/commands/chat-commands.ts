@@ -15,6 +15,7 @@
  */
 import { RESTJSONErrorCodes } from "discord-api-types/v10";
 import {
+  chatEmojiRef,
   newTraceId,
   siteMessageContent,
   type ChatCommandName,
@@ -27,6 +28,7 @@ import { DiscordApiError, DiscordRateLimitError, type DiscordRestClient } from "
 import type { Fanout } from "../../fanout/fanout.ts";
 import type { PublicEvent } from "../../hub-module.ts";
 import type { RoomOutcome, RoomsService } from "../rooms/rooms-service.ts";
+import type { ChatAudience, ChatEvent } from "./chat-audience.ts";
 import type { CommandLimits } from "./command-limits.ts";
 import type { CommandStore } from "./command-store.ts";
 
@@ -47,8 +49,12 @@ export interface ChatCommandsDeps {
   store: CommandStore;
   limits: CommandLimits;
   rooms: Pick<RoomsService, "get">;
+  /** Addresses the chat events the commands publish themselves (the player's typing and reactions). */
+  audience: ChatAudience;
   fanout: Fanout;
   publish(event: PublicEvent): void;
+  /** The bot's user id: a site reaction is the bot's reaction in Discord. Null: not known (none published). */
+  botUserId: string | null;
   guildId(): string;
   discord(): DiscordRestClient;
   log: Logger;
@@ -116,7 +122,7 @@ export class ChatCommands {
 
     if (cmd.command === "typingStart") {
       // The page shows the player typing (Discord would show the bot).
-      this.deps.publish({ event: "typing.started", payload: { guildId: this.deps.guildId(), channelId: cmd.channelId, userId, at: now }, traceId });
+      this.publishChat({ event: "typing.started", payload: { guildId: this.deps.guildId(), channelId: cmd.channelId, userId, at: now }, traceId });
       if (verdict.collapsed) {
         log.debug("typing collapsed: this channel's indicator is still lit", ctx);
         return out({ ok: true, value: { commandId, traceId, status: "collapsed" } });
@@ -146,6 +152,18 @@ export class ChatCommands {
       } else if (cmd.command === "addReaction") {
         await discord.addReaction(cmd.channelId, cmd.messageId, cmd.emoji);
         messageId = cmd.messageId;
+        // Discord reports the bot's reaction (once per emoji, whoever asked); the page shows the player's.
+        if (this.deps.botUserId) {
+          const payload = {
+            guildId: this.deps.guildId(),
+            channelId: cmd.channelId,
+            messageId,
+            userId: this.deps.botUserId,
+            emoji: chatEmojiRef(cmd.emoji),
+            sentBy: userId,
+          };
+          this.publishChat({ event: "message.reaction.added", payload, traceId });
+        }
       } else {
         await discord.triggerTyping(cmd.channelId);
       }
@@ -158,6 +176,11 @@ export class ChatCommands {
       this.deps.count?.(cmd.command, "failed", code);
       this.tell(userId, { ...base, status: "failed", code, message, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
     }
+  }
+
+  private publishChat(e: ChatEvent): void {
+    const addressed = this.deps.audience.address(e);
+    if (addressed) this.deps.publish(addressed);
   }
 
   private tell(userId: string, payload: CommandResultPayload): void {
