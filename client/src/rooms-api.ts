@@ -2,8 +2,19 @@
  * Typed calls to the rooms API (contract: common/src/protocol/rooms-api.ts). Answers are validated with the
  * shared schemas; every failure is a RoomsApiError with the server's stable code and request id.
  */
-import { CreateRoomRequest, IceServersResult, Invite, JoinRoomResult, LeaveRoomResult, RoomsList, Room, type RoomErrorCode } from "@spell-coven/common";
+import {
+  CreateRoomRequest,
+  EndRoomResult as EndRoomResultSchema,
+  IceServersResult,
+  Invite,
+  JoinRoomResult,
+  LeaveRoomResult,
+  RoomsList,
+  Room,
+  type RoomErrorCode,
+} from "@spell-coven/common";
 import type {
+  EndRoomResult,
   IceServersResult as IceServersResultT,
   Invite as InviteT,
   JoinRoomResult as JoinRoomResultT,
@@ -11,6 +22,8 @@ import type {
   Room as RoomT,
 } from "@spell-coven/common";
 import type { TokenProvider } from "./connection.ts";
+
+export type { EndRoomResult };
 
 export class RoomsApiError extends Error {
   override name = "RoomsApiError";
@@ -43,12 +56,6 @@ export interface RoomsApiOptions {
 /** What the client needs of a zod schema (keeps zod itself out of this package's imports). */
 interface Schema<T> {
   safeParse(value: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } };
-}
-
-export interface EndRoomResult {
-  channelId: string;
-  guildId: string;
-  deleted: true;
 }
 
 /** Typed calls to the rooms API. */
@@ -100,7 +107,7 @@ export class RoomsApi {
   }
 
   endRoom(channelId: string): Promise<EndRoomResult> {
-    return this.#call<EndRoomResult>("DELETE", `/api/end-room/${encodeURIComponent(channelId)}`, null);
+    return this.#call<EndRoomResult>("DELETE", `/api/end-room/${encodeURIComponent(channelId)}`, EndRoomResultSchema);
   }
 
   async #call<T>(method: string, path: string, schema: Schema<T> | null, body?: unknown, headers: Record<string, string> = {}): Promise<T> {

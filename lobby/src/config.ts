@@ -2,6 +2,7 @@
  * What the page needs to start, from the Worker's public `GET /api/session-config`. `?sim=<url>`
  * (remembered for the tab) overrides the development identity provider.
  */
+import { SessionConfig } from "@spell-coven/common";
 
 export const DEFAULT_SIMULATOR_URL = "http://127.0.0.1:8790";
 export const DEFAULT_DISCORD_WEB_URL = "https://discord.com";
@@ -27,21 +28,14 @@ export async function resolveConfig(): Promise<LobbyConfig> {
   let served = false;
   try {
     const res = await fetch("/api/session-config", { headers: { Accept: "application/json" } });
-    if (res.ok) {
-      const body = (await res.json()) as {
-        devIdentityUrl?: unknown;
-        simulatorUrl?: unknown;
-        maxReconnectAttempts?: unknown;
-        guildId?: unknown;
-        discordWebUrl?: unknown;
-      };
+    const body = res.ok ? SessionConfig.safeParse(await res.json()) : null;
+    if (body?.success) {
       served = true;
-      const dev = body.devIdentityUrl ?? body.simulatorUrl ?? null;
-      cfg.simUrl = typeof dev === "string" && /^https?:\/\//.test(dev) ? dev.replace(/\/+$/, "") : null;
-      if (typeof body.maxReconnectAttempts === "number" && Number.isInteger(body.maxReconnectAttempts) && body.maxReconnectAttempts >= 0)
-        cfg.maxReconnectAttempts = body.maxReconnectAttempts;
-      if (typeof body.guildId === "string" && /^\d{1,20}$/.test(body.guildId)) cfg.guildId = body.guildId;
-      if (typeof body.discordWebUrl === "string" && /^https?:\/\//.test(body.discordWebUrl)) cfg.discordWebUrl = body.discordWebUrl.replace(/\/+$/, "");
+      const { devIdentityUrl, maxReconnectAttempts, guildId, discordWebUrl } = body.data;
+      cfg.simUrl = devIdentityUrl && /^https?:\/\//.test(devIdentityUrl) ? devIdentityUrl.replace(/\/+$/, "") : null;
+      cfg.maxReconnectAttempts = maxReconnectAttempts;
+      cfg.guildId = guildId;
+      if (/^https?:\/\//.test(discordWebUrl)) cfg.discordWebUrl = discordWebUrl.replace(/\/+$/, "");
     }
   } catch {
     // not served: defaults

@@ -63,6 +63,22 @@ export type JoinRoomResult = z.infer<typeof JoinRoomResult>;
 export const LeaveRoomResult = z.object({ room: Room });
 export type LeaveRoomResult = z.infer<typeof LeaveRoomResult>;
 
+/** `DELETE /api/end-room/:channelId`: the room's channel (and role) are gone from Discord. */
+export const EndRoomResult = z.object({ channelId: Snowflake, guildId: Snowflake, deleted: z.literal(true) });
+export type EndRoomResult = z.infer<typeof EndRoomResult>;
+
+/** `GET /api/session-config`: the public settings a browser needs to start (nothing secret). */
+export const SessionConfig = z.object({
+  guildId: Snowflake,
+  /** The Worker's MAX_WS_RECONNECT_ATTEMPTS. */
+  maxReconnectAttempts: z.number().int().nonnegative(),
+  /** The development identity provider (the simulator); null with a real one. */
+  devIdentityUrl: z.string().url().nullable(),
+  /** Where "Open in Discord" links point: discord.com, or the simulator's page in the local run. */
+  discordWebUrl: z.string().url(),
+});
+export type SessionConfig = z.infer<typeof SessionConfig>;
+
 /** Error codes of the rooms API (besides the generic ones: UNAUTHORIZED, VALIDATION_FAILED, ...). */
 export const RoomErrorCodes = [
   "ROOM_NOT_FOUND",

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import {
   CreateRoomRequest,
+  EndRoomResult,
   IceServersResult,
   InternalEventsBody,
   InternalEventsResult,
@@ -17,12 +18,14 @@ import {
   LeaveRoomResult,
   Room,
   RoomsList,
+  SessionConfig,
   Snowflake,
   StreamTicket,
   SendMessageRequest,
   CommandAccepted,
   ChatEmoji,
 } from "@spell-coven/common";
+import { HealthStatus } from "../routes/health.ts";
 import { BotCueRequest } from "../routes/table-bot.ts";
 
 /** How a route authenticates its caller. */
@@ -59,13 +62,7 @@ export const OPERATIONS: Operation[] = [
     ok: {
       status: 200,
       description: "Up",
-      schema: z.object({
-        status: z.literal("ok"),
-        guilds: z.array(Snowflake),
-        discordConfigured: z.boolean(),
-        hubSecretConfigured: z.boolean(),
-        time: z.string(),
-      }),
+      schema: HealthStatus,
     },
   },
   {
@@ -76,7 +73,7 @@ export const OPERATIONS: Operation[] = [
     ok: {
       status: 200,
       description: "Settings",
-      schema: z.object({ guildId: Snowflake, maxReconnectAttempts: z.number().int(), devIdentityUrl: z.string().nullable(), discordWebUrl: z.string() }),
+      schema: SessionConfig,
     },
   },
   {
@@ -184,7 +181,7 @@ export const OPERATIONS: Operation[] = [
     summary: "End a room (its creator, or an admin): channel and role are deleted on Discord.",
     auth: "jwt",
     params: channelId,
-    ok: { status: 200, description: "Ended", schema: z.object({ channelId: Snowflake, guildId: Snowflake, deleted: z.literal(true) }) },
+    ok: { status: 200, description: "Ended", schema: EndRoomResult },
     errors: ["ROOM_NOT_FOUND", "NOT_ROOM_CREATOR", "DISCORD_UNAVAILABLE"],
   },
   {

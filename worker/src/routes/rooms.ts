@@ -9,6 +9,7 @@ import {
   JoinRoomRequest,
   Snowflake,
   toHex,
+  type EndRoomResult,
   type Invite,
   type JoinRoomResult,
   type LeaveRoomResult,
@@ -97,7 +98,7 @@ export const rooms = new Hono<AppEnv>()
     const guildId = guildOf(c);
     unwrap(await hub(c).endRoom(guildId, channelId, player.userId, isAdmin));
     c.get("log").info("room ended", { channelId, userId: player.userId, admin: isAdmin });
-    return c.json({ channelId, guildId, deleted: true });
+    return c.json({ channelId, guildId, deleted: true } satisfies EndRoomResult);
   });
 
 const guildOf = (c: Context<AppEnv>) => c.get("config").PRIMARY_GUILD_ID[0]!;

@@ -10,7 +10,7 @@
  * message.created it caused. The bot's own reactions and typing in Discord are dropped: they are
  * the site players', which the commands publish themselves, naming the player.
  */
-import { newTraceId, parseSiteMessage, type ChatMessagePayload, type EventName, type InternalEvent, type Logger } from "@spell-coven/common";
+import { newTraceId, parseSiteMessage, type ChatMessagePayload, type InternalEvent, type Logger } from "@spell-coven/common";
 import type { Fanout } from "../../fanout/fanout.ts";
 import type { ClientMessageContext, HubModule, PublicEvent } from "../../hub-module.ts";
 import type { ChatAudience, ChatEvent } from "./chat-audience.ts";
