@@ -35,7 +35,7 @@ function operation(op: Operation): Json {
   };
   const byStatus = new Map<number, string[]>();
   for (const code of op.errors ?? []) {
-    const status = (ErrorCodes as Record<string, number>)[code] ?? 400;
+    const status = op.errorStatus?.[code] ?? (ErrorCodes as Record<string, number>)[code] ?? 400;
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }
   if (op.auth === "jwt") byStatus.set(401, [...(byStatus.get(401) ?? []), "UNAUTHORIZED", "TOKEN_EXPIRED"]);

@@ -22,6 +22,8 @@ import {
   SendMessageRequest,
   CommandAccepted,
   ChatEmoji,
+  ChatHistory,
+  ChatHistoryQuery,
 } from "@spell-coven/common";
 import { BotCueRequest } from "../routes/table-bot.ts";
 
@@ -41,6 +43,8 @@ export interface Operation {
   ok: { status: number; description: string; schema?: z.ZodType; contentType?: string };
   /** Stable error codes a client can branch on (worker/src/errors.ts). */
   errors?: string[];
+  /** Where this route answers a code with another status than the code's usual one (ErrorCodes). */
+  errorStatus?: Record<string, number>;
 }
 
 /** Every error answer: `{ error: { code, message, requestId, details? } }`. */
@@ -240,6 +244,19 @@ export const OPERATIONS: Operation[] = [
     auth: "ticket",
     query: { ticket: z.string(), lastEventId: z.string().optional() },
     ok: { status: 200, description: "text/event-stream", contentType: "text/event-stream" },
+  },
+  {
+    method: "get",
+    path: "/api/tables/{channelId}/messages",
+    summary:
+      "The table chat's history, oldest first; hasMore: ask again with before = the first message's id. A public table's chat is any player's; a private one's, its seat holders' (and those in its voice channel).",
+    auth: "jwt",
+    params: channelId,
+    query: ChatHistoryQuery.shape,
+    ok: { status: 200, description: "A page of the chat", schema: ChatHistory },
+    errors: ["VALIDATION_FAILED", "ROOM_NOT_FOUND", "NOT_ROOM_MEMBER", "DISCORD_FORBIDDEN", "DISCORD_RATE_LIMITED", "DISCORD_UNAVAILABLE", "DISCORD_ERROR"],
+    // Discord down is worth retrying soon (Retry-After): 503 here, not the rooms routes' 502.
+    errorStatus: { DISCORD_UNAVAILABLE: 503 },
   },
   {
     method: "post",
