@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { PermissionFlagsBits } from "discord-api-types/v10";
-import { GUILD_ID } from "./helpers.ts";
+import { GUILD_ID, request } from "./helpers.ts";
 import { api, control, createRoom, discordRequests, errorOf, join, newPlayer, sim } from "./rooms-helpers.ts";
 
 beforeAll(async () => {
@@ -31,6 +31,15 @@ async function until<T>(probe: () => Promise<T>, ok: (v: T) => boolean, what: st
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v).slice(0, 300)}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** hub_chat_history_total by outcome, from the operator's metrics route. */
+async function historyCounts(): Promise<{ read: number; shared: number }> {
+  const res = await request("/api/metrics?format=json", { headers: { Authorization: "Bearer test-metrics-token-0123456789abcdef" } });
+  const { counters } = await res.json<{ counters: { name: string; labels: Record<string, string>; value: number }[] }>();
+  const sum = (outcome: string) =>
+    counters.filter((c) => c.name === "hub_chat_history_total" && c.labels.outcome === outcome && c.labels.guild === GUILD_ID).reduce((n, c) => n + c.value, 0);
+  return { read: sum("read"), shared: sum("shared") };
 }
 
 describe("reading a table's chat", () => {
@@ -140,6 +149,7 @@ describe("several players opening the page at once", () => {
     const t = await table();
     await sim("postMessage", { channelId: t.channelId, userId: t.owner, content: "shared" });
     const players = [t.owner, ...(await Promise.all(Array.from({ length: 4 }, () => newPlayer())))];
+    const before = await historyCounts();
     // At least 750 ms of backoff (MAX_API_RETRIES is 2 in the tests): every player's request arrives meanwhile.
     await sim("failNext", { count: 2, status: 500, match: `^GET /channels/${t.channelId}/messages$` });
     const answers = await Promise.all(players.map((p) => history(p, t.channelId)));
@@ -149,6 +159,9 @@ describe("several players opening the page at once", () => {
     expect(JSON.parse(bodies[0]!).messages.map((m: any) => m.content)).toEqual(["shared"]);
     // One call's attempts (two 500s, then the answer) for five players.
     expect((await reads(t.channelId)).map((r) => r.status)).toEqual([500, 500, 200]);
+    // What the operator sees: one read, four shared.
+    const after = await historyCounts();
+    expect([after.read - before.read, after.shared - before.shared]).toEqual([1, 4]);
   });
 });
 

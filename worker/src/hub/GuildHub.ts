@@ -137,6 +137,7 @@ export class GuildHub extends DurableObject<Env> {
           discord: () => discordClient(env, config, this.#log),
           botUserId: botUserId(config),
           log: hub.log.child({ component: "chat-history" }),
+          count: (outcome, code) => hub.metrics.count("hub_chat_history_total", { outcome, ...(code ? { code } : {}) }),
         });
         const bot = botModule({
           target: config.RTC_NODE_URL && config.HUB_SECRET ? { url: config.RTC_NODE_URL, secret: config.HUB_SECRET } : null,

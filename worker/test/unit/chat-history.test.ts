@@ -31,7 +31,9 @@ function message(id: string, authorId: string, content: string, extra: Record<st
 
 function reader(opts: { private?: boolean; answer?: () => Promise<unknown> } = {}) {
   const calls: { channelId: string; opts: unknown }[] = [];
+  const counted: string[] = [];
   const r = new ChatHistoryReader({
+    count: (outcome, code) => counted.push(code ? `${outcome}:${code}` : outcome),
     rooms: { get: (id: string) => (id === CH ? ({ channelId: CH, private: opts.private ?? false, members: [SEATED] } as never) : null) },
     audience: { canRead: (_c: string, userId: string) => !opts.private || userId === SEATED },
     guildId: () => "1060000000000000100",
@@ -44,12 +46,12 @@ function reader(opts: { private?: boolean; answer?: () => Promise<unknown> } = {
     botUserId: BOT,
     log: createLogger("ERROR"),
   });
-  return { r, calls };
+  return { r, calls, counted };
 }
 
 describe("who may read", () => {
   it("an unknown table is ROOM_NOT_FOUND; a private table refuses outsiders with a message saying what to do; nothing is asked of Discord", async () => {
-    const { r, calls } = reader({ private: true });
+    const { r, calls, counted } = reader({ private: true });
     expect(await r.read(SEATED, "1060000000000000999", { limit: 50 })).toMatchObject({ ok: false, code: "ROOM_NOT_FOUND", status: 404 });
     expect(await r.read(OUTSIDER, CH, { limit: 50 })).toEqual({
       ok: false,
@@ -59,6 +61,7 @@ describe("who may read", () => {
     });
     expect(calls).toEqual([]);
     expect((await r.read(SEATED, CH, { limit: 50 })).ok).toBe(true);
+    expect(counted).toEqual(["refused:ROOM_NOT_FOUND", "refused:NOT_ROOM_MEMBER", "read"]);
   });
 });
 
@@ -111,7 +114,7 @@ describe("one Discord call for identical requests in flight", () => {
   it("five players opening the page at once: one call, five answers; another page is its own call; done calls are not reused", async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const { r, calls } = reader({
+    const { r, calls, counted } = reader({
       answer: async () => {
         await gate;
         return [message("1060000000000000901", "1060000000000000102", "hello")];
@@ -124,6 +127,7 @@ describe("one Discord call for identical requests in flight", () => {
     const answers = await Promise.all(same);
     await older;
     expect(calls).toHaveLength(2);
+    expect(counted.sort()).toEqual(["read", "read", "shared", "shared", "shared", "shared"]);
     expect(new Set(answers.map((a) => JSON.stringify(a))).size).toBe(1);
     expect(r.pending).toBe(0);
     await r.read(SEATED, CH, { limit: 50 });
@@ -153,7 +157,7 @@ describe("Discord's failures as stable codes", () => {
 
   it("a failure is not kept: the next request asks Discord again", async () => {
     let n = 0;
-    const { r, calls } = reader({
+    const { r, calls, counted } = reader({
       answer: async () => {
         if (n++ === 0) throw new DiscordNetworkError({ ...ctx, timedOut: false, timeoutMs: 15_000, cause: new Error("reset") });
         return [];
@@ -162,5 +166,6 @@ describe("Discord's failures as stable codes", () => {
     expect((await r.read(SEATED, CH, { limit: 50 })).ok).toBe(false);
     expect((await r.read(SEATED, CH, { limit: 50 })).ok).toBe(true);
     expect(calls).toHaveLength(2);
+    expect(counted).toEqual(["failed:DISCORD_UNAVAILABLE", "read"]);
   });
 });

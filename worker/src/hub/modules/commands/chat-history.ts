@@ -52,7 +52,11 @@ export interface ChatHistoryDeps {
   /** The bot's user id: its messages of the form `<@player>: text` are the site's. Null: none are recognised. */
   botUserId: string | null;
   log: Logger;
+  /** Counts outcomes (hub metrics): read, shared, refused, failed. */
+  count?(outcome: HistoryOutcomeLabel, code?: string): void;
 }
+
+export type HistoryOutcomeLabel = "read" | "shared" | "refused" | "failed";
 
 /** When Discord is down, how long the page should wait before asking again. */
 const UNAVAILABLE_RETRY_MS = 5_000;
@@ -75,14 +79,19 @@ export class ChatHistoryReader {
 
   /** A page of `channelId`'s chat for `userId`, oldest first. */
   async read(userId: string, channelId: string, req: ChatHistoryRequest): Promise<RoomOutcome<ChatHistory>> {
-    if (!this.deps.rooms.get(channelId)) return refuse("ROOM_NOT_FOUND", 404, "This table does not exist any more.");
+    const refused = (r: Refusal): Refusal => {
+      this.deps.count?.("refused", r.code);
+      return r;
+    };
+    if (!this.deps.rooms.get(channelId)) return refused(refuse("ROOM_NOT_FOUND", 404, "This table does not exist any more."));
     if (!this.deps.audience.canRead(channelId, userId)) {
-      return refuse("NOT_ROOM_MEMBER", 403, "This table is private: take a seat to read its chat.");
+      return refused(refuse("NOT_ROOM_MEMBER", 403, "This table is private: take a seat to read its chat."));
     }
     const key = `${channelId}:${req.before ?? ""}:${req.limit}`;
     let call = this.inFlight.get(key);
     if (call) {
       this.deps.log.debug("chat history: joining the Discord call in flight", { channelId, userId, before: req.before, limit: req.limit });
+      this.deps.count?.("shared");
     } else {
       call = this.fetch(channelId, req).finally(() => this.inFlight.delete(key));
       this.inFlight.set(key, call);
@@ -109,10 +118,12 @@ export class ChatHistoryReader {
         if (shown) messages.push(shown);
       }
       log.info("chat history read from discord", { channelId, before: req.before, limit: req.limit, messages: messages.length, ms: Date.now() - started });
+      this.deps.count?.("read");
       return { ok: true, value: { channelId, messages, hasMore: page.length >= req.limit } };
     } catch (err) {
       const outcome = explain(err);
       log.warn("chat history: discord failed", { channelId, before: req.before, code: outcome.code, err, ms: Date.now() - started });
+      this.deps.count?.("failed", outcome.code);
       return outcome;
     }
   }
