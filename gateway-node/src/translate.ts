@@ -18,8 +18,8 @@
  */
 import { randomBytes } from "node:crypto";
 import { ChannelType } from "discord-api-types/v10";
-import { newTraceId, type InternalEvent, type PresenceSnapshotPayload } from "@spell-coven/common";
-import { chatDeleted, chatMessage, chatReaction, chatTyping, type DeleteData, type MessageData, type ReactionData, type TypingData } from "./chat-translate.ts";
+import { chatMessage, newTraceId, type InternalEvent, type MessageData, type PresenceSnapshotPayload } from "@spell-coven/common";
+import { chatDeleted, chatReaction, chatTyping, type DeleteData, type ReactionData, type TypingData } from "./chat-translate.ts";
 
 type SnapshotChannel = NonNullable<PresenceSnapshotPayload["channels"]>[number];
 

@@ -26,6 +26,8 @@ import {
   type UserFlags,
 } from "discord-api-types/v10";
 import { DiscordApiError, unknown } from "./errors.ts";
+import { historyPage, mayReadHistory, type HistoryQuery } from "./message-history.ts";
+import { MessageReactions } from "./reactions.ts";
 import { snowflake } from "./snowflake.ts";
 import type { SimGuild, SimUser } from "./types.ts";
 
@@ -81,6 +83,13 @@ interface GuildRecord {
   botDenied?: bigint;
 }
 
+/** A stored message: what REST returned when it was made (and edited), and its reactions so far. */
+interface StoredMessage {
+  channelId: string;
+  message: APIMessage;
+  reactions?: MessageReactions;
+}
+
 export type DispatchListener = (guildId: string, event: GatewayDispatchEvents, data: unknown) => void;
 
 const MAX_STORED_MESSAGES = 1000;
@@ -111,7 +120,7 @@ export class World {
   private readonly usersById = new Map<string, SimUser>();
   private readonly channelGuild = new Map<string, string>();
   /** messageId -> message, oldest first (bounded). */
-  private readonly messages = new Map<string, { channelId: string; message: APIMessage }>();
+  private readonly messages = new Map<string, StoredMessage>();
   /** `${channelId}:${nonce}` -> the message it made, oldest first (enforce_nonce). */
   private readonly nonces = new Map<string, { messageId: string; at: number }>();
 
@@ -464,11 +473,27 @@ export class World {
     return [...this.messages.values()].filter((m) => m.channelId === channelId).map((m) => m.message);
   }
 
+  /**
+   * Get Channel Messages as the bot: a page newest first, each message with the reactions the bot
+   * sees (message-history.ts has Discord's rules for the query and the permissions).
+   */
+  botHistory(channelId: string, query: HistoryQuery): APIMessage[] {
+    const record = this.channelRecord(channelId);
+    if (!mayReadHistory(record.type, this.guild(record.guildId).botDenied ?? 0n)) return [];
+    const messages = [...this.messages.values()]
+      .filter((s) => s.channelId === channelId)
+      .map((s) => (s.reactions?.size ? { ...s.message, reactions: s.reactions.toApi(this.bot.id) } : s.message));
+    return historyPage(messages, query);
+  }
+
   private reaction(event: GatewayDispatchEvents, channelId: string, messageId: string, emoji: string, userId: string): void {
     const guildId = this.channelGuildId(channelId);
-    this.storedMessage(channelId, messageId);
+    const stored = this.storedMessage(channelId, messageId);
     const parsed = parseEmoji(emoji);
     if (!parsed) throw new DiscordApiError(400, RESTJSONErrorCodes.UnknownEmoji, "Unknown Emoji");
+    stored.reactions ??= new MessageReactions();
+    if (event === GatewayDispatchEvents.MessageReactionAdd) stored.reactions.add(parsed, userId);
+    else stored.reactions.remove(parsed, userId);
     this.onDispatch(guildId, event, {
       user_id: userId,
       channel_id: channelId,
@@ -480,7 +505,7 @@ export class World {
     });
   }
 
-  private storedMessage(channelId: string, messageId: string): { channelId: string; message: APIMessage } {
+  private storedMessage(channelId: string, messageId: string): StoredMessage {
     this.channelRecord(channelId);
     const stored = this.messages.get(messageId);
     if (!stored || stored.channelId !== channelId) throw unknown("Message");

@@ -28,6 +28,16 @@ describe("the OpenAPI document", () => {
     expect(Object.keys(create.responses)).toEqual(expect.arrayContaining(["201", "400", "401", "429"]));
     expect(doc.paths["/api/rooms/{channelId}/join"].post.parameters[0]).toMatchObject({ name: "channelId", in: "path", required: true });
     expect(doc.paths["/api/internal/events"].post.security).toEqual([{ hubSignature: [], hubTimestamp: [] }]);
+    // The chat's history: the shared query and answer schemas, and its own status for Discord down.
+    const history = doc.paths["/api/tables/{channelId}/messages"].get;
+    expect(history.parameters.map((p: any) => [p.name, p.in, p.required])).toEqual([
+      ["channelId", "path", true],
+      ["before", "query", false],
+      ["limit", "query", false],
+    ]);
+    expect(history.responses["200"].content["application/json"].schema.properties).toHaveProperty("hasMore");
+    expect(history.responses["502"].description).toContain("DISCORD_UNAVAILABLE");
+    expect(history.responses["429"].description).toContain("DISCORD_RATE_LIMITED");
   });
 
   it("has a readable page at /api/docs, with nothing loaded from elsewhere", async () => {

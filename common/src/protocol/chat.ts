@@ -236,6 +236,30 @@ export const ChatHistory = z.object({
 });
 export type ChatHistory = z.infer<typeof ChatHistory>;
 
+/** The most messages one history page holds (Discord's limit for Get Channel Messages). */
+export const MAX_CHAT_HISTORY_PAGE = 100;
+
+const LIMIT_RULE = `limit must be a whole number from 1 to ${MAX_CHAT_HISTORY_PAGE}`;
+
+/**
+ * The query of `GET /api/tables/:channelId/messages`: messages older than `before` (a message id;
+ * absent: the newest), `limit` 1-100 (default 50). Each rule's message names its parameter.
+ */
+export const ChatHistoryQuery = z.object({
+  before: z
+    .string()
+    .regex(/^\d{1,20}$/, "before must be a message id (a Discord snowflake) from this chat")
+    .optional(),
+  limit: z
+    .string()
+    .regex(/^\d{1,3}$/, LIMIT_RULE)
+    .transform(Number)
+    .pipe(z.number().min(1, LIMIT_RULE).max(MAX_CHAT_HISTORY_PAGE, LIMIT_RULE))
+    .optional()
+    .transform((n) => n ?? 50),
+});
+export type ChatHistoryQuery = z.input<typeof ChatHistoryQuery>;
+
 /**
  * The chat events, by name: the same payloads as internal events (gateway-node -> hub) and as
  * public events (hub -> clients), so both registries list them from here.

@@ -13,3 +13,4 @@ export * from "./rtc-api.ts";
 export * from "./stream.ts";
 export * from "./chat.ts";
 export * from "./voice-link.ts";
+export * from "./chat-message.ts";

@@ -5,6 +5,7 @@
  */
 import type {
   RESTDeleteAPIChannelResult,
+  RESTGetAPIChannelMessagesResult,
   RESTGetAPIGuildChannelsResult,
   RESTGetAPIGuildRolesResult,
   RESTPostAPIChannelMessageJSONBody,
@@ -84,6 +85,15 @@ export interface SendMessageOptions {
   /** Who may be pinged. Default: nobody (`{ parse: [] }`). */
   allowedMentions?: { parse?: ("roles" | "users" | "everyone")[]; roles?: string[]; users?: string[]; repliedUser?: boolean };
   flags?: number;
+}
+
+export interface GetMessagesOptions {
+  /** 1-100; Discord's default is 50. */
+  limit?: number;
+  /** Messages older than this message id (mutually exclusive with `after`). */
+  before?: string;
+  /** Messages newer than this message id. */
+  after?: string;
 }
 
 export interface CreateRoleOptions extends WriteOptions {
@@ -213,6 +223,21 @@ export class DiscordRestClient {
       allowed_mentions: am ? compact({ parse: am.parse, roles: am.roles, users: am.users, replied_user: am.repliedUser }) : { parse: [] },
     }) as RESTPostAPIChannelMessageJSONBody;
     return this.send<RESTPostAPIChannelMessageResult>("POST", `/channels/${v.channelId}/messages`, { body });
+  }
+
+  /**
+   * GET /channels/{channel.id}/messages: a page of the channel's messages, newest first (as
+   * Discord answers). Needs View Channel (and Connect in a voice channel); without Read Message
+   * History Discord answers an empty page.
+   */
+  async getMessages(channelId: string, opts: GetMessagesOptions = {}): Promise<RESTGetAPIChannelMessagesResult> {
+    const v = S.validate("getMessages", S.getMessagesInput, { channelId, opts });
+    const query = new URLSearchParams();
+    if (v.opts.limit !== undefined) query.set("limit", String(v.opts.limit));
+    if (v.opts.before !== undefined) query.set("before", v.opts.before);
+    if (v.opts.after !== undefined) query.set("after", v.opts.after);
+    const qs = query.toString();
+    return this.send<RESTGetAPIChannelMessagesResult>("GET", `/channels/${v.channelId}/messages${qs ? `?${qs}` : ""}`, {});
   }
 
   /** PUT /channels/{channel.id}/messages/{message.id}/reactions/{emoji}/@me. Emoji: unicode, or `name:id`. */

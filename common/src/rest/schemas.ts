@@ -118,6 +118,18 @@ export const emoji = z
     return m ? `${m[1]}:${m[2]}` : s;
   });
 
+export const getMessagesInput = z.object({
+  channelId: snowflake,
+  opts: z
+    .object({
+      limit: z.number().int("limit must be a whole number").min(1, "limit is 1-100").max(100, "limit is 1-100").optional(),
+      before: snowflake.optional(),
+      after: snowflake.optional(),
+    })
+    .strict()
+    .refine((o) => o.before === undefined || o.after === undefined, { message: "before and after are mutually exclusive", path: ["after"] }),
+});
+
 export const reactionInput = z.object({ channelId: snowflake, messageId: snowflake, emoji });
 export const channelIdInput = z.object({ channelId: snowflake });
 

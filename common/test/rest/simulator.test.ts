@@ -3,6 +3,7 @@
  * headers, Discord's error bodies), with tight limits so bursts finish in well under a second.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { PermissionFlagsBits } from "discord-api-types/v10";
 import { DEMO_CHANNELS, DEMO_GUILD_ID, DEMO_USERS, startSimulator, type LocalDiscord } from "@spell-coven/simulator";
 import { createLogger } from "../../src/log.ts";
 import {
@@ -218,6 +219,55 @@ describe("failures", () => {
       () => c.addMemberRole(G, "alice", "1"),
     ];
     for (const call of calls) await expect(call()).rejects.toBeInstanceOf(DiscordInputError);
+    expect(sim.requests()).toHaveLength(0);
+  });
+});
+
+describe("getMessages (the table chat's history)", () => {
+  it("a page newest first, with reactions; before pages back; the query reaches Discord as given", async () => {
+    const [ch] = textChannels(1);
+    const ids = Array.from({ length: 5 }, (_, i) => sim.postMessage(ch!, DEMO_USERS.bob, `m${i}`).id);
+    sim.addReaction(ch!, ids[4]!, DEMO_USERS.alice, "🎲");
+    const c = client();
+    const page = await c.getMessages(ch!, { limit: 2 });
+    expect(page.map((m) => m.content)).toEqual(["m4", "m3"]);
+    expect(page[0]!.reactions).toEqual([expect.objectContaining({ count: 1, me: false, emoji: { id: null, name: "🎲" } })]);
+    expect((await c.getMessages(ch!, { before: page[1]!.id })).map((m) => m.content)).toEqual(["m2", "m1", "m0"]);
+    expect((await c.getMessages(ch!, { after: ids[3]!, limit: 10 })).map((m) => m.content)).toEqual(["m4"]);
+    expect((await c.getMessages(ch!)).length).toBe(5);
+    expect(sim.requests().map((r) => r.query)).toEqual(["limit=2", `before=${page[1]!.id}`, `limit=10&after=${ids[3]}`, ""]);
+  });
+
+  it("parallel reads share the rate limiting of the other calls: zero 429s", async () => {
+    const [ch] = textChannels(1);
+    sim.postMessage(ch!, DEMO_USERS.bob, "hello");
+    const c = client();
+    const pages = await Promise.all(Array.from({ length: 12 }, () => c.getMessages(ch!, { limit: 1 })));
+    expect(pages.every((p) => p.length === 1)).toBe(true);
+    expect(sim.requests()).toHaveLength(12);
+    expect(count429()).toBe(0);
+  });
+
+  it("a bot that may not see the channel: DiscordApiError 403 with code 50001, not retried", async () => {
+    sim.denyBotPermissions(G, PermissionFlagsBits.ViewChannel);
+    try {
+      const err = (await client()
+        .getMessages(DEMO_CHANNELS.table1)
+        .catch((e: unknown) => e)) as DiscordApiError;
+      expect(err).toBeInstanceOf(DiscordApiError);
+      expect([err.status, err.code]).toEqual([403, 50001]);
+      expect(statuses()).toEqual([403]);
+    } finally {
+      sim.denyBotPermissions(G, 0n);
+    }
+  });
+
+  it("a bad query never reaches Discord", async () => {
+    const c = client();
+    for (const opts of [{ limit: 0 }, { limit: 101 }, { limit: 2.5 }, { before: "yesterday" }, { before: "1", after: "2" }]) {
+      await expect(c.getMessages(DEMO_CHANNELS.table1, opts)).rejects.toBeInstanceOf(DiscordInputError);
+    }
+    await expect(c.getMessages("not-a-channel")).rejects.toBeInstanceOf(DiscordInputError);
     expect(sim.requests()).toHaveLength(0);
   });
 });

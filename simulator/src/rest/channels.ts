@@ -1,6 +1,7 @@
-/** Channel routes: get, delete, messages, reactions, typing. */
+/** Channel routes: get, delete, messages (history, create, edit, delete), reactions, typing. */
 import { RESTJSONErrorCodes } from "discord-api-types/v10";
 import { DiscordApiError, invalidField } from "../errors.ts";
+import { parseHistoryQuery } from "../message-history.ts";
 import { noContent, objectBody, ok, type RouteContext, type RouteResult } from "./context.ts";
 
 export function getChannel({ params, env }: RouteContext): RouteResult {
@@ -9,6 +10,13 @@ export function getChannel({ params, env }: RouteContext): RouteResult {
 
 export function deleteChannel({ params, env }: RouteContext): RouteResult {
   return ok(env.world.deleteChannel(params.channel_id!));
+}
+
+/** Get Channel Messages: Unknown Channel first, then the query, then the bot's permissions (world.botHistory). */
+export function getMessages({ params, query, env }: RouteContext): RouteResult {
+  const channelId = params.channel_id!;
+  env.world.channel(channelId);
+  return ok(env.world.botHistory(channelId, parseHistoryQuery(query)));
 }
 
 /** Discord counts content in code points. */

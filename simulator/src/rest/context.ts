@@ -12,6 +12,8 @@ export interface RestEnvironment {
 
 export interface RouteContext {
   params: Record<string, string>;
+  /** The query string (Get Channel Messages reads its paging from it). */
+  query: URLSearchParams;
   body: unknown;
   env: RestEnvironment;
 }

@@ -48,6 +48,7 @@ export function buildRouter(): Router<RestRoute> {
     .add("DELETE", "/guilds/:guild_id/members/:user_id/roles/:role_id", authed(guilds.removeMemberRole))
     .add("GET", "/channels/:channel_id", authed(channels.getChannel))
     .add("DELETE", "/channels/:channel_id", authed(channels.deleteChannel))
+    .add("GET", "/channels/:channel_id/messages", authed(channels.getMessages))
     .add("POST", "/channels/:channel_id/messages", authed(channels.createMessage))
     .add("POST", "/channels/:channel_id/messages/bulk-delete", authed(channels.bulkDelete))
     .add("PATCH", "/channels/:channel_id/messages/:message_id", authed(channels.editMessage))

@@ -86,7 +86,7 @@ export class RestApi {
       bucket: null,
     };
     const apiPath = path.slice(API_PREFIX.length);
-    let reply = this.route(req, method, apiPath, raw);
+    let reply = this.route(req, method, apiPath, url.searchParams, raw);
     // Discord's edge can fail after the API made the change: the caller cannot tell it happened.
     const lost = reply.status < 300 ? take(this.lostAnswers, `${method} ${apiPath}`) : undefined;
     if (lost) reply = lost.status === 0 ? { status: 0 } : httpError(lost.status);
@@ -98,7 +98,7 @@ export class RestApi {
     else send(res, reply);
   }
 
-  private route(req: IncomingMessage, method: string, path: string, raw: Buffer | null): Reply {
+  private route(req: IncomingMessage, method: string, path: string, query: URLSearchParams, raw: Buffer | null): Reply {
     if (this.down) return httpError(503);
     const lookup = this.router.match(method, path);
     if (!lookup.found) return httpError(lookup.pathExists ? 405 : 404);
@@ -149,7 +149,7 @@ export class RestApi {
     }
 
     try {
-      const result = route.handler({ params, body, env: this.env });
+      const result = route.handler({ params, query, body, env: this.env });
       return { status: result.status, body: result.body, bucket: verdict.state };
     } catch (error) {
       if (error instanceof DiscordApiError) return { status: error.status, body: error.toJSON(), bucket: verdict.state };

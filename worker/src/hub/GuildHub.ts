@@ -12,6 +12,7 @@ import {
   PING,
   PONG,
   createLogger,
+  type ChatHistory,
   type CommandAccepted,
   type CreateRoomRequest,
   type InternalEvent,
@@ -38,6 +39,7 @@ import { CommandLimits } from "./modules/commands/command-limits.ts";
 import { CommandStore } from "./modules/commands/command-store.ts";
 import { chatModule } from "./modules/commands/commands-module.ts";
 import { ChatAudience } from "./modules/commands/chat-audience.ts";
+import { ChatHistoryReader, type ChatHistoryRequest } from "./modules/commands/chat-history.ts";
 import type { MetricSample } from "./modules/metrics/hub-metrics.ts";
 
 export type { IngestResult } from "./hub-core.ts";
@@ -60,6 +62,7 @@ export class GuildHub extends DurableObject<Env> {
   readonly #rooms: RoomsService;
   readonly #presence: PresenceStore;
   readonly #chat: ChatCommands;
+  readonly #history: ChatHistoryReader;
   readonly #log: Logger;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -70,6 +73,7 @@ export class GuildHub extends DurableObject<Env> {
     let rooms!: RoomsService;
     let presence!: PresenceStore;
     let chat!: ChatCommands;
+    let history!: ChatHistoryReader;
     this.#core = new HubCore(
       {
         sql,
@@ -129,6 +133,15 @@ export class GuildHub extends DurableObject<Env> {
           botUserId: botUserId(config),
           log: hub.log.child({ component: "chat" }),
         });
+        history = new ChatHistoryReader({
+          rooms,
+          audience,
+          guildId: () => hub.meta.guildId ?? "",
+          discord: () => discordClient(env, config, this.#log),
+          botUserId: botUserId(config),
+          log: hub.log.child({ component: "chat-history" }),
+          count: (outcome, code) => hub.metrics.count("hub_chat_history_total", { outcome, ...(code ? { code } : {}) }),
+        });
         const bot = botModule({
           target: config.RTC_NODE_URL && config.HUB_SECRET ? { url: config.RTC_NODE_URL, secret: config.HUB_SECRET } : null,
           guildId: () => hub.meta.guildId ?? "",
@@ -145,6 +158,7 @@ export class GuildHub extends DurableObject<Env> {
     this.#rooms = rooms;
     this.#presence = presence;
     this.#chat = chat;
+    this.#history = history;
     // Keep-alive pings are answered by the runtime without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
   }
@@ -197,6 +211,12 @@ export class GuildHub extends DurableObject<Env> {
   async chatCommand(guildId: string, userId: string, command: ChatCommand): Promise<RoomOutcome<CommandAccepted>> {
     this.#core.meta.guildId = guildId;
     return this.#chat.run(userId, command, Date.now());
+  }
+
+  /** A page of a table's chat for a player, oldest first (GET /api/tables/:channelId/messages). */
+  async chatHistory(guildId: string, userId: string, channelId: string, request: ChatHistoryRequest): Promise<RoomOutcome<ChatHistory>> {
+    this.#core.meta.guildId = guildId;
+    return this.#history.read(userId, channelId, request);
   }
 
   /** Operator counters and gauges of this guild's hub (GET /api/metrics). */

@@ -24,6 +24,8 @@ import {
   SendMessageRequest,
   CommandAccepted,
   ChatEmoji,
+  ChatHistory,
+  ChatHistoryQuery,
 } from "@spell-coven/common";
 import { HealthStatus } from "../routes/health.ts";
 import { BotCueRequest } from "../routes/table-bot.ts";
@@ -237,6 +239,17 @@ export const OPERATIONS: Operation[] = [
     auth: "ticket",
     query: { ticket: z.string(), lastEventId: z.string().optional() },
     ok: { status: 200, description: "text/event-stream", contentType: "text/event-stream" },
+  },
+  {
+    method: "get",
+    path: "/api/tables/{channelId}/messages",
+    summary:
+      "The table chat's history, oldest first; hasMore: ask again with before = the first message's id. A public table's chat is any player's; a private one's, its seat holders' (and those in its voice channel).",
+    auth: "jwt",
+    params: channelId,
+    query: ChatHistoryQuery.shape,
+    ok: { status: 200, description: "A page of the chat", schema: ChatHistory },
+    errors: ["VALIDATION_FAILED", "ROOM_NOT_FOUND", "NOT_ROOM_MEMBER", "DISCORD_FORBIDDEN", "DISCORD_RATE_LIMITED", "DISCORD_UNAVAILABLE", "DISCORD_ERROR"],
   },
   {
     method: "post",

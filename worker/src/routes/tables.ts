@@ -5,14 +5,32 @@
  *   PUT  /api/tables/:channelId/messages/:messageId/reactions/:emoji
  *   POST /api/tables/:channelId/typing
  *
- * Each answers 202 `CommandAccepted` { commandId, traceId, status } at once; what Discord made of
+ *   GET  /api/tables/:channelId/messages?before=&limit=              the chat's history
+ *
+ * The history answers 200 `ChatHistory` (a page, oldest first; `hasMore` says older messages
+ * exist: ask again with `before` = the first message's id). Refusals: 404 ROOM_NOT_FOUND, 403
+ * NOT_ROOM_MEMBER (a private table, no seat), 400 VALIDATION_FAILED naming the parameter; Discord's
+ * failures: 503 DISCORD_UNAVAILABLE and 429 DISCORD_RATE_LIMITED (both with Retry-After), 403
+ * DISCORD_FORBIDDEN (the bot may not read the channel).
+ *
+ * The commands each answer 202 `CommandAccepted` { commandId, traceId, status } at once; what Discord made of
  * it follows as a `command.result` signal on the player's sockets and streams. Refusals: 429
  * RATE_LIMITED with Retry-After (a local bucket: nothing reached Discord), 403 NOT_ROOM_MEMBER,
  * 404 ROOM_NOT_FOUND, 400 VALIDATION_FAILED. A `traceparent` header sets the command's trace id
  * (the browser's own), else the Worker starts one; it is logged at every hop and never sent to Discord.
  */
 import { Hono, type Context } from "hono";
-import { ChatEmoji, CommandId, SendMessageRequest, Snowflake, newTraceId, traceIdFromParent, type CommandAccepted } from "@spell-coven/common";
+import {
+  ChatEmoji,
+  ChatHistoryQuery,
+  CommandId,
+  SendMessageRequest,
+  Snowflake,
+  newTraceId,
+  traceIdFromParent,
+  type ChatHistory,
+  type CommandAccepted,
+} from "@spell-coven/common";
 import { ApiError, type ErrorCode } from "../errors.ts";
 import type { RoomOutcome } from "../hub/GuildHub.ts";
 import type { ChatCommand } from "../hub/modules/commands/chat-commands.ts";
@@ -25,6 +43,20 @@ const MAX_BODY = 16 * 1024;
 
 export const tables = new Hono<AppEnv>()
   .use("/api/tables/*", jwtAuth)
+
+  .get("/api/tables/:channelId/messages", async (c) => {
+    const channelId = snowflake(c, "channelId");
+    const parsed = ChatHistoryQuery.safeParse({ before: c.req.query("before"), limit: c.req.query("limit") });
+    if (!parsed.success) {
+      const first = parsed.error.issues[0]!;
+      throw new ApiError("VALIDATION_FAILED", `${first.message}.`, zodDetails(parsed.error));
+    }
+    const player = c.get("player");
+    const guildId = c.get("config").PRIMARY_GUILD_ID[0]!;
+    const outcome = (await c.env.GUILD_HUB.getByName(guildId).chatHistory(guildId, player.userId, channelId, parsed.data)) as RoomOutcome<ChatHistory>;
+    if (!outcome.ok) throw outcomeError(outcome);
+    return c.json(outcome.value satisfies ChatHistory, 200);
+  })
 
   .post("/api/tables/:channelId/messages", async (c) => {
     const parsed = SendMessageRequest.safeParse(await readJson(c.req.raw, MAX_BODY));
@@ -58,12 +90,15 @@ async function command(c: Context<AppEnv>, cmd: ChatCommand) {
   log.info("chat command", { command: cmd.command, channelId: cmd.channelId, userId: player.userId, traceId });
   const outcome = (await c.env.GUILD_HUB.getByName(guildId).chatCommand(guildId, player.userId, { ...cmd, traceId })) as RoomOutcome<CommandAccepted>;
   c.header("X-Trace-Id", traceId);
-  if (!outcome.ok) {
-    const retryAfter = outcome.retryAfterMs === undefined ? undefined : Math.max(1, Math.ceil(outcome.retryAfterMs / 1000));
-    const code = (outcome.code === "TABLE_NOT_FOUND" ? "ROOM_NOT_FOUND" : outcome.code) as ErrorCode;
-    throw new ApiError(code, outcome.message, outcome.details, outcome.status as 400, retryAfter);
-  }
+  if (!outcome.ok) throw outcomeError(outcome);
   return c.json(outcome.value satisfies CommandAccepted, 202);
+}
+
+/** A hub refusal as the Worker's error answer (Retry-After in whole seconds, at least 1). */
+function outcomeError(outcome: Extract<RoomOutcome<unknown>, { ok: false }>): ApiError {
+  const retryAfter = outcome.retryAfterMs === undefined ? undefined : Math.max(1, Math.ceil(outcome.retryAfterMs / 1000));
+  const code = (outcome.code === "TABLE_NOT_FOUND" ? "ROOM_NOT_FOUND" : outcome.code) as ErrorCode;
+  return new ApiError(code, outcome.message, outcome.details, outcome.status as 400, retryAfter);
 }
 
 function snowflake(c: Context<AppEnv>, name: string): string {

@@ -1,6 +1,6 @@
 /**
  * The hub's counters for operators (GET /api/metrics): connections opened, events sequenced,
- * signals sent, closes by code and side, chat command outcomes. Kept in the object's SQLite and
+ * signals sent, closes by code and side, chat command and history outcomes. Kept in the object's SQLite and
  * written through on each count (one small upsert, no timer), so they survive hibernation and
  * eviction; gauges (sockets, seq) are read when asked. Signals, the one hot counter, are written
  * at most once a second (or with the next other count), and so are events.
@@ -21,6 +21,8 @@ export const COUNTERS = {
   hub_signals_total: "Signals sent (one per signal, however many sockets got it), by signal.",
   hub_closes_total: "Sockets closed, by code and by who closed (hub or client).",
   hub_commands_total: "Table chat commands, by command, outcome (accepted, collapsed, duplicate, refused, sent, failed) and code.",
+  hub_chat_history_total:
+    "Table chat history requests, by outcome (read: a Discord call made, shared: answered by an identical call in flight, refused, failed) and code.",
 } as const;
 export type CounterName = keyof typeof COUNTERS;
 
