@@ -10,7 +10,11 @@ export interface FormErrorTree {
   [key: string]: FormErrorTree | { code: string; message: string }[] | undefined;
 }
 
-export class DiscordApiError extends Error {
+/**
+ * An error the simulated Discord answers with (its status and Discord's JSON error code). Named
+ * apart from the REST client's `DiscordApiError`, which is what a caller gets for such an answer.
+ */
+export class SimulatedApiError extends Error {
   constructor(
     readonly status: number,
     readonly code: number,
@@ -36,8 +40,8 @@ const unknowns = {
 } as const;
 
 /** 404 "Unknown Channel" (10003) and friends, exactly as Discord words them. */
-export function unknown(what: keyof typeof unknowns): DiscordApiError {
-  return new DiscordApiError(404, unknowns[what], `Unknown ${what}`);
+export function unknown(what: keyof typeof unknowns): SimulatedApiError {
+  return new SimulatedApiError(404, unknowns[what], `Unknown ${what}`);
 }
 
 /**
@@ -64,9 +68,9 @@ export class FormErrors {
   }
 
   /** The 50035 error, or null when every field passed. */
-  error(): DiscordApiError | null {
+  error(): SimulatedApiError | null {
     if (this.count === 0) return null;
-    return new DiscordApiError(400, RESTJSONErrorCodes.InvalidFormBodyOrContentType, "Invalid Form Body", this.tree);
+    return new SimulatedApiError(400, RESTJSONErrorCodes.InvalidFormBodyOrContentType, "Invalid Form Body", this.tree);
   }
 
   throwIfAny(): void {
@@ -76,8 +80,8 @@ export class FormErrors {
 }
 
 /** A 50035 for one field, for `throw invalidField(...)`. */
-export function invalidField(path: (string | number)[], code: string, message: string): DiscordApiError {
+export function invalidField(path: (string | number)[], code: string, message: string): SimulatedApiError {
   const form = new FormErrors();
   form.add(path, code, message);
-  return form.error() as DiscordApiError;
+  return form.error() as SimulatedApiError;
 }

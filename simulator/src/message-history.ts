@@ -9,7 +9,7 @@
  *   Without READ_MESSAGE_HISTORY Discord answers 200 with no messages, not an error.
  */
 import { ChannelType, PermissionFlagsBits, RESTJSONErrorCodes } from "discord-api-types/v10";
-import { DiscordApiError, FormErrors } from "./errors.ts";
+import { SimulatedApiError, FormErrors } from "./errors.ts";
 
 export type HistoryAnchor = { kind: "latest" } | { kind: "before" | "after" | "around"; id: string };
 
@@ -48,7 +48,7 @@ export function parseHistoryQuery(query: URLSearchParams): HistoryQuery {
 /** Throws 403 Missing Access when the bot may not open the channel; false when it may not read its history. */
 export function mayReadHistory(channelType: ChannelType, denied: bigint): boolean {
   const needed = PermissionFlagsBits.ViewChannel | (channelType === ChannelType.GuildVoice ? PermissionFlagsBits.Connect : 0n);
-  if (denied & needed) throw new DiscordApiError(403, RESTJSONErrorCodes.MissingAccess, "Missing Access");
+  if (denied & needed) throw new SimulatedApiError(403, RESTJSONErrorCodes.MissingAccess, "Missing Access");
   return (denied & PermissionFlagsBits.ReadMessageHistory) === 0n;
 }
 

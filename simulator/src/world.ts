@@ -25,7 +25,7 @@ import {
   type RoleFlags,
   type UserFlags,
 } from "discord-api-types/v10";
-import { DiscordApiError, unknown } from "./errors.ts";
+import { SimulatedApiError, unknown } from "./errors.ts";
 import { historyPage, mayReadHistory, type HistoryQuery } from "./message-history.ts";
 import { MessageReactions } from "./reactions.ts";
 import { snowflake } from "./snowflake.ts";
@@ -133,7 +133,7 @@ export class World {
 
   addGuild(input: { id?: string; name: string }): SimGuild {
     const id = input.id ?? snowflake();
-    if (this.guildsById.has(id)) throw new DiscordApiError(400, RESTJSONErrorCodes.GeneralError, `Guild ${id} already exists`);
+    if (this.guildsById.has(id)) throw new SimulatedApiError(400, RESTJSONErrorCodes.GeneralError, `Guild ${id} already exists`);
     const guild: GuildRecord = { id, name: input.name, ownerId: this.bot.id, roles: new Map(), members: new Map(), channels: new Map(), voice: new Map() };
     guild.roles.set(id, buildRole({ id, name: "@everyone", position: 0, permissions: "104324673" }));
     const joinedAt = new Date().toISOString();
@@ -146,7 +146,7 @@ export class World {
 
   addUser(input: { id?: string; username: string }): SimUser {
     const id = input.id ?? snowflake();
-    if (this.usersById.has(id)) throw new DiscordApiError(400, RESTJSONErrorCodes.GeneralError, `User ${id} already exists`);
+    if (this.usersById.has(id)) throw new SimulatedApiError(400, RESTJSONErrorCodes.GeneralError, `User ${id} already exists`);
     const user: SimUser = { id, username: input.username };
     this.usersById.set(id, user);
     const joinedAt = new Date().toISOString();
@@ -211,7 +211,7 @@ export class World {
     const guild = this.guild(guildId);
     if (input.parentId != null && !this.isCategory(guildId, input.parentId)) throw unknown("Channel");
     const id = input.id ?? snowflake();
-    if (this.channelGuild.has(id)) throw new DiscordApiError(400, RESTJSONErrorCodes.GeneralError, `Channel ${id} already exists`);
+    if (this.channelGuild.has(id)) throw new SimulatedApiError(400, RESTJSONErrorCodes.GeneralError, `Channel ${id} already exists`);
     const record: ChannelRecord = {
       id,
       guildId,
@@ -270,10 +270,10 @@ export class World {
     const guild = this.guild(guildId);
     this.member(guild, userId);
     if ((guild.botDenied ?? 0n) & PermissionFlagsBits.MoveMembers) {
-      throw new DiscordApiError(403, RESTJSONErrorCodes.MissingPermissions, "Missing Permissions");
+      throw new SimulatedApiError(403, RESTJSONErrorCodes.MissingPermissions, "Missing Permissions");
     }
     if (!guild.voice.has(userId)) {
-      throw new DiscordApiError(400, RESTJSONErrorCodes.TargetUserIsNotConnectedToVoice, "Target user is not connected to voice.");
+      throw new SimulatedApiError(400, RESTJSONErrorCodes.TargetUserIsNotConnectedToVoice, "Target user is not connected to voice.");
     }
     if (channelId === null) this.leaveVoice(guildId, userId);
     else this.joinVoice(guildId, userId, channelId, { bypassLimit: true });
@@ -306,7 +306,7 @@ export class World {
     const channel = guild.channels.get(channelId);
     if (!channel) throw unknown("Channel");
     if (channel.type !== ChannelType.GuildVoice) {
-      throw new DiscordApiError(400, RESTJSONErrorCodes.CannotExecuteActionOnThisChannelType, "Cannot execute action on this channel type");
+      throw new SimulatedApiError(400, RESTJSONErrorCodes.CannotExecuteActionOnThisChannelType, "Cannot execute action on this channel type");
     }
     const current = guild.voice.get(userId);
     const next: VoiceRecord = {
@@ -325,7 +325,7 @@ export class World {
       return false;
     const occupants = [...guild.voice.values()].filter((v) => v.channelId === channelId).length;
     if (current?.channelId !== channelId && channel.userLimit > 0 && occupants >= channel.userLimit && userId !== this.bot.id && !opts.bypassLimit) {
-      throw new DiscordApiError(400, RESTJSONErrorCodes.GeneralError, `Voice channel ${channelId} is full (user_limit ${channel.userLimit})`);
+      throw new SimulatedApiError(400, RESTJSONErrorCodes.GeneralError, `Voice channel ${channelId} is full (user_limit ${channel.userLimit})`);
     }
     guild.voice.set(userId, next);
     this.onDispatch(guildId, GatewayDispatchEvents.VoiceStateUpdate, this.voiceStatePayload(guild, userId));
@@ -352,7 +352,7 @@ export class World {
   setVoiceFlags(guildId: string, userId: string, flags: { selfMute?: boolean; selfDeaf?: boolean }): void {
     const guild = this.guild(guildId);
     const current = guild.voice.get(userId);
-    if (!current) throw new DiscordApiError(404, RESTJSONErrorCodes.UnknownVoiceState, "Unknown Voice State");
+    if (!current) throw new SimulatedApiError(404, RESTJSONErrorCodes.UnknownVoiceState, "Unknown Voice State");
     current.selfMute = flags.selfMute ?? current.selfMute;
     current.selfDeaf = flags.selfDeaf ?? current.selfDeaf;
     this.onDispatch(guildId, GatewayDispatchEvents.VoiceStateUpdate, this.voiceStatePayload(guild, userId));
@@ -368,7 +368,7 @@ export class World {
   postMessage(channelId: string, authorId: string, content: string, opts: { nonce?: string; enforceNonce?: boolean } = {}): APIMessage {
     const record = this.channelRecord(channelId);
     if (record.type === ChannelType.GuildCategory) {
-      throw new DiscordApiError(400, RESTJSONErrorCodes.CannotSendMessagesInNonTextChannel, "Cannot send messages in a non-text channel");
+      throw new SimulatedApiError(400, RESTJSONErrorCodes.CannotSendMessagesInNonTextChannel, "Cannot send messages in a non-text channel");
     }
     const now = Date.now();
     const nonceKey = opts.nonce === undefined ? null : `${channelId}:${opts.nonce}`;
@@ -416,7 +416,7 @@ export class World {
   editMessage(channelId: string, messageId: string, content: string, asUserId?: string): APIMessage {
     const stored = this.storedMessage(channelId, messageId);
     if (asUserId !== undefined && stored.message.author.id !== asUserId) {
-      throw new DiscordApiError(403, RESTJSONErrorCodes.CannotEditMessageAuthoredByAnotherUser, "Cannot edit a message authored by another user");
+      throw new SimulatedApiError(403, RESTJSONErrorCodes.CannotEditMessageAuthoredByAnotherUser, "Cannot edit a message authored by another user");
     }
     stored.message = { ...stored.message, content, edited_timestamp: new Date().toISOString() };
     const guild = this.guild(this.channelGuildId(channelId));
@@ -439,7 +439,7 @@ export class World {
   bulkDeleteMessages(channelId: string, messageIds: string[]): void {
     const guildId = this.channelGuildId(channelId);
     if (messageIds.length < 2 || messageIds.length > 100) {
-      throw new DiscordApiError(400, RESTJSONErrorCodes.InvalidFormBodyOrContentType, "Invalid Form Body: messages must list 2 to 100 ids");
+      throw new SimulatedApiError(400, RESTJSONErrorCodes.InvalidFormBodyOrContentType, "Invalid Form Body: messages must list 2 to 100 ids");
     }
     const ids = messageIds.filter((id) => this.messages.get(id)?.channelId === channelId);
     for (const id of ids) this.messages.delete(id);
@@ -490,7 +490,7 @@ export class World {
     const guildId = this.channelGuildId(channelId);
     const stored = this.storedMessage(channelId, messageId);
     const parsed = parseEmoji(emoji);
-    if (!parsed) throw new DiscordApiError(400, RESTJSONErrorCodes.UnknownEmoji, "Unknown Emoji");
+    if (!parsed) throw new SimulatedApiError(400, RESTJSONErrorCodes.UnknownEmoji, "Unknown Emoji");
     stored.reactions ??= new MessageReactions();
     if (event === GatewayDispatchEvents.MessageReactionAdd) stored.reactions.add(parsed, userId);
     else stored.reactions.remove(parsed, userId);
@@ -650,7 +650,7 @@ export class World {
 
   private voiceStatePayload(guild: GuildRecord, userId: string): APIVoiceState {
     const record = guild.voice.get(userId);
-    if (!record) throw new DiscordApiError(404, RESTJSONErrorCodes.UnknownVoiceState, "Unknown Voice State");
+    if (!record) throw new SimulatedApiError(404, RESTJSONErrorCodes.UnknownVoiceState, "Unknown Voice State");
     return voiceState(guild.id, userId, record, this.memberPayload(guild, userId));
   }
 

@@ -15,7 +15,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
-import { DiscordApiError } from "../errors.ts";
+import { SimulatedApiError } from "../errors.ts";
 import type { LocalDiscord } from "../simulator.ts";
 
 const snowflake = z.string().regex(/^\d{1,20}$/, "must be a snowflake (a string of digits)");
@@ -240,7 +240,7 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 
 function toControlError(error: unknown): ControlError {
   if (error instanceof ControlError) return error;
-  if (error instanceof DiscordApiError) return new ControlError(error.status, `discord_${error.code}`, error.message);
+  if (error instanceof SimulatedApiError) return new ControlError(error.status, `discord_${error.code}`, error.message);
   if (error instanceof RangeError) return new ControlError(400, "invalid_argument", error.message);
   return new ControlError(500, "internal", error instanceof Error ? error.message : String(error));
 }

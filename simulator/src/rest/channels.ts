@@ -1,6 +1,6 @@
 /** Channel routes: get, delete, messages (history, create, edit, delete), reactions, typing. */
 import { RESTJSONErrorCodes } from "discord-api-types/v10";
-import { DiscordApiError, invalidField } from "../errors.ts";
+import { SimulatedApiError, invalidField } from "../errors.ts";
 import { parseHistoryQuery } from "../message-history.ts";
 import { noContent, objectBody, ok, type RouteContext, type RouteResult } from "./context.ts";
 
@@ -26,7 +26,7 @@ function content(body: unknown, required: boolean): string | undefined {
   const { content } = objectBody(body);
   if (content != null && typeof content !== "string") throw invalidField(["content"], "BASE_TYPE_STRING", "Must be a string.");
   if (!content) {
-    if (required) throw new DiscordApiError(400, RESTJSONErrorCodes.CannotSendAnEmptyMessage, "Cannot send an empty message");
+    if (required) throw new SimulatedApiError(400, RESTJSONErrorCodes.CannotSendAnEmptyMessage, "Cannot send an empty message");
     return undefined;
   }
   if ([...content].length > MAX_CONTENT) throw invalidField(["content"], "BASE_TYPE_MAX_LENGTH", `Must be ${MAX_CONTENT} or fewer in length.`);

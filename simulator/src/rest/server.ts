@@ -5,7 +5,7 @@
  */
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
 import { RESTJSONErrorCodes } from "discord-api-types/v10";
-import { DiscordApiError } from "../errors.ts";
+import { SimulatedApiError } from "../errors.ts";
 import type { RateLimitConfig, RecordedRequest } from "../types.ts";
 import type { RestEnvironment } from "./context.ts";
 import { bucketHash, bucketHeaders, RateLimiter, type BucketState } from "./ratelimit.ts";
@@ -152,7 +152,7 @@ export class RestApi {
       const result = route.handler({ params, query, body, env: this.env });
       return { status: result.status, body: result.body, bucket: verdict.state };
     } catch (error) {
-      if (error instanceof DiscordApiError) return { status: error.status, body: error.toJSON(), bucket: verdict.state };
+      if (error instanceof SimulatedApiError) return { status: error.status, body: error.toJSON(), bucket: verdict.state };
       return { ...httpError(500), bucket: verdict.state };
     }
   }

@@ -3,7 +3,7 @@
  * joining another channel moves). Used by the in-process API and the control API.
  */
 import { RESTJSONErrorCodes } from "discord-api-types/v10";
-import { DiscordApiError } from "../../errors.ts";
+import { SimulatedApiError } from "../../errors.ts";
 import type { World } from "../../world.ts";
 import type { VoiceServer } from "../voiceServer.ts";
 import { SimulatedPerson, type PersonStatus } from "./simulatedPerson.ts";
@@ -37,7 +37,7 @@ export class SimulatedPeople {
 
   get(userId: string): SimulatedPerson {
     const person = this.people.get(userId);
-    if (!person) throw new DiscordApiError(404, RESTJSONErrorCodes.UnknownVoiceState, `User ${userId} is not a simulated person in voice`);
+    if (!person) throw new SimulatedApiError(404, RESTJSONErrorCodes.UnknownVoiceState, `User ${userId} is not a simulated person in voice`);
     return person;
   }
 
