@@ -34,12 +34,9 @@ import { RoomsStore } from "./modules/rooms/rooms-store.ts";
 import { tablesModule } from "./modules/tables/tables-module.ts";
 import { botModule } from "./modules/bot/bot-module.ts";
 import { VoiceMover } from "./modules/tables/voice-mover.ts";
-import { ChatCommands, type ChatCommand } from "./modules/commands/chat-commands.ts";
-import { CommandLimits } from "./modules/commands/command-limits.ts";
-import { CommandStore } from "./modules/commands/command-store.ts";
-import { chatModule } from "./modules/commands/commands-module.ts";
-import { ChatAudience } from "./modules/commands/chat-audience.ts";
-import { ChatHistoryReader, type ChatHistoryRequest } from "./modules/commands/chat-history.ts";
+import type { ChatCommand, ChatCommands } from "./modules/commands/chat-commands.ts";
+import { chatFeature } from "./modules/commands/chat-feature.ts";
+import type { ChatHistoryReader, ChatHistoryRequest } from "./modules/commands/chat-history.ts";
 import type { MetricSample } from "./modules/metrics/hub-metrics.ts";
 
 export type { IngestResult } from "./hub-core.ts";
@@ -110,38 +107,17 @@ export class GuildHub extends DurableObject<Env> {
           log: hub.log.child({ component: "voice-mover" }),
         });
         const tables = tablesModule({ subscribers: hub.subscribers, fanout: hub.fanout, rooms, mover, log: hub.log.child({ component: "tables" }) });
-        const commandStore = new CommandStore(hub.sql);
-        const audience = new ChatAudience({ rooms, voiceIn: (channelId) => presence.voiceIn(channelId) });
-        chat = new ChatCommands({
-          store: commandStore,
-          limits: new CommandLimits(),
+        const tableChat = chatFeature({
+          hub,
           rooms,
-          audience,
-          fanout: hub.fanout,
-          publish: hub.publish,
-          botUserId: botUserId(config),
-          guildId: () => hub.meta.guildId ?? "",
-          discord: () => discordClient(env, config, this.#log),
-          log: hub.log.child({ component: "commands" }),
-          count: (command, outcome, code) => hub.metrics.count("hub_commands_total", { command, outcome, ...(code ? { code } : {}) }),
-        });
-        const commands = chatModule({
-          commands: chat,
-          store: commandStore,
-          audience,
-          fanout: hub.fanout,
-          botUserId: botUserId(config),
-          log: hub.log.child({ component: "chat" }),
-        });
-        history = new ChatHistoryReader({
-          rooms,
-          audience,
+          voiceIn: (channelId) => presence.voiceIn(channelId),
           guildId: () => hub.meta.guildId ?? "",
           discord: () => discordClient(env, config, this.#log),
           botUserId: botUserId(config),
-          log: hub.log.child({ component: "chat-history" }),
-          count: (outcome, code) => hub.metrics.count("hub_chat_history_total", { outcome, ...(code ? { code } : {}) }),
+          log: hub.log,
         });
+        chat = tableChat.commands;
+        history = tableChat.history;
         const bot = botModule({
           target: config.RTC_NODE_URL && config.HUB_SECRET ? { url: config.RTC_NODE_URL, secret: config.HUB_SECRET } : null,
           guildId: () => hub.meta.guildId ?? "",
@@ -150,7 +126,7 @@ export class GuildHub extends DurableObject<Env> {
           log: hub.log.child({ component: "bot" }),
         });
         return {
-          modules: [presenceModule(presence), roomsModule(roomsStore, rooms, hub.remember), tables, commands, bot],
+          modules: [presenceModule(presence), roomsModule(roomsStore, rooms, hub.remember), tables, tableChat.module, bot],
           presence: () => presence.byChannel(),
         };
       },
