@@ -113,6 +113,11 @@ export class ReactionTally {
     return removed;
   }
 
+  /** Whether `who` has this reaction through the bot (a site player's, pending or confirmed). */
+  hasViaBot(messageId: string, emoji: string, who: string): boolean {
+    return this.#byMessage.get(messageId)?.get(emoji)?.reactors.get(who)?.viaBot ?? false;
+  }
+
   /** Takes back the player's pending reaction (refused or failed); a confirmed one stays. */
   retract(messageId: string, emoji: string, who: string): void {
     const tally = this.#byMessage.get(messageId)?.get(emoji);

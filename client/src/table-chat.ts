@@ -368,14 +368,19 @@ export class TableChat {
   #onReaction(p: EventPayload<"message.reaction.added">, added: boolean): void {
     const emoji = emojiKey(p.emoji);
     if (!emoji) return;
-    if (p.sentBy) this.#botIds.add(p.userId);
-    const changed = added
-      ? this.#reactions.add(p.messageId, emoji, p.sentBy ?? p.userId, { viaBot: p.sentBy !== undefined })
-      : this.#reactions.remove(p.messageId, emoji, p.sentBy ?? (this.#botIds.has(p.userId) ? null : p.userId));
-    if (added && p.sentBy === this.#client.userId) {
-      const cmd = this.#commands.find((c) => c.command === "addReaction" && c.messageId === p.messageId && c.emoji === emoji);
-      if (cmd) this.#commands.remove(cmd.commandId);
+    const me = this.#client.userId;
+    const asked = this.#commands.find((c) => c.command === "addReaction" && c.messageId === p.messageId && c.emoji === emoji);
+    if (p.sentBy || (added && asked)) this.#botIds.add(p.userId);
+    let who: string | null = p.sentBy ?? p.userId;
+    if (!p.sentBy && this.#botIds.has(p.userId)) {
+      // The bot's reaction without a name: Discord keeps one per emoji, so when the player has
+      // this one through the bot, it is theirs; a removal takes every site player's.
+      who = added ? (me !== null && this.#reactions.hasViaBot(p.messageId, emoji, me) ? me : p.userId) : null;
     }
+    const changed = added
+      ? this.#reactions.add(p.messageId, emoji, who!, { viaBot: p.sentBy !== undefined || this.#botIds.has(p.userId) })
+      : this.#reactions.remove(p.messageId, emoji, who);
+    if (added && who === me && asked) this.#commands.remove(asked.commandId);
     if (changed) this.#changed();
   }
 

@@ -335,6 +335,21 @@ describe("TableChat reactions", () => {
     expect(chips().map((c) => c.emoji)).toContain("mox:123456789012345678");
   });
 
+  it("the bot's reaction without a name (a hub that does not say who) is the player's own when they asked for it: counted once", async () => {
+    const m = "1100000000000000651";
+    client.answer = () => json(200, history([{ ...message(m), reactions: [] }]));
+    chat = new TableChat(client, CH);
+    await flush();
+    const id = chat.react(m, "👍")!;
+    client.event("message.reaction.added", { guildId: GUILD, channelId: CH, messageId: m, userId: BOT, emoji: { id: null, name: "👍" } });
+    client.result({ commandId: id, command: "addReaction", status: "sent", messageId: m });
+    client.event("message.reaction.added", { guildId: GUILD, channelId: CH, messageId: m, userId: DISCORD_USER, emoji: { id: null, name: "👍" } });
+    expect(chat.getSnapshot().lines[0]!.reactions).toEqual([{ emoji: "👍", count: 2, mine: true, pending: false }]);
+    // Now known as the bot: its removal in Discord takes the player's too.
+    client.event("message.reaction.removed", { guildId: GUILD, channelId: CH, messageId: m, userId: BOT, emoji: { id: null, name: "👍" } });
+    expect(chat.getSnapshot().lines[0]!.reactions).toEqual([{ emoji: "👍", count: 1, mine: false, pending: false }]);
+  });
+
   it("a refused reaction is taken back and keeps its retry time; sent confirms it even without an event", async () => {
     const m = "1100000000000000701";
     client.answer = () => json(200, history([{ ...message(m), reactions: [] }]));

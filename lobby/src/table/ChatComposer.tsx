@@ -74,7 +74,7 @@ export function ChatComposer({ chat, seated, refusal }: { chat: TableChat | null
           rows={2}
           value={text}
           disabled={disabled}
-          placeholder={seated ? "Write to the table (Enter sends, Shift+Enter for a new line)" : NO_SEAT_TEXT}
+          placeholder={seated ? "Message the table" : NO_SEAT_TEXT}
           aria-describedby={`${id}-hint`}
           aria-invalid={over || undefined}
           data-testid="chat-input"
@@ -94,7 +94,13 @@ export function ChatComposer({ chat, seated, refusal }: { chat: TableChat | null
         </button>
       </div>
       <p id={`${id}-hint`} className={`small ${over ? "error" : "muted"}`} data-testid="chat-hint">
-        {!seated ? NO_SEAT_TEXT : show ? (over ? `${-left} characters over the limit` : `${left} characters left`) : ""}
+        {!seated
+          ? NO_SEAT_TEXT
+          : show
+            ? over
+              ? `${-left} characters over the limit`
+              : `${left} characters left`
+            : "Enter sends, Shift+Enter starts a new line."}
       </p>
     </form>
   );

@@ -79,6 +79,7 @@ export function ChatMessage({ line, chat, canReact, discordUrl }: { line: ChatLi
 function Reactions({ line, messageId, chat, canReact }: { line: ChatLine; messageId: string; chat: TableChat; canReact: boolean }) {
   const [picking, setPicking] = useState(false);
   const picker = useRef<HTMLFieldSetElement>(null);
+  const addButton = useRef<HTMLButtonElement>(null);
   useEffect(() => {
     if (picking) picker.current?.querySelector("button")?.focus();
   }, [picking]);
@@ -87,7 +88,7 @@ function Reactions({ line, messageId, chat, canReact }: { line: ChatLine; messag
     setPicking(false);
   };
   return (
-    <div className="reactions">
+    <div className={`reactions${line.reactions.length === 0 ? " reactions-empty" : ""}`}>
       {line.reactions.length > 0 && (
         <ul className="reaction-chips" aria-label="Reactions">
           {line.reactions.map((r) => (
@@ -114,6 +115,7 @@ function Reactions({ line, messageId, chat, canReact }: { line: ChatLine; messag
           className="reaction reaction-add"
           aria-expanded={picking}
           aria-label="Add a reaction"
+          ref={addButton}
           data-testid="add-reaction"
           onClick={() => setPicking((p) => !p)}
         >
@@ -125,7 +127,9 @@ function Reactions({ line, messageId, chat, canReact }: { line: ChatLine; messag
           className="reaction-picker"
           ref={picker}
           onKeyDown={(e) => {
-            if (e.key === "Escape") setPicking(false);
+            if (e.key !== "Escape") return;
+            setPicking(false);
+            addButton.current?.focus();
           }}
         >
           <legend className="sr-only">Quick reactions</legend>
