@@ -69,11 +69,20 @@ export async function playerContext(browser: Browser, workerUrl: string, opts: {
  */
 const NETWORK_NOISE = /^(WebSocket connection to '.*' failed|Failed to load resource: (net::|the server responded with a status of (429|502)))/;
 
+/**
+ * The table chat loads its history from `GET /api/tables/:id/messages`, a route built on another
+ * branch: until it is merged, that request is a 404 the chat shows as "Could not load earlier
+ * messages". Only that 404 is expected; remove this once the route is in (the chat's history test
+ * then runs instead of skipping).
+ */
+const HISTORY_ROUTE_PENDING = /\/api\/tables\/\d+\/messages\?/;
+
 /** Collects console errors and warnings (React's included) and uncaught page errors, for `expect(problems).toEqual([])`. */
 export function watchConsole(page: Page, problems: string[], name: string): void {
   page.on("console", (m) => {
     if (m.type() !== "error" && m.type() !== "warning") return;
     if (NETWORK_NOISE.test(m.text())) return;
+    if (/status of 404/.test(m.text()) && HISTORY_ROUTE_PENDING.test(m.location().url)) return;
     problems.push(`${name}: console.${m.type()}: ${m.text()} (${m.location().url})`);
   });
   page.on("pageerror", (e) => problems.push(`${name}: page error: ${e.message}`));

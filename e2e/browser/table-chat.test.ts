@@ -96,11 +96,6 @@ async function postWithheld(channelId: string, messageId: string): Promise<void>
   expect(res.status, await res.text()).toBe(200);
 }
 
-/** Before the history route is merged, every page load's history request is a 404: that one is expected, nothing else. */
-function unexpected(): string[] {
-  return historyRoute ? problems : problems.filter((p) => !/status of 404/.test(p));
-}
-
 describe("the table chat on the table page", () => {
   beforeAll(async () => {
     system = await startSystem();
@@ -199,7 +194,7 @@ describe("the table chat on the table page", () => {
     await a.getByTestId("chat-input").press("Enter");
     await line(b, kept).waitFor({ timeout: 15_000 });
     await expect(line(b, kept).count()).resolves.toBe(1);
-    expect(unexpected()).toEqual([]);
+    expect(problems).toEqual([]);
   }, 150_000);
 
   it("a reload shows the history: earlier messages, with their reactions", async (ctx) => {
@@ -217,6 +212,6 @@ describe("the table chat on the table page", () => {
     await expect(line(a, "Written before the reload").getByTestId("chat-author").textContent()).resolves.toBe("alice");
     await line(a, "Before you came").locator("[data-testid=reaction][data-emoji='🔥']", { hasText: "1" }).waitFor({ timeout: 15_000 });
     await shot(a, "30-chat-history");
-    expect(unexpected()).toEqual([]);
+    expect(problems).toEqual([]);
   }, 90_000);
 });
