@@ -41,7 +41,7 @@ export type { ReactionView } from "./chat-reactions.ts";
 export type { ChatCommandState, ChatCommandStatus } from "./chat-commands.ts";
 
 /** What a TableChat needs of the client (tests give it a stand-in). */
-export type TableChatClient = Pick<SpellCovenClient, "on" | "send" | "api" | "userId">;
+export type TableChatClient = Pick<SpellCovenClient, "on" | "send" | "api" | "userId" | "state">;
 
 /** One line of the chat: a message from Discord or the site, or the player's own send not in Discord yet. */
 export interface ChatLine {
@@ -129,7 +129,7 @@ export class TableChat {
     this.channelId = channelId;
     this.#opts = { pageSize: 50, typingMs: 10_000, typingThrottleMs: 8_000, answerTimeoutMs: 20_000, maxMessages: 500, ...opts };
     this.#commands = new ChatCommands({ answerTimeoutMs: this.#opts.answerTimeoutMs, onChange: (c) => this.#onCommandChange(c) });
-    this.#sawConnection = (client as { state?: string }).state === "open";
+    this.#sawConnection = client.state === "open";
     const mine = (p: { channelId: string }) => p.channelId === channelId && !this.#closed;
     this.#off.push(
       client.on("message.created", (p) => mine(p) && this.#onMessage(p, true)),

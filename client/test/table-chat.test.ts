@@ -24,7 +24,7 @@ type Call = { method: string; url: string; headers: Record<string, string>; body
 class FakeClient extends TypedEmitter<ClientEvents> {
   connected = true;
   readonly userId = ME;
-  readonly state = "open";
+  readonly state = "open" as const;
   readonly sent: ClientMessage[] = [];
   readonly calls: Call[] = [];
   /** Answers for HTTP calls, by "METHOD path-prefix"; a function may throw for a network error. */

@@ -155,12 +155,27 @@ describe("the table chat on the table page", () => {
     await expect(chip(b).getAttribute("aria-pressed")).resolves.toBe("false");
     await expect(chip(a).getAttribute("aria-label")).resolves.toBe("👍: 2 reactions, including yours");
 
+    // Keyboard only: bob reaches the add-reaction button of alice's message, opens the picker (focus moves into it) and reacts.
+    // The hub allows one site reaction per table per second: alice's 👍 was just now.
+    await b.waitForTimeout(1_100);
+    const aliceLine = line(b, "Hello from the site");
+    await aliceLine.getByTestId("add-reaction").focus();
+    await b.keyboard.press("Enter");
+    await expect(b.evaluate(`document.activeElement?.getAttribute("aria-label")`)).resolves.toBe("React with 👍");
+    await b.keyboard.press("Tab");
+    await b.keyboard.press("Enter"); // ❤️
+    await line(a, "Hello from the site").locator("[data-testid=reaction][data-emoji='❤️']", { hasText: "1" }).waitFor({ timeout: 15_000 });
+    await expect(aliceLine.locator("[data-testid=reaction][data-emoji='❤️']").getAttribute("aria-pressed")).resolves.toBe("true");
+
     // bob types: alice's page says so, and stops saying it (Discord's 10 s); bob's never shows himself.
     await b.getByTestId("chat-input").pressSequentially("gg wp", { delay: 30 });
     await a.getByTestId("typing").filter({ hasText: "bob is typing…" }).waitFor({ timeout: 10_000 });
     await expect(b.getByTestId("typing").textContent()).resolves.toBe("");
     await shot(a, "30-chat-desktop", true);
     await shot(b, "30-chat-phone", true);
+    await a.emulateMedia({ colorScheme: "light" });
+    await shot(a, "30-chat-desktop-light", true);
+    await a.emulateMedia({ colorScheme: "dark" });
     await a.getByTestId("typing").filter({ hasText: /^$/ }).waitFor({ timeout: 20_000 });
     await b.getByTestId("chat-input").fill("");
 

@@ -59,9 +59,16 @@ export function ChatComposer({ chat, seated, refusal }: { chat: TableChat | null
           <p>
             {commandProblem(refusal)} {refusal.retryAt !== null && <RetryCountdown retryAt={refusal.retryAt} />}
           </p>
-          <button type="button" className="btn btn-quiet btn-small" onClick={() => chat?.dismiss(refusal.commandId)}>
-            Dismiss
-          </button>
+          <span>
+            {refusal.command === "addReaction" && (
+              <button type="button" className="btn btn-small" onClick={() => chat?.retry(refusal.commandId)}>
+                Retry
+              </button>
+            )}
+            <button type="button" className="btn btn-quiet btn-small" onClick={() => chat?.dismiss(refusal.commandId)}>
+              Dismiss
+            </button>
+          </span>
         </div>
       )}
       <label htmlFor={id} className="sr-only">
