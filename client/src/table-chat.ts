@@ -110,6 +110,7 @@ export class TableChat {
   /** Message ids, oldest first. */
   #order: string[] = [];
   readonly #reactions = new ReactionTally();
+  readonly #lineCache = new Map<string, { message: ChatMessagePayload; line: ChatLine }>();
   readonly #commands: ChatCommands;
   readonly #typing = new Map<string, number>();
   #typingTimer: ReturnType<typeof setTimeout> | null = null;
@@ -473,7 +474,12 @@ export class TableChat {
     const me = this.#client.userId;
     const out: ChatLine[] = this.#order.map((id) => {
       const m = this.#messages.get(id)!;
-      return {
+      const reactions = this.#reactions.view(id, me);
+      // The same line object while neither the message nor its reactions changed: a list of
+      // memoized rows re-renders only what changed (typing and other lines leave it alone).
+      const cached = this.#lineCache.get(id);
+      if (cached && cached.message === m && cached.line.reactions === reactions) return cached.line;
+      const line: ChatLine = Object.freeze({
         key: id,
         messageId: id,
         author: m.author,
@@ -484,10 +490,13 @@ export class TableChat {
         edited: m.editedTimestamp !== null,
         attachments: m.attachments,
         mine: me !== null && (m.sentBy === me || (!m.sentBy && m.author.id === me)),
-        reactions: this.#reactions.view(id, me),
+        reactions,
         command: null,
-      };
+      });
+      this.#lineCache.set(id, { message: m, line });
+      return line;
     });
+    if (this.#lineCache.size > this.#order.length) for (const id of this.#lineCache.keys()) if (!this.#messages.has(id)) this.#lineCache.delete(id);
     for (const cmd of this.#commands.echoes()) {
       out.push({
         key: `local:${cmd.commandId}`,

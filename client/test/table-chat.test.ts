@@ -288,6 +288,47 @@ describe("TableChat refusals and retries", () => {
     expect(c[notSeated]).toMatchObject({ status: "refused", code: "NOT_ROOM_MEMBER" });
     expect(c[offline]).toMatchObject({ status: "failed", code: "NETWORK_ERROR" });
   });
+
+  it("a reaction over HTTP URL-encodes the emoji (multi-codepoint and custom name:id) and carries its command id", async () => {
+    const m = "1100000000000000551";
+    client.answer = (call) =>
+      call.method === "GET"
+        ? json(200, history([{ ...message(m), reactions: [] }]))
+        : json(202, { commandId: "x", traceId: "b".repeat(32), status: "accepted" });
+    client.connected = false;
+    chat = new TableChat(client, CH);
+    await flush();
+    const skin = chat.react(m, "👍🏽")!;
+    chat.react(m, "mox:123456789012345678");
+    await flush();
+    const puts = client.calls.filter((c) => c.method === "PUT");
+    expect(puts.map((c) => c.url)).toEqual([
+      `/api/tables/${CH}/messages/${m}/reactions/%F0%9F%91%8D%F0%9F%8F%BD`,
+      `/api/tables/${CH}/messages/${m}/reactions/mox%3A123456789012345678`,
+    ]);
+    expect(puts[0]!.headers["Idempotency-Key"]).toBe(skin);
+    expect(chat.getSnapshot().commands[skin]!.status).toBe("accepted");
+  });
+
+  it("unchanged lines stay the same objects (rows re-render only when they change)", async () => {
+    client.answer = () =>
+      json(
+        200,
+        history([
+          { ...message("1100000000000000561"), reactions: [] },
+          { ...message("1100000000000000562"), reactions: [] },
+        ]),
+      );
+    chat = new TableChat(client, CH);
+    await flush();
+    const [one, two] = chat.getSnapshot().lines;
+    client.event("typing.started", { guildId: GUILD, channelId: CH, userId: BOB, at: Date.now() });
+    client.event("message.reaction.added", { guildId: GUILD, channelId: CH, messageId: "1100000000000000562", userId: BOB, emoji: { id: null, name: "🔥" } });
+    const after = chat.getSnapshot().lines;
+    expect(after[0]).toBe(one);
+    expect(after[1]).not.toBe(two);
+    expect(after[1]!.reactions).toHaveLength(1);
+  });
 });
 
 describe("TableChat reactions", () => {

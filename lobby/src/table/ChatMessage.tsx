@@ -4,12 +4,23 @@
  * it), attachments as a count with a link to Discord, the reaction chips and a quick-reaction
  * picker. The player's own send not in Discord yet looks pending; a failed one says why, with Retry.
  */
-import { useEffect, useRef, useState } from "react";
+import { memo, useEffect, useRef, useState } from "react";
 import type { ChatLine, TableChat } from "@spell-coven/client";
 import { useDirectory } from "../directory.ts";
 import { authorName, chatTime, commandProblem, filesLine, QUICK_REACTIONS, reactionLabel, WITHHELD_TEXT } from "./chat-messages.ts";
 
-export function ChatMessage({ line, chat, canReact, discordUrl }: { line: ChatLine; chat: TableChat; canReact: boolean; discordUrl: string }) {
+/** Memoized: a line re-renders only when it changed (TableChat keeps unchanged lines the same object). */
+export const ChatMessage = memo(function ChatMessage({
+  line,
+  chat,
+  canReact,
+  discordUrl,
+}: {
+  line: ChatLine;
+  chat: TableChat;
+  canReact: boolean;
+  discordUrl: string;
+}) {
   const names = useDirectory();
   const name = authorName(line, names);
   const cmd = line.command;
@@ -74,7 +85,7 @@ export function ChatMessage({ line, chat, canReact, discordUrl }: { line: ChatLi
       {line.messageId && (line.reactions.length > 0 || canReact) && <Reactions line={line} messageId={line.messageId} chat={chat} canReact={canReact} />}
     </li>
   );
-}
+});
 
 function Reactions({ line, messageId, chat, canReact }: { line: ChatLine; messageId: string; chat: TableChat; canReact: boolean }) {
   const [picking, setPicking] = useState(false);
