@@ -2,7 +2,7 @@
  * The table chat on the table page in Chromium, against the local run (simulator, gateway-node,
  * the Worker under wrangler dev with the lobby's development build): two seated players write
  * from the site and see each other live with their names; a Discord user writes and reacts
- * through the simulator's control API; reactions from the site and from Discord show with counts;
+ * through the simulator's control API (and edits and deletes); reactions from the site and from Discord show with counts;
  * typing shows on the other page and goes; a burst of sends is refused with a countdown, the text
  * stays in the composer and goes once retried; a message whose text Discord withheld shows the
  * honest line; a phone gets the same chat; a reload shows the history. Any React warning or page
@@ -188,6 +188,13 @@ describe("the table chat on the table page", () => {
       await expect(withheld.locator("xpath=..").textContent()).resolves.toContain("2 files, open in Discord");
     }
 
+    // dave edits his message in Discord: the new text, marked edited, on both pages; its reactions stay.
+    await control("editMessage", { channelId, messageId: posted.id, content: "Hi from Discord, edited" });
+    for (const p of [a, b]) {
+      await line(p, "Hi from Discord, edited").filter({ hasText: "(edited)" }).waitFor({ timeout: 15_000 });
+      await chip(p).locator(".reaction-count", { hasText: /^2$/ }).waitFor();
+    }
+
     // A burst: the hub allows 5 sends per 10 s per player; the rest are refused with the time to wait, counted down.
     for (let i = 1; i <= 7; i++) await write(a, `burst ${i}`);
     const refusal = a.getByTestId("chat-refusal");
@@ -209,6 +216,10 @@ describe("the table chat on the table page", () => {
     await a.getByTestId("chat-input").press("Enter");
     await line(b, kept).waitFor({ timeout: 15_000 });
     await expect(line(b, kept).count()).resolves.toBe(1);
+
+    // dave deletes his message in Discord: it goes from both pages.
+    await control("deleteMessage", { channelId, messageId: posted.id });
+    for (const p of [a, b]) await daveLine(p).waitFor({ state: "detached", timeout: 15_000 });
     expect(problems).toEqual([]);
   }, 150_000);
 
