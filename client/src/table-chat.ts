@@ -195,12 +195,15 @@ export class TableChat {
   retry(commandId: string): void {
     const cmd = this.#commands.get(commandId);
     if (!cmd || (cmd.status !== "refused" && cmd.status !== "failed")) return;
-    // A failed command is remembered by the hub: over HTTP its answer says whether it runs again.
+    // A failed command may be remembered by the hub: over HTTP its answer says whether it runs again.
     const viaHttp = cmd.status === "failed";
+    // Discord failed it: a "duplicate" answer means the hub will not try again. Lost on the way
+    // (no answer, network): a "duplicate" means the hub did get it, and its outcome is on its way.
+    const discordFailed = viaHttp && cmd.code !== "NO_ANSWER" && cmd.code !== "NETWORK_ERROR";
     if (cmd.command === "addReaction" && cmd.messageId && cmd.emoji && this.#client.userId)
       this.#reactions.add(cmd.messageId, cmd.emoji, this.#client.userId, { viaBot: true, pending: true });
     this.#commands.restart(commandId);
-    this.#dispatch(commandId, viaHttp);
+    this.#dispatch(commandId, viaHttp, discordFailed);
   }
 
   /** Forgets a refused or failed command (the player gave up on it). */
@@ -246,7 +249,7 @@ export class TableChat {
 
   // ---- internals: commands ---------------------------------------------------------------------
 
-  #dispatch(commandId: string, viaHttp: boolean): void {
+  #dispatch(commandId: string, viaHttp: boolean, discordFailed = false): void {
     const cmd = this.#commands.get(commandId);
     if (!cmd || this.#closed) return;
     const traceId = newTraceId();
@@ -261,13 +264,13 @@ export class TableChat {
         ? api.sendChatMessage(this.channelId, cmd.text!, { commandId, traceId })
         : api.addChatReaction(this.channelId, cmd.messageId!, cmd.emoji!, { commandId, traceId });
     call.then(
-      (accepted) => this.#onAccepted(commandId, accepted, viaHttp),
+      (accepted) => this.#onAccepted(commandId, accepted, discordFailed),
       (err: unknown) => this.#onHttpError(commandId, err),
     );
   }
 
-  #onAccepted(commandId: string, accepted: CommandAccepted, wasFailed: boolean): void {
-    if (accepted.status === "duplicate" && wasFailed) {
+  #onAccepted(commandId: string, accepted: CommandAccepted, discordFailed: boolean): void {
+    if (accepted.status === "duplicate" && discordFailed) {
       this.#commands.settle(commandId, {
         status: "failed",
         code: "ALREADY_TRIED",

@@ -239,7 +239,8 @@ describe("TableChat refusals and retries", () => {
     expect(chat.getSnapshot().commands[id]).toMatchObject({ status: "failed", code: "NO_ANSWER" });
     expect(chat.getSnapshot().lines[0]!.command!.status).toBe("failed"); // the echo stays, with Retry
 
-    client.answer = () => json(202, { commandId: id, traceId: "b".repeat(32), status: "accepted" });
+    // The hub did get it after all (duplicate): still pending its outcome, not "already tried".
+    client.answer = () => json(202, { commandId: id, traceId: "b".repeat(32), status: "duplicate" });
     chat.retry(id);
     await flush();
     const call = client.calls.at(-1)!;

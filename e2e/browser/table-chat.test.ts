@@ -223,6 +223,33 @@ describe("the table chat on the table page", () => {
     expect(problems).toEqual([]);
   }, 150_000);
 
+  it("offline, a send fails and says so with Retry; back online, Retry sends it once (the same command id)", async () => {
+    // (A send into a socket that only looks open waits for its answer instead: NO_ANSWER after 20 s, or it goes once the network is back.)
+    const channelId = await table(alice, [bob]);
+    const a = await openTable("alice", channelId);
+    const b = await openTable("bob", channelId);
+    await a.context().setOffline(true);
+    // Once the page knows its socket is gone (keep-alive unanswered), a send goes to the HTTP route, which cannot be reached.
+    await a.locator("#live[data-state=reconnecting], #live[data-state=disconnected]").waitFor({ timeout: 60_000 });
+    await write(a, "Sent while offline");
+    const failed = line(a, "Sent while offline").and(a.locator("[data-status=failed]"));
+    await failed.waitFor({ timeout: 15_000 });
+    await expect(failed.getByTestId("chat-failed").textContent()).resolves.toContain(
+      "Your message was not sent: Spell Coven can't be reached. Check your connection.",
+    );
+    await shot(a, "30-chat-failed-offline");
+    await a.context().setOffline(false);
+    await a.locator("#live[data-state=open]").waitFor({ timeout: 30_000 });
+    await failed.getByRole("button", { name: "Retry" }).click();
+    await line(b, "Sent while offline").waitFor({ timeout: 15_000 });
+    await line(a, "Sent while offline").and(a.locator("[data-status=delivered]")).waitFor({ timeout: 15_000 });
+    await expect(line(a, "Sent while offline").count()).resolves.toBe(1);
+    // Discord has it once, written by the bot in alice's name.
+    const inDiscord = (await (await fetch(`${system.simulator!.url}/control/messages?channelId=${channelId}`)).json()) as { content: string }[];
+    expect(inDiscord.filter((m) => m.content === `<@${alice}>: Sent while offline`)).toHaveLength(1);
+    expect(problems).toEqual([]);
+  }, 120_000);
+
   it("a reload shows the history: earlier messages, with their reactions", async (ctx) => {
     if (!historyRoute) return ctx.skip(); // the history route is another branch; the lead runs this after the merge
     const channelId = await table(alice, [bob]);
