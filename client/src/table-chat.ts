@@ -32,40 +32,19 @@ import {
   type SignalEnvelope,
   type SignalPayload,
 } from "@spell-coven/common";
-import { ReactionTally, emojiKey, type ReactionView } from "./chat-reactions.ts";
+import { ReactionTally, emojiKey } from "./chat-reactions.ts";
 import type { SpellCovenClient } from "./index.ts";
 import { RoomsApiError } from "./rooms-api.ts";
 import { ChatCommands, newCommandId, type ChatCommandState } from "./chat-commands.ts";
+import { ChatTyping } from "./chat-typing.ts";
+import { ChatLog, echoLine, type ChatLine } from "./chat-log.ts";
 
 export type { ReactionView } from "./chat-reactions.ts";
+export { compareSnowflakes, type ChatLine } from "./chat-log.ts";
 export type { ChatCommandState, ChatCommandStatus } from "./chat-commands.ts";
 
 /** What a TableChat needs of the client (tests give it a stand-in). */
 export type TableChatClient = Pick<SpellCovenClient, "on" | "send" | "api" | "userId" | "state">;
-
-/** One line of the chat: a message from Discord or the site, or the player's own send not in Discord yet. */
-export interface ChatLine {
-  /** Stable React key: the message id, or `local:<commandId>` for an echo. */
-  key: string;
-  /** null for an echo not yet in Discord. */
-  messageId: string | null;
-  /** The Discord author (the bot for site messages); null for an echo. */
-  author: ChatMessagePayload["author"] | null;
-  /** The site player who wrote it; null for messages written in Discord. */
-  sentBy: string | null;
-  content: string;
-  /** False when Discord withheld the text (the bot lacks the MESSAGE_CONTENT intent): say so, never an empty bubble. */
-  contentAvailable: boolean;
-  /** Unix ms. */
-  at: number;
-  edited: boolean;
-  attachments: number;
-  /** Written by the signed-in player (on the site, or in Discord with the same account). */
-  mine: boolean;
-  reactions: readonly ReactionView[];
-  /** The player's send behind an echo (pending, accepted, sent or failed); null for messages in Discord. */
-  command: ChatCommandState | null;
-}
 
 export interface ChatHistoryState {
   status: "idle" | "loading" | "loaded" | "error";
@@ -97,24 +76,14 @@ export interface TableChatOptions {
   maxMessages?: number;
 }
 
-/** Snowflakes as numbers: a shorter id is older; same length compares as text. */
-export function compareSnowflakes(a: string, b: string): number {
-  return a.length !== b.length ? a.length - b.length : a < b ? -1 : a > b ? 1 : 0;
-}
-
 export class TableChat {
   readonly channelId: string;
   readonly #client: TableChatClient;
   readonly #opts: Required<TableChatOptions>;
-  readonly #messages = new Map<string, ChatMessagePayload>();
-  /** Message ids, oldest first. */
-  #order: string[] = [];
+  readonly #log = new ChatLog();
   readonly #reactions = new ReactionTally();
-  readonly #lineCache = new Map<string, { message: ChatMessagePayload; line: ChatLine }>();
   readonly #commands: ChatCommands;
-  readonly #typing = new Map<string, number>();
-  #typingTimer: ReturnType<typeof setTimeout> | null = null;
-  #typingNextAt = 0;
+  readonly #typing: ChatTyping;
   /** The bot's user ids, learned from site messages and reactions (its removal takes every site player's reaction). */
   readonly #botIds = new Set<string>();
   #history: ChatHistoryState = { status: "idle", hasMore: false, error: null };
@@ -130,6 +99,7 @@ export class TableChat {
     this.channelId = channelId;
     this.#opts = { pageSize: 50, typingMs: 10_000, typingThrottleMs: 8_000, answerTimeoutMs: 20_000, maxMessages: 500, ...opts };
     this.#commands = new ChatCommands({ answerTimeoutMs: this.#opts.answerTimeoutMs, onChange: (c) => this.#onCommandChange(c) });
+    this.#typing = new ChatTyping({ showMs: this.#opts.typingMs, throttleMs: this.#opts.typingThrottleMs, onChange: () => this.#changed() });
     this.#sawConnection = client.state === "open";
     const mine = (p: { channelId: string }) => p.channelId === channelId && !this.#closed;
     this.#off.push(
@@ -179,15 +149,13 @@ export class TableChat {
 
   /** Says the player is typing: call it on every keystroke, it goes out at most once per 8 s. */
   typing(): void {
-    const now = Date.now();
-    if (this.#closed || now < this.#typingNextAt) return;
-    this.#typingNextAt = now + this.#opts.typingThrottleMs;
+    if (this.#closed || !this.#typing.claimAnnounce()) return;
     const commandId = newCommandId();
     const traceId = newTraceId();
     if (this.#client.send({ type: "chat.typing", channelId: this.channelId, commandId, traceId })) return;
     this.#client.api.chatTyping(this.channelId, { commandId, traceId }).catch((err: unknown) => {
       // A refused typing call is not worth a word to the player; only its wait is honoured.
-      if (err instanceof RoomsApiError && err.retryAt !== null) this.#typingNextAt = Math.max(this.#typingNextAt, err.retryAt);
+      if (err instanceof RoomsApiError && err.retryAt !== null) this.#typing.holdUntil(err.retryAt);
     });
   }
 
@@ -215,7 +183,7 @@ export class TableChat {
 
   /** Loads the page of messages before the oldest one shown (nothing while loading, or before Retry-After). */
   loadOlder(): Promise<void> {
-    return this.#load(this.#order.length === 0 ? "latest" : "older");
+    return this.#load(this.#log.size === 0 ? "latest" : "older");
   }
 
   // ---- external store --------------------------------------------------------------------------
@@ -229,7 +197,7 @@ export class TableChat {
     this.#snapshot ??= Object.freeze({
       channelId: this.channelId,
       lines: Object.freeze(this.#lines()),
-      typing: Object.freeze([...this.#typing.keys()]),
+      typing: this.#typing.list,
       commands: this.#commands.toJSON(),
       history: this.#history,
     });
@@ -242,8 +210,7 @@ export class TableChat {
     this.#closed = true;
     for (const off of this.#off.splice(0)) off();
     this.#commands.close();
-    if (this.#typingTimer) clearTimeout(this.#typingTimer);
-    this.#typingTimer = null;
+    this.#typing.close();
     this.#subscribers.clear();
   }
 
@@ -295,7 +262,7 @@ export class TableChat {
     const r = s.payload as SignalPayload<"command.result">;
     if (r.channelId !== this.channelId) return;
     if (r.command === "typingStart") {
-      if (r.status === "refused" && r.retryAfterMs !== undefined) this.#typingNextAt = Math.max(this.#typingNextAt, Date.now() + r.retryAfterMs);
+      if (r.status === "refused" && r.retryAfterMs !== undefined) this.#typing.holdUntil(Date.now() + r.retryAfterMs);
       return;
     }
     const cmd = this.#commands.get(r.commandId);
@@ -307,7 +274,7 @@ export class TableChat {
         if (this.#client.userId) this.#reactions.add(cmd.messageId!, cmd.emoji!, this.#client.userId, { viaBot: true });
         return this.#commands.remove(r.commandId);
       }
-      if (r.messageId && this.#messages.has(r.messageId)) return this.#commands.remove(r.commandId);
+      if (r.messageId && this.#log.has(r.messageId)) return this.#commands.remove(r.commandId);
       return this.#commands.advance(r.commandId, "sent", r.messageId);
     }
     this.#commands.settle(r.commandId, {
@@ -327,12 +294,12 @@ export class TableChat {
   // ---- internals: events -----------------------------------------------------------------------
 
   #onMessage(p: ChatMessagePayload, created: boolean): void {
-    if (!created && !this.#messages.has(p.messageId)) return; // an edit of a message older than what is shown
+    if (!created && !this.#log.has(p.messageId)) return; // an edit of a message older than what is shown
     this.#put(p);
     if (created) {
       // Discord ends someone's typing indicator when their message arrives.
       const author = p.sentBy ?? p.author.id;
-      if (this.#typing.delete(author)) this.#scheduleTyping();
+      this.#typing.stopped(author);
     }
     this.#trim();
     this.#changed();
@@ -340,33 +307,16 @@ export class TableChat {
 
   #put(p: ChatMessagePayload): void {
     if (p.sentBy) this.#botIds.add(p.author.id);
-    if (!this.#messages.has(p.messageId)) {
-      let lo = 0;
-      let hi = this.#order.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (compareSnowflakes(this.#order[mid]!, p.messageId) < 0) lo = mid + 1;
-        else hi = mid;
-      }
-      this.#order.splice(lo, 0, p.messageId);
-    }
-    this.#messages.set(p.messageId, p);
+    this.#log.put(p);
     // The player's own send is in Discord now: its echo goes.
     const echo = (p.nonce ? this.#commands.get(p.nonce) : null) ?? this.#commands.byMessage(p.messageId);
     if (echo?.command === "sendMessage") this.#commands.remove(echo.commandId);
   }
 
   #onDeleted(ids: readonly string[]): void {
-    let changed = false;
-    for (const id of ids) {
-      if (!this.#messages.delete(id)) continue;
-      this.#reactions.forget(id);
-      changed = true;
-    }
-    if (!changed) return;
-    const gone = new Set(ids);
-    this.#order = this.#order.filter((id) => !gone.has(id));
-    this.#changed();
+    const gone = this.#log.delete(ids);
+    for (const id of gone) this.#reactions.forget(id);
+    if (gone.length > 0) this.#changed();
   }
 
   #onReaction(p: EventPayload<"message.reaction.added">, added: boolean): void {
@@ -389,31 +339,7 @@ export class TableChat {
   }
 
   #onTyping(userId: string): void {
-    if (userId === this.#client.userId) return;
-    // Re-inserted: the map's order is who started typing last, which the line lists last.
-    this.#typing.delete(userId);
-    this.#typing.set(userId, Date.now() + this.#opts.typingMs);
-    this.#scheduleTyping();
-    this.#changed();
-  }
-
-  /** One timer for the next indicator to go out. */
-  #scheduleTyping(): void {
-    if (this.#typingTimer) clearTimeout(this.#typingTimer);
-    this.#typingTimer = null;
-    if (this.#typing.size === 0 || this.#closed) return;
-    const next = Math.min(...this.#typing.values());
-    this.#typingTimer = setTimeout(
-      () => {
-        this.#typingTimer = null;
-        const now = Date.now();
-        let changed = false;
-        for (const [id, until] of this.#typing) if (until <= now && this.#typing.delete(id)) changed = true;
-        this.#scheduleTyping();
-        if (changed) this.#changed();
-      },
-      Math.max(0, next - Date.now()),
-    );
+    if (userId !== this.#client.userId) this.#typing.started(userId);
   }
 
   #onAuth(ok: AuthOk): void {
@@ -431,8 +357,8 @@ export class TableChat {
     if (h.error?.retryAt && h.error.retryAt > Date.now()) return;
     if (mode === "older" && h.status === "loaded" && !h.hasMore) return;
     const gen = ++this.#loadGen;
-    const known = mode === "latest" ? new Set(this.#messages.keys()) : null;
-    const before = mode === "older" ? this.#order[0] : undefined;
+    const known = mode === "latest" ? new Set(this.#log.ids()) : null;
+    const before = mode === "older" ? this.#log.oldest() : undefined;
     this.#setHistory({ status: "loading", hasMore: h.hasMore, error: null });
     try {
       const page = await this.#client.api.chatHistory(this.channelId, { limit: this.#opts.pageSize, ...(before ? { before } : {}) });
@@ -464,58 +390,15 @@ export class TableChat {
 
   /** Keeps the newest `maxMessages`; the history can bring the older ones back. */
   #trim(): void {
-    const extra = this.#order.length - this.#opts.maxMessages;
-    if (extra <= 0) return;
-    for (const id of this.#order.splice(0, extra)) {
-      this.#messages.delete(id);
-      this.#reactions.forget(id);
-    }
-    this.#history = Object.freeze({ ...this.#history, hasMore: true });
+    const dropped = this.#log.trimTo(this.#opts.maxMessages);
+    for (const id of dropped) this.#reactions.forget(id);
+    if (dropped.length > 0) this.#history = Object.freeze({ ...this.#history, hasMore: true });
   }
 
   #lines(): ChatLine[] {
     const me = this.#client.userId;
-    const out: ChatLine[] = this.#order.map((id) => {
-      const m = this.#messages.get(id)!;
-      const reactions = this.#reactions.view(id, me);
-      // The same line object while neither the message nor its reactions changed: a list of
-      // memoized rows re-renders only what changed (typing and other lines leave it alone).
-      const cached = this.#lineCache.get(id);
-      if (cached && cached.message === m && cached.line.reactions === reactions) return cached.line;
-      const line: ChatLine = Object.freeze({
-        key: id,
-        messageId: id,
-        author: m.author,
-        sentBy: m.sentBy ?? null,
-        content: m.content,
-        contentAvailable: m.contentAvailable,
-        at: Date.parse(m.timestamp),
-        edited: m.editedTimestamp !== null,
-        attachments: m.attachments,
-        mine: me !== null && (m.sentBy === me || (!m.sentBy && m.author.id === me)),
-        reactions,
-        command: null,
-      });
-      this.#lineCache.set(id, { message: m, line });
-      return line;
-    });
-    if (this.#lineCache.size > this.#order.length) for (const id of this.#lineCache.keys()) if (!this.#messages.has(id)) this.#lineCache.delete(id);
-    for (const cmd of this.#commands.echoes()) {
-      out.push({
-        key: `local:${cmd.commandId}`,
-        messageId: null,
-        author: null,
-        sentBy: me,
-        content: cmd.text ?? "",
-        contentAvailable: true,
-        at: cmd.createdAt,
-        edited: false,
-        attachments: 0,
-        mine: true,
-        reactions: [],
-        command: cmd,
-      });
-    }
+    const out = this.#log.lines(me, (id) => this.#reactions.view(id, me));
+    for (const cmd of this.#commands.echoes()) out.push(echoLine(cmd, me));
     return out;
   }
 
