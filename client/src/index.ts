@@ -27,6 +27,20 @@ export type { DropoutStatus } from "./dropout.ts";
 export { ClientError, type ClientErrorKind, type ClientEvents, type ConnectionState, type StateChange, type Presence, type DropoutInfo } from "./events.ts";
 export { RoomsApiError, type RoomsApi, type EndRoomResult } from "./rooms-api.ts";
 export type { Room, Invite, JoinRoomResult, LeaveRoomResult, CreateRoomRequest, AuthOk, EventEnvelope, EventName, EventPayload } from "@spell-coven/common";
+/** The longest text a player may write in a table's chat (Discord's 2000, less the prefix that names them there). */
+export { MAX_SITE_MESSAGE_CONTENT } from "@spell-coven/common";
+export {
+  TableChat,
+  compareSnowflakes,
+  type TableChatClient,
+  type TableChatOptions,
+  type TableChatSnapshot,
+  type ChatLine,
+  type ChatHistoryState,
+  type ChatCommandState,
+  type ChatCommandStatus,
+  type ReactionView,
+} from "./table-chat.ts";
 export { TableCall, type TableCallOptions, type TableCallEvents, type TablePeer, type PeerQuality } from "./table-call.ts";
 
 export interface SpellCovenClientOptions extends Omit<ConnectionOptions, "url"> {

@@ -6,10 +6,15 @@
  *   const { state, presence, rooms } = useSpellCoven(client);
  */
 import { useSyncExternalStore } from "react";
-import type { ClientSnapshot, SpellCovenClient } from "./index.ts";
+import type { ClientSnapshot, SpellCovenClient, TableChat, TableChatSnapshot } from "./index.ts";
 
 export function useSpellCoven(client: SpellCovenClient): ClientSnapshot {
   return useSyncExternalStore(client.subscribe, client.getSnapshot, client.getSnapshot);
 }
 
-export type { ClientSnapshot } from "./index.ts";
+/** A table's chat as React state: re-renders on every message, reaction, typing change and command outcome. */
+export function useTableChat(chat: TableChat): TableChatSnapshot {
+  return useSyncExternalStore(chat.subscribe, chat.getSnapshot, chat.getSnapshot);
+}
+
+export type { ClientSnapshot, TableChatSnapshot } from "./index.ts";

@@ -3,6 +3,8 @@
  * shared schemas; every failure is a RoomsApiError with the server's stable code and request id.
  */
 import {
+  ChatHistory,
+  CommandAccepted,
   CreateRoomRequest,
   EndRoomResult as EndRoomResultSchema,
   IceServersResult,
@@ -11,9 +13,12 @@ import {
   LeaveRoomResult,
   RoomsList,
   Room,
+  traceParent,
   type RoomErrorCode,
 } from "@spell-coven/common";
 import type {
+  ChatHistory as ChatHistoryT,
+  CommandAccepted as CommandAcceptedT,
   EndRoomResult,
   IceServersResult as IceServersResultT,
   Invite as InviteT,
@@ -110,6 +115,49 @@ export class RoomsApi {
     return this.#call<EndRoomResult>("DELETE", `/api/end-room/${encodeURIComponent(channelId)}`, EndRoomResultSchema);
   }
 
+  // ---- table chat (202 CommandAccepted; the outcome follows as a command.result signal) ----------
+
+  /**
+   * Writes `content` in the table's chat (only seat holders may). `commandId` is Discord's nonce:
+   * the same id sent again never makes a second message. `traceId` starts the command's trace.
+   */
+  sendChatMessage(channelId: string, content: string, opts: { commandId: string; traceId?: string }): Promise<CommandAcceptedT> {
+    return this.#call<CommandAcceptedT>(
+      "POST",
+      `/api/tables/${encodeURIComponent(channelId)}/messages`,
+      CommandAccepted,
+      { content, commandId: opts.commandId },
+      traceHeader(opts.traceId),
+    );
+  }
+
+  /** Adds the player's reaction (`emoji`: one unicode emoji, or a custom one as name:id) to a message. */
+  addChatReaction(channelId: string, messageId: string, emoji: string, opts: { commandId: string; traceId?: string }): Promise<CommandAcceptedT> {
+    const path = `/api/tables/${encodeURIComponent(channelId)}/messages/${encodeURIComponent(messageId)}/reactions/${encodeURIComponent(emoji)}`;
+    return this.#call<CommandAcceptedT>("PUT", path, CommandAccepted, undefined, { "Idempotency-Key": opts.commandId, ...traceHeader(opts.traceId) });
+  }
+
+  /** Says the player is typing (the hub collapses calls to one per channel per 8 s). */
+  chatTyping(channelId: string, opts: { commandId: string; traceId?: string }): Promise<CommandAcceptedT> {
+    return this.#call<CommandAcceptedT>("POST", `/api/tables/${encodeURIComponent(channelId)}/typing`, CommandAccepted, undefined, {
+      "Idempotency-Key": opts.commandId,
+      ...traceHeader(opts.traceId),
+    });
+  }
+
+  /**
+   * A page of the table's chat, oldest first: the latest `limit` (1-100, default 50) messages, or
+   * those before `before`. 404 ROOM_NOT_FOUND, 403 NOT_ROOM_MEMBER (a private table), 503
+   * DISCORD_UNAVAILABLE, 429 with Retry-After.
+   */
+  chatHistory(channelId: string, opts: { before?: string; limit?: number } = {}): Promise<ChatHistoryT> {
+    const q = new URLSearchParams();
+    if (opts.before) q.set("before", opts.before);
+    if (opts.limit !== undefined) q.set("limit", String(opts.limit));
+    const query = q.toString() ? `?${q}` : "";
+    return this.#call<ChatHistoryT>("GET", `/api/tables/${encodeURIComponent(channelId)}/messages${query}`, ChatHistory);
+  }
+
   async #call<T>(method: string, path: string, schema: Schema<T> | null, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
     let res = await this.#send(method, path, await this.#getToken({ refresh: false }), body, headers);
     if (res.status === 401) {
@@ -155,6 +203,11 @@ export class RoomsApi {
       throw new RoomsApiError(0, "NETWORK_ERROR", `Could not reach the server (${cause instanceof Error ? cause.message : String(cause)}).`);
     }
   }
+}
+
+/** The browser's own trace id for a command, as W3C trace-context (never forwarded to Discord). */
+function traceHeader(traceId: string | undefined): Record<string, string> {
+  return traceId ? { traceparent: traceParent(traceId) } : {};
 }
 
 async function readError(res: Response): Promise<RoomsApiError> {

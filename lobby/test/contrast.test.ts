@@ -56,6 +56,11 @@ const PAIRS: [string, string, string][] = [
   ["bg", "text", "toast, banner buttons"],
   ["link", "card", "links on cards (Open in Discord)"],
   ["link", "bg", "links on the page"],
+  ["text", "mine-bg", "your messages and reaction chips in the table chat"],
+  ["muted", "mine-bg", "time and 'Sending…' on your chat messages"],
+  ["link", "mine-bg", "'open in Discord' on your chat messages"],
+  ["error", "mine-bg", "why your chat message failed"],
+  ["muted", "card", "the typing line, the disabled composer's reason"],
 ];
 
 describe("colour contrast (WCAG AA, 4.5:1)", () => {
