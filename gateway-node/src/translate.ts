@@ -21,7 +21,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { ChannelType } from "discord-api-types/v10";
-import { newTraceId, type InternalEvent, type PresenceSnapshotPayload, type VoiceFlags } from "@spell-coven/common";
+import { newTraceId, packVoiceFlags, unpackVoiceFlags, type InternalEvent, type PresenceSnapshotPayload, type VoiceFlags } from "@spell-coven/common";
 import { chatDeleted, chatMessage, chatReaction, chatTyping, type DeleteData, type MessageData, type ReactionData, type TypingData } from "./chat-translate.ts";
 
 type SnapshotChannel = NonNullable<PresenceSnapshotPayload["channels"]>[number];
@@ -36,18 +36,12 @@ interface GuildVoiceCache {
    */
   rooms: Map<string, string>;
   /**
-   * userId -> mute/deafen bits (FLAG_*) of users in voice with at least one set: most people are
+   * userId -> mute/deafen bits (packVoiceFlags) of users in voice with at least one set: most people are
    * neither muted nor deafened, so the cache stays the size of `voice` at worst.
    */
   flags: Map<string, number>;
   available: boolean;
 }
-
-// A user's four flags as bits, so the cache holds one small number per flagged user.
-const FLAG_SELF_MUTE = 1;
-const FLAG_SELF_DEAF = 2;
-const FLAG_SERVER_MUTE = 4;
-const FLAG_SERVER_DEAF = 8;
 
 export type HubEventSink = (event: InternalEvent) => void;
 
@@ -284,7 +278,7 @@ export class Translator {
     const voiceStates: PresenceSnapshotPayload["voiceStates"] = [];
     const voiceFlags: NonNullable<PresenceSnapshotPayload["voiceFlags"]> = [];
     if (g) for (const [userId, channelId] of g.voice) voiceStates.push({ userId, channelId });
-    if (g) for (const [userId, bits] of g.flags) voiceFlags.push({ userId, ...flagsOf(bits) });
+    if (g) for (const [userId, bits] of g.flags) voiceFlags.push({ userId, ...unpackVoiceFlags(bits) });
     let channels: SnapshotChannel[] | undefined;
     if (g?.available) {
       channels = [];
@@ -309,7 +303,7 @@ export class Translator {
   /** userId -> flags of one guild's users in voice who have a flag set (read-only, for tests). */
   flagsOf(guildId: string): ReadonlyMap<string, VoiceFlags> | undefined {
     const g = this.guilds.get(guildId);
-    return g && new Map(Array.from(g.flags, ([userId, bits]) => [userId, flagsOf(bits)]));
+    return g && new Map(Array.from(g.flags, ([userId, bits]) => [userId, unpackVoiceFlags(bits)]));
   }
 
   /** userId -> channelId of one guild (read-only view for tests and health). */
@@ -325,18 +319,9 @@ function roomName(c: ChannelData): string {
 
 /** A voice state's four flags as bits (a flag Discord left out counts as not set). */
 function flagBits(d: Pick<VoiceStateData, "self_mute" | "self_deaf" | "mute" | "deaf">): number {
-  return (d.self_mute ? FLAG_SELF_MUTE : 0) | (d.self_deaf ? FLAG_SELF_DEAF : 0) | (d.mute ? FLAG_SERVER_MUTE : 0) | (d.deaf ? FLAG_SERVER_DEAF : 0);
-}
-
-function flagsOf(bits: number): VoiceFlags {
-  return {
-    selfMute: (bits & FLAG_SELF_MUTE) !== 0,
-    selfDeaf: (bits & FLAG_SELF_DEAF) !== 0,
-    serverMute: (bits & FLAG_SERVER_MUTE) !== 0,
-    serverDeaf: (bits & FLAG_SERVER_DEAF) !== 0,
-  };
+  return packVoiceFlags({ selfMute: d.self_mute === true, selfDeaf: d.self_deaf === true, serverMute: d.mute === true, serverDeaf: d.deaf === true });
 }
 
 function flagsPayload(guildId: string, channelId: string, userId: string, bits: number) {
-  return { guildId, channelId, userId, ...flagsOf(bits) };
+  return { guildId, channelId, userId, ...unpackVoiceFlags(bits) };
 }

@@ -45,6 +45,19 @@ export const MAX_SNAPSHOT_VOICE_STATES = 250_000;
 /** Whether any flag is set (snapshots carry only such users). */
 export const hasVoiceFlag = (f: VoiceFlags): boolean => f.selfMute || f.selfDeaf || f.serverMute || f.serverDeaf;
 
+/**
+ * The four flags as one small number (bits 1, 2, 4, 8 in VoiceFlags' order), for what keeps one
+ * per user in voice (gateway-node's cache, the hub's SQLite). Never on the wire.
+ */
+export function packVoiceFlags(f: VoiceFlags): number {
+  return (f.selfMute ? 1 : 0) | (f.selfDeaf ? 2 : 0) | (f.serverMute ? 4 : 0) | (f.serverDeaf ? 8 : 0);
+}
+
+/** The flags `packVoiceFlags` packed (0: none set). */
+export function unpackVoiceFlags(bits: number): VoiceFlags {
+  return { selfMute: (bits & 1) !== 0, selfDeaf: (bits & 2) !== 0, serverMute: (bits & 4) !== 0, serverDeaf: (bits & 8) !== 0 };
+}
+
 /** A room with nobody in voice will be removed at `closesAt` (Unix ms) unless someone joins. */
 export const RoomClosingPayload = z.object({ guildId: Snowflake, channelId: Snowflake, closesAt: z.number().int() });
 /** Someone joined during the warning: the room stays. */

@@ -138,7 +138,8 @@ export class GuildHub extends DurableObject<Env> {
         });
         return {
           modules: [presenceModule(presence), roomsModule(roomsStore, rooms, hub.remember), tables, commands, bot],
-          presence: () => presence.byChannel(),
+          // auth.ok's snapshot: the presence, and the mute / deafen flags beside it (session.ts, PresenceSource).
+          presence: Object.assign(() => presence.byChannel(), { voiceFlags: () => presence.flagged() }),
         };
       },
     );

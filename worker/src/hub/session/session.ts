@@ -3,7 +3,7 @@
  * player's token, decide whether their resume point can be replayed, and build the auth.ok that
  * puts them in sync. The socket side (deadlines, closing) is session-module.ts.
  */
-import { CloseCodes, type AuthOk, type Presence } from "@spell-coven/common";
+import { CloseCodes, type AuthOk, type Presence, type PresenceFlags } from "@spell-coven/common";
 import { TokenError, verifyPlayerToken, type JwtSettings, type Player } from "../../auth/jwt.ts";
 import type { EventLog } from "../event-log.ts";
 import { MAX_CLIENT_LAG } from "../limits.ts";
@@ -25,11 +25,18 @@ export interface ResumePoint {
   epoch?: string | undefined;
 }
 
+/**
+ * What auth.ok's snapshot is read from: the presence, and, when the hub keeps them, the mute and
+ * deafen flags beside it (`voiceFlags`). The flags ride on the presence function so that the
+ * features' `presence()` (hub-core.ts) keeps its shape; a plain `() => Presence` still fits.
+ */
+export type PresenceSource = (() => Presence) & { voiceFlags?: () => PresenceFlags };
+
 export class SessionService {
   constructor(
     private readonly jwt: () => JwtSettings,
     private readonly log: EventLog,
-    private readonly presence: () => Presence,
+    private readonly presence: PresenceSource,
     private readonly guildId: () => string,
   ) {}
 
@@ -50,6 +57,7 @@ export class SessionService {
   open(player: Player, resume: ResumePoint | undefined, now: number): Extract<SessionOpening, { ok: true }> {
     const seq = this.log.seq;
     const resumed = resume !== undefined && this.log.canResumeFrom(resume.seq, resume.epoch);
+    const voiceFlags = this.presence.voiceFlags?.() ?? [];
     const authOk: AuthOk = {
       v: 1,
       type: "ack",
@@ -60,6 +68,8 @@ export class SessionService {
       epoch: this.log.epoch,
       resumed,
       presence: this.presence(),
+      // Only when someone is flagged: a client that never heard of flags sees the auth.ok it knows.
+      ...(voiceFlags.length > 0 ? { voiceFlags } : {}),
       expiresAt: player.expiresAt,
       maxLag: MAX_CLIENT_LAG,
       ts: now,
