@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
 import { evictDurableObject } from "cloudflare:test";
-import { AuthOk, EventEnvelope, type InternalEvent, type VoiceFlags } from "@spell-coven/common";
+import { AuthOk, EventEnvelope, type InternalEvent, type VoiceFlags, type VoiceFlagsEntry } from "@spell-coven/common";
 import { GUILD_ID, connect, events, postEvents, uniqueId, voiceJoined, voiceLeft } from "./helpers.ts";
 
 const ch = (n: number) => `42000000000000000${n}`;
@@ -76,9 +76,10 @@ describe("voice flags in the hub", () => {
   it("a snapshot with flags sets them (publishing only the changes); one without leaves them be", async () => {
     await postEvents([voiceJoined(user(4), ch(5)), voiceFlags(user(4), ch(5), { selfMute: true }), voiceJoined(user(5), ch(5))]);
     const c = await connect();
-    const states = Object.entries(c.ok.presence).flatMap(([channelId, users]) => users.map((userId) => ({ userId, channelId })));
-    const others = (c.ok.voiceFlags ?? []).filter((f) => f.userId !== user(4) && f.userId !== user(5));
-    const snapshot = (voiceFlags?: object[]): InternalEvent => ({
+    const first = c.ok as AuthOk;
+    const states = Object.entries(first.presence).flatMap(([channelId, users]) => users.map((userId) => ({ userId, channelId })));
+    const others = (first.voiceFlags ?? []).filter((f) => f.userId !== user(4) && f.userId !== user(5));
+    const snapshot = (voiceFlags?: VoiceFlagsEntry[]): InternalEvent => ({
       id: uniqueId("snap"),
       guildId: GUILD_ID,
       event: "presence.snapshot",
