@@ -42,16 +42,20 @@ describe("the local system", () => {
     sim.joinVoice(G, DEMO_USERS.bob, DEMO_CHANNELS.table1);
     const joined = await player.next((m) => m.event === "voice.joined" && m.payload.userId === DEMO_USERS.bob);
     expect(joined.payload).toEqual({ guildId: G, channelId: DEMO_CHANNELS.table1, userId: DEMO_USERS.bob });
-    sim.setVoiceFlags(G, DEMO_USERS.bob, { selfMute: true }); // not a join
-    sim.joinVoice(G, DEMO_USERS.bob, DEMO_CHANNELS.table2);
+    sim.setVoiceFlags(G, DEMO_USERS.bob, { selfMute: true }); // not a join: a flags change
+    sim.joinVoice(G, DEMO_USERS.bob, DEMO_CHANNELS.table2); // a move, still muted
     sim.leaveVoice(G, DEMO_USERS.bob);
     await player.next((m) => m.event === "voice.left" && m.payload.channelId === DEMO_CHANNELS.table2);
     expect(voiceLog(player)).toEqual([
       `voice.joined:${DEMO_USERS.bob}:${DEMO_CHANNELS.table1}`,
+      `voice.flags:${DEMO_USERS.bob}:${DEMO_CHANNELS.table1}`,
       `voice.left:${DEMO_USERS.bob}:${DEMO_CHANNELS.table1}`,
       `voice.joined:${DEMO_USERS.bob}:${DEMO_CHANNELS.table2}`,
+      `voice.flags:${DEMO_USERS.bob}:${DEMO_CHANNELS.table2}`,
       `voice.left:${DEMO_USERS.bob}:${DEMO_CHANNELS.table2}`,
     ]);
+    const muted = player.events.filter((e) => e.event === "voice.flags").map((e) => e.payload.selfMute);
+    expect(muted).toEqual([true, true]);
   });
 
   it("loses nothing while the Worker is down: gateway-node queues, the player resumes", async () => {

@@ -14,7 +14,7 @@ import { Connection, type ConnectionHandlers, type ConnectionOptions } from "./c
 import { SseConnection } from "./sse-connection.ts";
 import { DropoutDetector, type DropoutStatus } from "./dropout.ts";
 import { ClientError, TypedEmitter, type ClientEvents, type ConnectionState, type Presence, type StateChange } from "./events.ts";
-import { PresenceStore } from "./presence.ts";
+import { PresenceStore, type VoiceFlagsView } from "./presence.ts";
 import { RoomsApi, RoomsApiError, type EndRoomResult } from "./rooms-api.ts";
 import { RoomsState } from "./rooms-state.ts";
 
@@ -22,11 +22,22 @@ import { RoomsState } from "./rooms-state.ts";
 // blocks (Connection, ReconnectScheduler, RoomsState...) stay internal.
 export type { ConnectionOptions, TokenProvider } from "./connection.ts";
 export type { BackoffOptions } from "./reconnect.ts";
-export type { PresenceStore } from "./presence.ts";
+export { muteState, type PresenceStore, type VoiceFlagsView } from "./presence.ts";
 export type { DropoutStatus } from "./dropout.ts";
 export { ClientError, type ClientErrorKind, type ClientEvents, type ConnectionState, type StateChange, type Presence, type DropoutInfo } from "./events.ts";
 export { RoomsApiError, type RoomsApi, type EndRoomResult } from "./rooms-api.ts";
-export type { Room, Invite, JoinRoomResult, LeaveRoomResult, CreateRoomRequest, AuthOk, EventEnvelope, EventName, EventPayload } from "@spell-coven/common";
+export type {
+  Room,
+  Invite,
+  JoinRoomResult,
+  LeaveRoomResult,
+  CreateRoomRequest,
+  AuthOk,
+  EventEnvelope,
+  EventName,
+  EventPayload,
+  VoiceFlags,
+} from "@spell-coven/common";
 /** The longest text a player may write in a table's chat (Discord's 2000, less the prefix that names them there). */
 export { MAX_SITE_MESSAGE_CONTENT } from "@spell-coven/common";
 export {
@@ -65,6 +76,8 @@ export interface ClientSnapshot {
   userId: string | null;
   guildId: string | null;
   presence: Presence;
+  /** Who in voice is muted or deafened in Discord (userId -> flags; users with none are left out). */
+  voiceFlags: VoiceFlagsView;
   /** null until the first list has loaded (or with trackRooms: false). */
   rooms: readonly Room[] | null;
   /** False while the server has not answered a keep-alive ping for a few seconds (see StateChange.responsive). */
@@ -246,6 +259,7 @@ export class SpellCovenClient extends TypedEmitter<ClientEvents> {
       userId: this.userId,
       guildId: this.guildId,
       presence: this.presence.toJSON(),
+      voiceFlags: this.presence.flagsJSON(),
       rooms: this.rooms,
       currentRoom: this.#dropout.room,
       dropout: this.#dropout.status,

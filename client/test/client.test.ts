@@ -377,4 +377,40 @@ describe("SpellCovenClient against the real /api/ws", () => {
     expect(err).toMatchObject({ name: "RoomsApiError", status: 404 });
     expect(["ROOM_NOT_FOUND", "NOT_FOUND"]).toContain((err as { code: string }).code);
   });
+
+  it("knows who is muted or deafened in Discord: live, across a resume, and in a fresh connection's snapshot", async () => {
+    const sim = system.simulator!;
+    const rec = makeClient({ backoff: { baseMs: 300, maxMs: 600 } });
+    const resumed: boolean[] = [];
+    rec.client.on("auth", (ok) => resumed.push(ok.resumed));
+    await open(rec);
+    sim.joinVoice(G, dave, table2);
+    sim.setVoiceFlags(G, dave, { selfMute: true });
+    await waitFor(() => rec.client.getSnapshot().voiceFlags[dave]?.selfMute === true, 10_000, "dave muted");
+    expect(rec.client.presence.flagsOf(dave)).toEqual({ selfMute: true, selfDeaf: false, serverMute: false, serverDeaf: false });
+    expect(rec.client.getSnapshot().presence[table2]).toContain(dave); // presence as it always was
+
+    // Server-deafened while the player is away: the resume brings it.
+    relay.refusing = true;
+    relay.dropAll();
+    await waitFor(() => rec.client.state === "reconnecting", 5_000, "reconnecting");
+    sim.setServerVoiceFlags(G, dave, { deaf: true });
+    await new Promise((r) => setTimeout(r, 500));
+    relay.refusing = false;
+    await waitFor(() => rec.client.presence.flagsOf(dave).serverDeaf, 15_000, "dave deafened after the resume");
+    expect(resumed).toEqual([false, true]);
+
+    // Another player connecting now gets it in auth.ok's snapshot.
+    const other = makeClient({ user: bob });
+    await open(other);
+    expect(other.client.getSnapshot().voiceFlags[dave]).toEqual({ selfMute: true, selfDeaf: false, serverMute: false, serverDeaf: true });
+
+    // Undeafened and gone: nobody is flagged any more.
+    sim.setServerVoiceFlags(G, dave, { deaf: false });
+    sim.leaveVoice(G, dave);
+    await waitFor(() => other.client.presence.channelOf(dave) === null, 10_000, "dave left");
+    expect(other.client.getSnapshot().voiceFlags[dave]).toBeUndefined();
+    expect(rec.errors).toEqual([]);
+    expect(other.errors).toEqual([]);
+  });
 });

@@ -1,7 +1,7 @@
 /** The presence store and the dropout detector alone: seq verdicts, snapshots vs resumes, transitions. */
 import { describe, expect, it } from "vitest";
-import type { AuthOk, EventEnvelope } from "@spell-coven/common";
-import { PresenceStore } from "../src/presence.ts";
+import type { AuthOk, EventEnvelope, VoiceFlags } from "@spell-coven/common";
+import { PresenceStore, muteState } from "../src/presence.ts";
 import { DropoutDetector } from "../src/dropout.ts";
 
 const G = "1";
@@ -67,6 +67,57 @@ describe("PresenceStore", () => {
     expect(Object.isFrozen(a)).toBe(true);
     p.apply(joined(1, "12", "100"));
     expect(p.toJSON()).not.toBe(a);
+  });
+});
+
+describe("PresenceStore: mute and deafen flags", () => {
+  const NONE: VoiceFlags = { selfMute: false, selfDeaf: false, serverMute: false, serverDeaf: false };
+  const flags = (seq: number, userId: string, channelId: string, f: Partial<VoiceFlags>) =>
+    ({ v: 1, type: "event", event: "voice.flags", payload: { guildId: G, userId, channelId, ...NONE, ...f }, ts: 0, seq }) as EventEnvelope;
+
+  it("takes them from the snapshot, follows voice.flags, and forgets them on a leave or a move", () => {
+    const p = new PresenceStore();
+    p.applyAuth(ok({ seq: 1, presence: { "100": ["11", "12"] }, voiceFlags: [{ userId: "11", ...NONE, selfMute: true }] }));
+    expect(p.flagsOf("11")).toEqual({ ...NONE, selfMute: true });
+    expect(p.flagsOf("12")).toEqual(NONE);
+    // A flags change is not a presence change (who is where), but the flags view moves.
+    const before = p.flagsJSON();
+    expect(p.apply(flags(2, "12", "100", { serverDeaf: true }))).toBe(false);
+    expect(p.flagsJSON()).not.toBe(before);
+    expect(p.flagsJSON()).toEqual({ "11": { ...NONE, selfMute: true }, "12": { ...NONE, serverDeaf: true } });
+    expect(Object.isFrozen(p.flagsJSON())).toBe(true);
+    expect(p.cursor?.seq).toBe(2);
+    const same = p.flagsJSON();
+    p.apply(flags(3, "12", "100", { serverDeaf: true })); // the same again
+    expect(p.flagsJSON()).toBe(same);
+    p.apply(flags(4, "11", "100", {})); // unmuted
+    expect(p.flagsJSON()).toEqual({ "12": { ...NONE, serverDeaf: true } });
+    p.apply(left(5, "12", "100"));
+    expect(p.flagsOf("12")).toEqual(NONE);
+    p.apply(flags(6, "11", "100", { selfDeaf: true }));
+    p.apply(joined(7, "11", "200")); // a lone join moves, and the stay's flags go with the old channel
+    expect(p.flagsJSON()).toEqual({});
+    p.apply(flags(8, "99", "100", { selfMute: true })); // not in voice here: not kept
+    expect(p.flagsOf("99")).toEqual(NONE);
+  });
+
+  it("keeps its flags on a resume, replaces them on a fresh snapshot, and an old hub's auth.ok clears them", () => {
+    const p = new PresenceStore();
+    p.applyAuth(ok({ seq: 1, presence: { "100": ["11"] }, voiceFlags: [{ userId: "11", ...NONE, selfMute: true }] }));
+    expect(p.applyAuth(ok({ seq: 1, resumed: true, presence: { "100": ["11"] } }))).toBe(false);
+    expect(p.flagsOf("11").selfMute).toBe(true);
+    p.applyAuth(ok({ seq: 9, epoch: "e2", presence: { "100": ["11"] }, voiceFlags: [{ userId: "11", ...NONE, serverMute: true }] }));
+    expect(p.flagsOf("11")).toEqual({ ...NONE, serverMute: true });
+    p.applyAuth(ok({ seq: 20, epoch: "e3", presence: { "100": ["11"] } }));
+    expect(p.flagsJSON()).toEqual({});
+  });
+
+  it("says deafened over muted, and nothing when neither", () => {
+    expect(muteState(NONE)).toBeNull();
+    expect(muteState({ ...NONE, selfMute: true })).toBe("muted");
+    expect(muteState({ ...NONE, serverMute: true })).toBe("muted");
+    expect(muteState({ ...NONE, selfMute: true, serverDeaf: true })).toBe("deafened");
+    expect(muteState({ ...NONE, selfDeaf: true })).toBe("deafened");
   });
 });
 

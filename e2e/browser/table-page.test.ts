@@ -2,9 +2,10 @@
  * The table page's board video in Chromium, against the local run (simulator, gateway-node, the
  * Worker under wrangler dev with the lobby's development build): seated players see each other's
  * boards playing, a spectator watches without a camera tile, a player who leaves disappears, a
- * denied camera is explained, the voice move is shown, and a phone gets one column. Fake cameras
+ * denied camera is explained, the voice move is shown, a player muted or deafened in Discord is
+ * shown so, and a phone gets one column. Fake cameras
  * play a small y4m clip; any console warning or page error fails the run. Screenshots go to
- * test-artifacts/screenshots/ (30-35).
+ * test-artifacts/screenshots/ (30-36).
  *
  * Browser-side code is passed to page.evaluate as strings: this file is typechecked without the
  * DOM library.
@@ -107,7 +108,7 @@ describe("the table page's board video", () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it("two players see each other's boards (VP8), the voice move and who speaks; a spectator watches without a camera; a player who leaves disappears", async () => {
+  it("two players see each other's boards (VP8), the voice move, who speaks and who is muted; a spectator watches without a camera; a player who leaves disappears", async () => {
     const channelId = await table(alice, [bob]);
     const a = await openTable("alice", channelId);
     const b = await openTable("bob", channelId);
@@ -131,6 +132,23 @@ describe("the table page's board video", () => {
     await board(b, alice).and(b.locator(".tile-speaking")).getByTestId("in-voice").filter({ hasText: "Speaking" }).waitFor({ timeout: 10_000 });
     await speaking(channelId, alice, false);
     await b.locator(".tile-speaking").waitFor({ state: "detached", timeout: 10_000 });
+
+    // alice mutes herself in Discord: her board on bob's page says so, and so does her chip on the
+    // table; a moderator deafens her (server deafen, Discord's member PATCH); then both are undone.
+    const mute = board(b, alice).getByTestId("mute");
+    system.simulator!.setVoiceFlags(DEMO_GUILD_ID, alice, { selfMute: true });
+    await mute.and(b.locator("[data-state=muted]")).filter({ hasText: "Muted" }).waitFor({ timeout: 10_000 });
+    await b.locator(`[data-testid=room] .chip[data-user-id="${alice}"] [data-testid=chip-mute][data-state=muted]`).waitFor({ timeout: 10_000 });
+    expect(await mute.getAttribute("title")).toBe("Muted (cannot be heard) in Discord");
+    await shot(b, "36-table-board-muted");
+    system.simulator!.setServerVoiceFlags(DEMO_GUILD_ID, alice, { deaf: true });
+    await mute.and(b.locator("[data-state=deafened]")).filter({ hasText: "Deafened" }).waitFor({ timeout: 10_000 });
+    expect(await mute.getAttribute("title")).toBe("Server-deafened (cannot hear or speak) by a moderator in Discord");
+    system.simulator!.setServerVoiceFlags(DEMO_GUILD_ID, alice, { deaf: false });
+    system.simulator!.setVoiceFlags(DEMO_GUILD_ID, alice, { selfMute: false });
+    await mute.waitFor({ state: "detached", timeout: 10_000 });
+    await b.locator("[data-testid=chip-mute]").waitFor({ state: "detached", timeout: 10_000 });
+    await board(b, alice).getByTestId("in-voice").filter({ hasText: "In voice" }).waitFor();
 
     // Click a board to enlarge it; again to shrink it.
     await board(a, bob)

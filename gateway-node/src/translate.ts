@@ -1,14 +1,17 @@
 /**
  * Discord dispatches -> hub events. Keeps one compact voice-state cache per forwarded guild
- * (Map<userId, channelId>), seeded from GUILD_CREATE, so that VOICE_STATE_UPDATE (which carries
- * only the new state) becomes voice.joined, voice.left, or left + joined for a move. Mute, deafen,
- * video or stream toggles keep the channel and yield nothing. The guild's voice channels are kept
- * too, so each presence.snapshot also carries them (`channels`) and the hub reconciles its rooms.
+ * (Map<userId, channelId>, and the mute/deafen flags of those who have one set), seeded from
+ * GUILD_CREATE, so that VOICE_STATE_UPDATE (which carries only the new state) becomes voice.joined,
+ * voice.left, or left + joined for a move. A mute or deafen change (self or server) that keeps the
+ * channel becomes voice.flags; video or stream toggles yield nothing. The guild's voice channels
+ * are kept too, so each presence.snapshot also carries them (`channels`) and the hub reconciles
+ * its rooms; snapshots carry the flags (`voiceFlags`).
  *
  * Event ids are unique without trusting the peer (a server may reuse session ids or restart seq),
  * and stable across retries (the outbox keeps each event, id included, until the Worker takes it):
  *   voice        v:<eventKey>:<seq>   eventKey is random per gateway connection (a move:
- *                                     v:<eventKey>:<seq>:0 left, :1 joined)
+ *                                     v:<eventKey>:<seq>:0 left, :1 joined; the flags that
+ *                                     follow a join or move: v:<eventKey>:<seq>:f)
  *   rooms        room.created:<channelId> / room.deleted:<channelId> (same ids as the Worker's own
  *                create-room path, so a room made through the API is broadcast once)
  *   snapshots    snap:<guildId>:<processKey>:<counter>   processKey is random per Translator
@@ -18,7 +21,16 @@
  */
 import { randomBytes } from "node:crypto";
 import { ChannelType } from "discord-api-types/v10";
-import { chatMessage, newTraceId, type InternalEvent, type MessageData, type PresenceSnapshotPayload } from "@spell-coven/common";
+import {
+  chatMessage,
+  newTraceId,
+  packVoiceFlags,
+  unpackVoiceFlags,
+  type InternalEvent,
+  type MessageData,
+  type PresenceSnapshotPayload,
+  type VoiceFlags,
+} from "@spell-coven/common";
 import { chatDeleted, chatReaction, chatTyping, type DeleteData, type ReactionData, type TypingData } from "./chat-translate.ts";
 
 type SnapshotChannel = NonNullable<PresenceSnapshotPayload["channels"]>[number];
@@ -32,6 +44,11 @@ interface GuildVoiceCache {
    * can reconcile its rooms after a gap (a lost session, a restart) as it does presence.
    */
   rooms: Map<string, string>;
+  /**
+   * userId -> mute/deafen bits (packVoiceFlags) of users in voice with at least one set: most people are
+   * neither muted nor deafened, so the cache stays the size of `voice` at worst.
+   */
+  flags: Map<string, number>;
   available: boolean;
 }
 
@@ -47,6 +64,11 @@ interface VoiceStateData {
   guild_id?: string;
   user_id: string;
   channel_id: string | null;
+  self_mute?: boolean;
+  self_deaf?: boolean;
+  /** Server mute / deafen, set by a moderator (Modify Guild Member `mute` / `deaf`). */
+  mute?: boolean;
+  deaf?: boolean;
 }
 interface ChannelData {
   id: string;
@@ -57,7 +79,7 @@ interface ChannelData {
 interface GuildCreateData {
   id: string;
   unavailable?: boolean;
-  voice_states?: { user_id: string; channel_id: string | null }[];
+  voice_states?: Omit<VoiceStateData, "guild_id">[];
   channels?: ChannelData[];
 }
 
@@ -76,7 +98,7 @@ export class Translator {
     this.now = opts.now ?? Date.now;
     this.messages = { enabled: opts.messageEvents ?? false, contentIntent: opts.messageContent ?? false };
     this.sink = (ev) => sink(this.traceId === undefined ? ev : { ...ev, traceId: this.traceId });
-    for (const id of guildIds) this.guilds.set(id, { voice: new Map(), rooms: new Map(), available: false });
+    for (const id of guildIds) this.guilds.set(id, { voice: new Map(), rooms: new Map(), flags: new Map(), available: false });
   }
 
   isForwarded(guildId: string): boolean {
@@ -167,11 +189,20 @@ export class Translator {
     const userId = d.user_id;
     const next = d.channel_id ?? null;
     const prev = g.voice.get(userId) ?? null;
-    if (next === prev) return; // mute / deafen / video / stream toggle
-    if (next === null) g.voice.delete(userId);
-    else g.voice.set(userId, next);
     const base = `v:${eventKey}:${seq ?? "x"}`;
     const ts = this.now();
+    const bits = next === null ? 0 : flagBits(d);
+    const flagsChanged = (g.flags.get(userId) ?? 0) !== bits;
+    // The cache is updated before anything is emitted: an outbox overflow builds its snapshot from it.
+    if (bits === 0) g.flags.delete(userId);
+    else g.flags.set(userId, bits);
+    if (next === prev) {
+      // Same channel: a mute / deafen change (voice.flags), or a video / stream toggle (nothing).
+      if (next !== null && flagsChanged) this.sink({ id: base, guildId, event: "voice.flags", payload: flagsPayload(guildId, next, userId, bits), ts });
+      return;
+    }
+    if (next === null) g.voice.delete(userId);
+    else g.voice.set(userId, next);
     if (prev !== null && next !== null) {
       this.sink({ id: `${base}:0`, guildId, event: "voice.left", payload: { guildId, channelId: prev, userId }, ts });
       this.sink({ id: `${base}:1`, guildId, event: "voice.joined", payload: { guildId, channelId: next, userId }, ts });
@@ -180,6 +211,11 @@ export class Translator {
     } else {
       this.sink({ id: base, guildId, event: "voice.left", payload: { guildId, channelId: prev, userId }, ts });
     }
+    // A join (or move) carries its flags as a following voice.flags rather than as fields of
+    // voice.joined: the joined payload stays the seed's three fields for every existing client
+    // and hub, an unflagged join (the usual one) costs nothing more, and the hub has one rule
+    // for flags (leaving clears them; only voice.flags sets them), so a move re-sends them.
+    if (next !== null && bits !== 0) this.sink({ id: `${base}:f`, guildId, event: "voice.flags", payload: flagsPayload(guildId, next, userId, bits), ts });
   }
 
   private channel(t: "CHANNEL_CREATE" | "CHANNEL_DELETE", d: ChannelData): void {
@@ -215,7 +251,13 @@ export class Translator {
     const g = this.guilds.get(d.id);
     if (g === undefined || d.unavailable) return;
     g.voice.clear();
-    for (const vs of d.voice_states ?? []) if (vs.channel_id) g.voice.set(vs.user_id, vs.channel_id);
+    g.flags.clear();
+    for (const vs of d.voice_states ?? []) {
+      if (!vs.channel_id) continue;
+      g.voice.set(vs.user_id, vs.channel_id);
+      const bits = flagBits(vs);
+      if (bits !== 0) g.flags.set(vs.user_id, bits);
+    }
     g.rooms.clear();
     for (const c of d.channels ?? []) if (c.type === ChannelType.GuildVoice) g.rooms.set(c.id, roomName(c));
     g.available = true;
@@ -231,6 +273,7 @@ export class Translator {
     // The bot left or was removed: nobody is visible in voice any more. Its channels are unknown
     // now (not gone): the snapshot leaves `channels` out, so the hub keeps its rooms.
     g.voice.clear();
+    g.flags.clear();
     g.rooms.clear();
     this.sink(this.buildSnapshot(d.id));
   }
@@ -242,7 +285,9 @@ export class Translator {
   buildSnapshot(guildId: string): Extract<InternalEvent, { event: "presence.snapshot" }> {
     const g = this.guilds.get(guildId);
     const voiceStates: PresenceSnapshotPayload["voiceStates"] = [];
+    const voiceFlags: NonNullable<PresenceSnapshotPayload["voiceFlags"]> = [];
     if (g) for (const [userId, channelId] of g.voice) voiceStates.push({ userId, channelId });
+    if (g) for (const [userId, bits] of g.flags) voiceFlags.push({ userId, ...unpackVoiceFlags(bits) });
     let channels: SnapshotChannel[] | undefined;
     if (g?.available) {
       channels = [];
@@ -252,7 +297,7 @@ export class Translator {
       id: `snap:${guildId}:${this.processKey}:${++this.snapshotCounter}`,
       guildId,
       event: "presence.snapshot",
-      payload: { guildId, voiceStates, ...(channels ? { channels } : {}) },
+      payload: { guildId, voiceStates, voiceFlags, ...(channels ? { channels } : {}) },
       ts: this.now(),
     };
   }
@@ -264,6 +309,12 @@ export class Translator {
     return { guilds: this.guilds.size, voiceStates };
   }
 
+  /** userId -> flags of one guild's users in voice who have a flag set (read-only, for tests). */
+  flagsOf(guildId: string): ReadonlyMap<string, VoiceFlags> | undefined {
+    const g = this.guilds.get(guildId);
+    return g && new Map(Array.from(g.flags, ([userId, bits]) => [userId, unpackVoiceFlags(bits)]));
+  }
+
   /** userId -> channelId of one guild (read-only view for tests and health). */
   voiceOf(guildId: string): ReadonlyMap<string, string> | undefined {
     return this.guilds.get(guildId)?.voice;
@@ -273,4 +324,13 @@ export class Translator {
 /** The room name the hub accepts (1-100 characters): Discord's name, or the id if it has none. */
 function roomName(c: ChannelData): string {
   return (c.name || c.id).slice(0, 100);
+}
+
+/** A voice state's four flags as bits (a flag Discord left out counts as not set). */
+function flagBits(d: Pick<VoiceStateData, "self_mute" | "self_deaf" | "mute" | "deaf">): number {
+  return packVoiceFlags({ selfMute: d.self_mute === true, selfDeaf: d.self_deaf === true, serverMute: d.mute === true, serverDeaf: d.deaf === true });
+}
+
+function flagsPayload(guildId: string, channelId: string, userId: string, bits: number) {
+  return { guildId, channelId, userId, ...unpackVoiceFlags(bits) };
 }

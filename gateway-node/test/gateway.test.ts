@@ -35,17 +35,41 @@ describe("gateway session against the simulator", () => {
     const room = h.sim.addChannel(G, { name: "Table 9", type: 2 });
     h.sim.addChannel(G, { name: "text", type: 0 });
     h.sim.deleteChannel(room.id);
-    await h.hub.waitFor(() => h!.hub.events.length === 7, 5000, "7 events");
+    await h.hub.waitFor(() => h!.hub.events.length === 10, 5000, "10 events");
     const evs = h.hub.events.slice(1);
-    expect(evs.map((e) => e.event)).toEqual(["voice.joined", "voice.left", "voice.joined", "voice.left", "room.created", "room.deleted"]);
+    expect(evs.map((e) => e.event)).toEqual([
+      "voice.joined",
+      "voice.flags", // muted
+      "voice.flags", // deafened
+      "voice.left", // the move...
+      "voice.joined",
+      "voice.flags", // ...carries the flags she still has
+      "voice.left",
+      "room.created",
+      "room.deleted",
+    ]);
     // v:<random per connection>:<seq>: unique without trusting the server's session id or seq.
     expect(evs[0]!.id).toMatch(/^v:[0-9a-f]{12}:\d+$/);
-    expect(evs[1]!.id).toMatch(/:0$/);
-    expect(evs[2]!.id).toBe(evs[1]!.id.replace(/:0$/, ":1"));
-    expect(evs[1]!.payload).toEqual({ guildId: G, channelId: DEMO_CHANNELS.lobby, userId: alice });
-    expect(evs[2]!.payload).toEqual({ guildId: G, channelId: DEMO_CHANNELS.table1, userId: alice });
-    expect(evs[4]).toMatchObject({ id: `room.created:${room.id}`, payload: { channelId: room.id, name: "Table 9", guildId: G } });
-    expect(evs[5]!.id).toBe(`room.deleted:${room.id}`);
+    expect(evs[1]!.id).toMatch(/^v:[0-9a-f]{12}:\d+$/);
+    expect(evs[1]!.payload).toEqual({
+      guildId: G,
+      channelId: DEMO_CHANNELS.lobby,
+      userId: alice,
+      selfMute: true,
+      selfDeaf: false,
+      serverMute: false,
+      serverDeaf: false,
+    });
+    expect(evs[2]!.payload).toMatchObject({ selfMute: true, selfDeaf: true });
+    expect(evs[3]!.id).toMatch(/:0$/);
+    expect(evs[4]!.id).toBe(evs[3]!.id.replace(/:0$/, ":1"));
+    expect(evs[5]!.id).toBe(evs[3]!.id.replace(/:0$/, ":f"));
+    expect(evs[3]!.payload).toEqual({ guildId: G, channelId: DEMO_CHANNELS.lobby, userId: alice });
+    expect(evs[4]!.payload).toEqual({ guildId: G, channelId: DEMO_CHANNELS.table1, userId: alice });
+    expect(evs[5]!.payload).toMatchObject({ channelId: DEMO_CHANNELS.table1, selfMute: true, selfDeaf: true });
+    expect(new Set(ids()).size).toBe(ids().length);
+    expect(evs[7]).toMatchObject({ id: `room.created:${room.id}`, payload: { channelId: room.id, name: "Table 9", guildId: G } });
+    expect(evs[8]!.id).toBe(`room.deleted:${room.id}`);
     expect(hubPresence(h.hub, G)).toEqual(simPresence(h.sim, G));
     // The identify carried the documented intents and never leaked the token to the logs.
     expect(h.logs.join("\n")).not.toContain(h.sim.botToken);

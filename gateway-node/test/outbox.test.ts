@@ -207,6 +207,37 @@ describe("outbox", () => {
     expect([...state].sort()).toEqual([...translator.voiceOf(G1)!].sort());
   });
 
+  it("overflow on a muted user's join: its flags go into the snapshot too, and the hub's replay ends with the cache's flags", async () => {
+    hub = await new FakeHub().start();
+    const { outbox, translator, vsu } = setup(hub, { max: 10 });
+    translator.handleDispatch("GUILD_CREATE", { id: G1, voice_states: [] }, "sess", 1);
+    await hub.waitFor(() => hub.events.length === 1);
+    await hub.down();
+    let seq = 2;
+    while (outbox.depth() < 10) vsu(G1, String(seq), "10", seq++);
+    const joinSeq = seq++;
+    translator.handleDispatch("VOICE_STATE_UPDATE", { guild_id: G1, user_id: "99", channel_id: "10", self_mute: true }, "sess", joinSeq);
+    const unmuteSeq = seq++;
+    translator.handleDispatch("VOICE_STATE_UPDATE", { guild_id: G1, user_id: "99", channel_id: "10", self_mute: false, deaf: true }, "sess", unmuteSeq);
+    await hub.up();
+    expect(await outbox.flush(3000)).toBe(0);
+    const ids = hub.events.map((e) => e.id);
+    expect(ids).not.toContain(`v:sess:${joinSeq}:f`); // absorbed with its join
+    expect(ids).toContain(`v:sess:${unmuteSeq}`); // a later change is never swallowed
+    const flags = new Map<string, object>();
+    for (const e of hub.events) {
+      if (e.event === "presence.snapshot") {
+        flags.clear();
+        for (const { userId, ...f } of e.payload.voiceFlags ?? []) flags.set(userId, f);
+      } else if (e.event === "voice.flags") {
+        const { guildId: _g, channelId: _c, userId, ...f } = e.payload;
+        flags.set(userId, f);
+      }
+    }
+    expect(flags.get("99")).toEqual({ selfMute: false, selfDeaf: false, serverMute: false, serverDeaf: true });
+    expect(translator.flagsOf(G1)!.get("99")).toEqual(flags.get("99"));
+  });
+
   it("flush waits for delivery; close stops", async () => {
     hub = await new FakeHub().start();
     const { outbox, vsu } = setup(hub);

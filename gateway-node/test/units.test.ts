@@ -302,6 +302,7 @@ describe("translator", () => {
             { userId: "1", channelId: "10" },
             { userId: "2", channelId: "11" },
           ],
+          voiceFlags: [],
           channels: [],
         },
       },
@@ -316,10 +317,10 @@ describe("translator", () => {
     expect(a.out[0]!.id).not.toBe(b.out[0]!.id);
   });
 
-  it("join, mute toggle (nothing), move (left then joined), leave", () => {
+  it("join, video toggle (nothing), move (left then joined), leave", () => {
     const { t, out } = mk();
     t.handleDispatch("VOICE_STATE_UPDATE", vsu("1", "10"), "s", 3);
-    t.handleDispatch("VOICE_STATE_UPDATE", vsu("1", "10", { self_mute: true }), "s", 4);
+    t.handleDispatch("VOICE_STATE_UPDATE", vsu("1", "10", { self_video: true }), "s", 4);
     t.handleDispatch("VOICE_STATE_UPDATE", vsu("1", "11"), "s", 5);
     t.handleDispatch("VOICE_STATE_UPDATE", vsu("1", null), "s", 6);
     t.handleDispatch("VOICE_STATE_UPDATE", vsu("9", null), "s", 7); // unknown user leaving: nothing
@@ -329,6 +330,70 @@ describe("translator", () => {
       ["v:s:5:1", "voice.joined", "11"],
       ["v:s:6", "voice.left", "11"],
     ]);
+  });
+
+  it("mute and deafen changes in the same channel become voice.flags; a join or move carries its flags after it; a leave forgets them", () => {
+    const { t, out } = mk();
+    const none = { selfMute: false, selfDeaf: false, serverMute: false, serverDeaf: false };
+    t.handleDispatch("VOICE_STATE_UPDATE", vsu("1", "10"), "s", 3);
+    t.handleDispatch("VOICE_STATE_UPDATE", vsu("1", "10", { self_mute: true }), "s", 4);
+    t.handleDispatch("VOICE_STATE_UPDATE", vsu("1", "10", { self_mute: true, self_video: true }), "s", 5); // flags as they were: nothing
+    t.handleDispatch("VOICE_STATE_UPDATE", vsu("1", "10", { self_mute: true, mute: true, deaf: true }), "s", 6); // a moderator
+    t.handleDispatch("VOICE_STATE_UPDATE", vsu("1", "11", { self_mute: true, mute: true, deaf: true }), "s", 7); // move
+    t.handleDispatch("VOICE_STATE_UPDATE", vsu("1", "11", { self_deaf: true }), "s", 8);
+    t.handleDispatch("VOICE_STATE_UPDATE", vsu("1", null, { self_deaf: true }), "s", 9); // leave, still deafened
+    t.handleDispatch("VOICE_STATE_UPDATE", vsu("2", "10", { self_deaf: true }), "s", 10); // joins deafened
+    t.handleDispatch("VOICE_STATE_UPDATE", vsu("1", "10"), "s", 11); // back, nothing set: no flags event
+    expect(out.map((e) => [e.id, e.event, (e.payload as any).userId])).toEqual([
+      ["v:s:3", "voice.joined", "1"],
+      ["v:s:4", "voice.flags", "1"],
+      ["v:s:6", "voice.flags", "1"],
+      ["v:s:7:0", "voice.left", "1"],
+      ["v:s:7:1", "voice.joined", "1"],
+      ["v:s:7:f", "voice.flags", "1"],
+      ["v:s:8", "voice.flags", "1"],
+      ["v:s:9", "voice.left", "1"],
+      ["v:s:10", "voice.joined", "2"],
+      ["v:s:10:f", "voice.flags", "2"],
+      ["v:s:11", "voice.joined", "1"],
+    ]);
+    expect(out[1]!.payload).toEqual({ guildId: G, channelId: "10", userId: "1", ...none, selfMute: true });
+    expect(out[2]!.payload).toEqual({ guildId: G, channelId: "10", userId: "1", selfMute: true, selfDeaf: false, serverMute: true, serverDeaf: true });
+    expect(out[5]!.payload).toEqual({ guildId: G, channelId: "11", userId: "1", selfMute: true, selfDeaf: false, serverMute: true, serverDeaf: true });
+    expect(out[6]!.payload).toEqual({ guildId: G, channelId: "11", userId: "1", ...none, selfDeaf: true });
+    // Only the flagged are cached, and a leave drops them: "1" is back with none, "2" is deafened.
+    expect([...t.flagsOf(G)!]).toEqual([["2", { ...none, selfDeaf: true }]]);
+  });
+
+  it("snapshots carry the flags of those who have one, from GUILD_CREATE and the changes since", () => {
+    const { t, out } = mk();
+    t.handleDispatch(
+      "GUILD_CREATE",
+      {
+        id: G,
+        voice_states: [
+          { user_id: "1", channel_id: "10", self_mute: true, self_deaf: false, mute: false, deaf: false },
+          { user_id: "2", channel_id: "10", self_mute: false, self_deaf: false, mute: false, deaf: true },
+          { user_id: "3", channel_id: "11", self_mute: false, self_deaf: false, mute: false, deaf: false },
+        ],
+        channels: [],
+      },
+      "s",
+      1,
+    );
+    expect((out[0]!.payload as any).voiceFlags).toEqual([
+      { userId: "1", selfMute: true, selfDeaf: false, serverMute: false, serverDeaf: false },
+      { userId: "2", selfMute: false, selfDeaf: false, serverMute: false, serverDeaf: true },
+    ]);
+    t.handleDispatch("VOICE_STATE_UPDATE", vsu("1", "10"), "s", 2); // unmuted
+    t.handleDispatch("VOICE_STATE_UPDATE", vsu("3", "11", { mute: true }), "s", 3);
+    expect(t.buildSnapshot(G).payload.voiceFlags).toEqual([
+      { userId: "2", selfMute: false, selfDeaf: false, serverMute: false, serverDeaf: true },
+      { userId: "3", selfMute: false, selfDeaf: false, serverMute: true, serverDeaf: false },
+    ]);
+    // The bot removed from the guild: nobody is in voice, so nobody has flags.
+    t.handleDispatch("GUILD_DELETE", { id: G }, "s", 4);
+    expect((out.at(-1)!.payload as any).voiceFlags).toEqual([]);
   });
 
   it("forwards only PRIMARY_GUILD_ID guilds and only voice channels", () => {

@@ -45,6 +45,7 @@ const PAIRS: [string, string, string][] = [
   ["accent-text", "accent-strong", "primary buttons (hover)"],
   ["ok", "bg-2", '"You\'re seated" tag'],
   ["ok", "card", "ok text on cards"],
+  ["warn", "bg-2", '"Muted" / "Deafened" tag on a board, the muted mark in a voice chip'],
   ["error", "card", "inline errors, the closing countdown"],
   ["error", "bg", "sign-in errors"],
   ["on-error", "error", '"Yes, end it"'],

@@ -12,7 +12,7 @@ export interface FormErrorTree {
 
 /**
  * An error the simulated Discord answers with (its status and Discord's JSON error code). Named
- * apart from the REST client's `DiscordApiError`, which is what a caller gets for such an answer.
+ * apart from the REST client's `SimulatedApiError`, which is what a caller gets for such an answer.
  */
 export class SimulatedApiError extends Error {
   constructor(

@@ -158,6 +158,10 @@ export class LocalDiscord implements Simulator {
     this.parts.world.setVoiceFlags(guildId, userId, flags);
   }
 
+  setServerVoiceFlags(guildId: string, userId: string, flags: { mute?: boolean; deaf?: boolean }): void {
+    this.parts.world.setServerVoiceFlags(guildId, userId, flags);
+  }
+
   postMessage(channelId: string, userId: string, content: string, opts: { nonce?: string } = {}): APIMessage {
     return this.parts.world.postMessage(channelId, userId, content, opts);
   }

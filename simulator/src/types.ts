@@ -126,6 +126,8 @@ export interface Simulator {
   denyBotPermissions(guildId: string, permissions: bigint): void;
   /** Mute/deafen toggles: a VOICE_STATE_UPDATE that is not a join. */
   setVoiceFlags(guildId: string, userId: string, flags: { selfMute?: boolean; selfDeaf?: boolean }): void;
+  /** Server mute / deafen by a moderator (as PATCH /guilds/:id/members/:id `mute` / `deaf` does): a VOICE_STATE_UPDATE that is not a join. */
+  setServerVoiceFlags(guildId: string, userId: string, flags: { mute?: boolean; deaf?: boolean }): void;
   /** A user posts in a channel (text in voice channels too); MESSAGE_CREATE follows. */
   postMessage(channelId: string, userId: string, content: string, opts?: { nonce?: string }): APIMessage;
   /** Edits any message (MESSAGE_UPDATE). */

@@ -62,6 +62,9 @@ interface ChannelRecord {
 interface MemberRecord {
   roles: string[];
   joinedAt: string;
+  /** Server mute / deafen (a moderator's, for every voice channel of the guild). */
+  mute?: boolean;
+  deaf?: boolean;
 }
 
 interface VoiceRecord {
@@ -277,6 +280,30 @@ export class World {
     }
     if (channelId === null) this.leaveVoice(guildId, userId);
     else this.joinVoice(guildId, userId, channelId, { bypassLimit: true });
+  }
+
+  /**
+   * Server mute / deafen (Modify Guild Member `mute` / `deaf`, or a moderator in Discord's UI):
+   * kept on the member, shown in their voice state. As on Discord the member must be in voice
+   * (40032), and through REST (`asBot`) the bot needs Mute Members / Deafen Members. A change
+   * dispatches VOICE_STATE_UPDATE (same channel); setting what is already set dispatches nothing.
+   */
+  setServerVoiceFlags(guildId: string, userId: string, flags: { mute?: boolean; deaf?: boolean }, opts: { asBot?: boolean } = {}): void {
+    const guild = this.guild(guildId);
+    const member = this.member(guild, userId);
+    const denied = opts.asBot ? (guild.botDenied ?? 0n) : 0n;
+    if ((flags.mute !== undefined && denied & PermissionFlagsBits.MuteMembers) || (flags.deaf !== undefined && denied & PermissionFlagsBits.DeafenMembers)) {
+      throw new SimulatedApiError(403, RESTJSONErrorCodes.MissingPermissions, "Missing Permissions");
+    }
+    if (!guild.voice.has(userId)) {
+      throw new SimulatedApiError(400, RESTJSONErrorCodes.TargetUserIsNotConnectedToVoice, "Target user is not connected to voice.");
+    }
+    const mute = flags.mute ?? member.mute ?? false;
+    const deaf = flags.deaf ?? member.deaf ?? false;
+    if (mute === (member.mute ?? false) && deaf === (member.deaf ?? false)) return;
+    member.mute = mute;
+    member.deaf = deaf;
+    this.onDispatch(guildId, GatewayDispatchEvents.VoiceStateUpdate, this.voiceStatePayload(guild, userId));
   }
 
   /** A member as the REST API shows it. */
@@ -640,8 +667,8 @@ export class World {
       roles: [...member.roles],
       joined_at: member.joinedAt,
       premium_since: null,
-      deaf: false,
-      mute: false,
+      deaf: member.deaf ?? false,
+      mute: member.mute ?? false,
       flags: 0 as GuildMemberFlags,
       pending: false,
       communication_disabled_until: null,
@@ -672,8 +699,8 @@ function voiceState(guildId: string, userId: string, record: VoiceRecord, member
     user_id: userId,
     member,
     session_id: record.sessionId,
-    deaf: false,
-    mute: false,
+    deaf: member.deaf,
+    mute: member.mute,
     self_deaf: record.selfDeaf,
     self_mute: record.selfMute,
     self_stream: false,

@@ -6,7 +6,7 @@
  * which public events (events.ts) they yield; a sender never broadcasts directly.
  */
 import { z } from "zod";
-import { PresenceSnapshotPayload, RoomCreatedPayload, RoomDeletedPayload, VoiceJoinedPayload, VoiceLeftPayload } from "./events.ts";
+import { PresenceSnapshotPayload, RoomCreatedPayload, RoomDeletedPayload, VoiceFlagsPayload, VoiceJoinedPayload, VoiceLeftPayload } from "./events.ts";
 import { Snowflake } from "../snowflake.ts";
 import { SignalPayloads } from "./signals.ts";
 import { ChatEventPayloads, TraceId } from "./chat.ts";
@@ -29,6 +29,7 @@ export const InternalEventPayloads = {
   "room.deleted": RoomDeletedPayload,
   "voice.joined": VoiceJoinedPayload,
   "voice.left": VoiceLeftPayload,
+  "voice.flags": VoiceFlagsPayload,
   "presence.snapshot": PresenceSnapshotPayload,
   // Forwarded only with ENABLE_MESSAGE_EVENTS, for voice channels (text in voice); the hub keeps tables' ones.
   ...ChatEventPayloads,

@@ -4,7 +4,7 @@
  * the schemas; the hub's fast string encoders are checked against them by a test.
  */
 import { z } from "zod";
-import { EventNames, EventPayloads, type EventName } from "./events.ts";
+import { EventNames, EventPayloads, MAX_SNAPSHOT_VOICE_STATES, VoiceFlagsEntry, type EventName } from "./events.ts";
 import { SignalEnvelope } from "./signals.ts";
 import { TraceId } from "./chat.ts";
 import { Snowflake } from "../snowflake.ts";
@@ -12,6 +12,13 @@ import { Snowflake } from "../snowflake.ts";
 /** Presence as sent to clients: channelId -> userIds in that voice channel. */
 export const Presence = z.record(Snowflake, z.array(Snowflake));
 export type Presence = z.infer<typeof Presence>;
+
+/**
+ * Who in voice is muted or deafened, beside `Presence` (which stays channelId -> userIds for the
+ * clients that read it so): only users with a flag set; absent means nobody.
+ */
+export const PresenceFlags = z.array(VoiceFlagsEntry).max(MAX_SNAPSHOT_VOICE_STATES);
+export type PresenceFlags = z.infer<typeof PresenceFlags>;
 
 function eventEnvelopeSchema<E extends EventName>(event: E) {
   return z.object({
@@ -73,6 +80,8 @@ export const AuthOk = z.object({
   /** True when every missed event follows (replayed); false when `presence` is a fresh snapshot. */
   resumed: z.boolean(),
   presence: Presence,
+  /** Mute and deafen flags of the users in `presence` who have one set; left out when nobody has. */
+  voiceFlags: PresenceFlags.optional(),
   /** Unix ms when the token expires; the hub closes with TOKEN_EXPIRED then. */
   expiresAt: z.number().nullable(),
   /** Send an ack at least every this many events, or the hub treats the client as too slow. */

@@ -1,9 +1,9 @@
 /**
  * gateway-node's outbox: the sidecar kit's Outbox for hub events, one queue per guild, each post
- * checked against the shared `InternalEventsBody` schema. On overflow every queued voice event and
- * snapshot of the guild is replaced by one presence snapshot built from the voice-state cache;
- * room events are always kept; the second half of a move whose first half was absorbed is absorbed
- * too (the snapshot already holds it).
+ * checked against the shared `InternalEventsBody` schema. On overflow every queued voice event
+ * (joins, leaves, flags) and snapshot of the guild is replaced by one presence snapshot built from
+ * the voice-state cache; room events are always kept; the second half of a move, or the flags of
+ * a join, whose first half was absorbed is absorbed too (the snapshot already holds it).
  */
 import { InternalEvent, InternalEventsBody, MAX_EVENTS_PER_POST, MAX_INTERNAL_BODY_BYTES, traceParent, type Logger } from "@spell-coven/common";
 import { Outbox, type HubPoster, type OverflowPolicy } from "@spell-coven/sidecar-kit";
@@ -24,10 +24,15 @@ export interface HubOutboxOptions {
 /** Voice events and snapshots are summed up by a snapshot; room events are not. */
 export function voiceOverflowPolicy(buildSnapshot: (guildId: string) => InternalEvent): OverflowPolicy<InternalEvent> {
   return {
-    replaceable: (ev) => ev.event === "voice.joined" || ev.event === "voice.left" || ev.event === "presence.snapshot",
+    replaceable: (ev) => ev.event === "voice.joined" || ev.event === "voice.left" || ev.event === "voice.flags" || ev.event === "presence.snapshot",
     summary: buildSnapshot,
-    // A move is left (`v:<key>:<seq>:0`) then joined (`...:1`) from one dispatch.
-    absorbsNext: (absorbed, next) => absorbed.id.startsWith("v:") && absorbed.id.endsWith(":0") && next.id === `${absorbed.id.slice(0, -1)}1`,
+    // A move is left (`v:<key>:<seq>:0`) then joined (`...:1`) from one dispatch; a join's flags
+    // follow it (`...:f`). The snapshot was built after the whole dispatch was cached, so it holds
+    // them. (Only the event right after is absorbed: a move's `:f` then arrives after the summary,
+    // where it repeats what the summary says, which the hub ignores.)
+    absorbsNext: (absorbed, next) =>
+      absorbed.id.startsWith("v:") &&
+      ((absorbed.id.endsWith(":0") && next.id === `${absorbed.id.slice(0, -1)}1`) || next.id === `${absorbed.id.replace(/:[01]$/, "")}:f`),
   };
 }
 

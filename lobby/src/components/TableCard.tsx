@@ -7,15 +7,17 @@ import { tablePath } from "../route.ts";
 import { ClosingCountdown } from "./Countdown.tsx";
 import { Icon } from "./Icon.tsx";
 import { Link } from "./Link.tsx";
+import { MuteMark, useVoiceFlags } from "../table/MuteMark.tsx";
 import { TableActions } from "./TableActions.tsx";
 
 /**
- * One table: name, seats, who is in voice (live), who is seated, and what the player can do. In
+ * One table: name, seats, who is in voice (live, with a mark for the muted or deafened), who is seated, and what the player can do. In
  * the list it is a card whose name links to the table's page; on that page it is the page.
  */
 export function TableCard({ room, me, current, variant }: { room: Room; me: string | null; current: boolean; variant: "card" | "page" }) {
-  const { config } = useLobby();
+  const { config, client } = useLobby();
   const names = useDirectory();
+  const flags = useVoiceFlags(client);
   const seated = me !== null && room.members.includes(me);
   const headingId = `room-${room.channelId}`;
   const you = (u: string) => names.userName(u) + (u === me ? " (you)" : "");
@@ -61,6 +63,7 @@ export function TableCard({ room, me, current, variant }: { room: Room; me: stri
                   {initial(names.userName(u))}
                 </span>
                 {you(u)}
+                <MuteMark flags={flags[u]} variant="chip" />
               </li>
             ))}
           </ul>

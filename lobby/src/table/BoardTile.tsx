@@ -1,12 +1,13 @@
 /**
  * One player's board at the table: their video (or why there is none), name, whether they are in
- * the table's voice channel and speaking, and a compact quality line. Clicking (tapping) the
+ * the table's voice channel and speaking, muted or deafened in Discord, and a compact quality line. Clicking (tapping) the
  * board enlarges it; again, or Escape, shrinks it.
  */
 import { useEffect, useRef, useState } from "react";
-import type { PeerQuality, TableCall } from "@spell-coven/client";
+import type { PeerQuality, TableCall, VoiceFlags } from "@spell-coven/client";
 import { initial } from "../format.ts";
 import { qualityLine, unreachable } from "./board-messages.ts";
+import { MuteMark } from "./MuteMark.tsx";
 
 export interface BoardTileProps {
   call: TableCall;
@@ -17,6 +18,8 @@ export interface BoardTileProps {
   hasCamera: boolean;
   inVoice: boolean;
   speaking: boolean;
+  /** Their mute and deafen flags in Discord (shown while in voice); undefined: none set. */
+  flags: VoiceFlags | undefined;
   state: RTCPeerConnectionState | null;
   unreachable: boolean;
   enlarged: boolean;
@@ -54,6 +57,7 @@ export function BoardTile(p: BoardTileProps) {
         <span className={p.inVoice ? "tag tag-ok" : "tag"} data-testid="in-voice">
           {p.inVoice ? (p.speaking ? "Speaking" : "In voice") : "Not in voice"}
         </span>
+        {p.inVoice && <MuteMark flags={p.flags} variant="tag" />}
         {p.stream && live && (
           <span
             className="tile-quality"

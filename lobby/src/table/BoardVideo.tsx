@@ -11,6 +11,7 @@ import { useFeedback } from "../feedback.tsx";
 import { useLobby } from "../lobby-context.ts";
 import { leftLine, voiceLine, type LeftReason } from "./board-messages.ts";
 import { BoardTile } from "./BoardTile.tsx";
+import { useVoiceFlags } from "./MuteMark.tsx";
 import { OwnCameraTile } from "./OwnCameraTile.tsx";
 import { useBoardCall } from "./useBoardCall.ts";
 import { useCamera } from "./useCamera.ts";
@@ -24,6 +25,7 @@ export function BoardVideo({ room, me, rooms }: { room: Room; me: string; rooms:
   const camera = useCamera(role === "player");
   const [attempt, setAttempt] = useState(0);
   const [enlarged, setEnlarged] = useState<string | null>(null);
+  const flags = useVoiceFlags(client);
 
   const why = useCallback((): LeftReason => {
     const now = rooms()?.find((r) => r.channelId === room.channelId);
@@ -103,6 +105,7 @@ export function BoardVideo({ room, me, rooms }: { room: Room; me: string; rooms:
               hasCamera={p.camera}
               inVoice={room.voice.includes(p.userId)}
               speaking={call.speaking.has(p.userId)}
+              flags={flags[p.userId]}
               state={call.states[p.peerId] ?? null}
               unreachable={call.unreachable.has(p.peerId)}
               enlarged={enlarged === p.peerId}

@@ -64,6 +64,10 @@ const ACTIONS: Record<string, Action<z.ZodType>> = {
     z.strictObject({ guildId: snowflake, userId: snowflake, selfMute: z.boolean().optional(), selfDeaf: z.boolean().optional() }),
     (sim, { guildId, userId, ...flags }) => sim.setVoiceFlags(guildId, userId, flags),
   ),
+  setServerVoiceFlags: action(
+    z.strictObject({ guildId: snowflake, userId: snowflake, mute: z.boolean().optional(), deaf: z.boolean().optional() }),
+    (sim, { guildId, userId, ...flags }) => sim.setServerVoiceFlags(guildId, userId, flags),
+  ),
   postMessage: action(
     z.strictObject({ channelId: snowflake, userId: snowflake, content: z.string().min(1).max(4000), nonce: z.string().min(1).max(25).optional() }),
     (sim, a) => sim.postMessage(a.channelId, a.userId, a.content, a.nonce === undefined ? {} : { nonce: a.nonce }),

@@ -1,4 +1,4 @@
-/** Guild routes: channels (list, create), roles (list, create, delete), member roles (add, remove). */
+/** Guild routes: channels (list, create), roles (list, create, delete), member roles (add, remove), member voice (move, server mute / deafen). */
 import { ChannelType, OverwriteType } from "discord-api-types/v10";
 import { FormErrors } from "../errors.ts";
 import { isSnowflake } from "../snowflake.ts";
@@ -54,19 +54,31 @@ export function addMemberRole({ params, env }: RouteContext): RouteResult {
 }
 
 /**
- * Modify Guild Member. The simulator supports the field the hub uses, `channel_id` (move to a
- * voice channel, or null to disconnect); any other field is refused so a test cannot silently
- * rely on behaviour that is not simulated.
+ * Modify Guild Member. The simulator supports the voice fields: `channel_id` (move to a voice
+ * channel, or null to disconnect; Move Members), `mute` and `deaf` (server mute / deafen; Mute
+ * Members, Deafen Members). Any other field is refused so a test cannot silently rely on
+ * behaviour that is not simulated.
  */
 export function modifyMember({ params, body, env }: RouteContext): RouteResult {
   const b = objectBody(body);
   const form = new FormErrors();
-  for (const key of Object.keys(b)) if (key !== "channel_id") form.add([key], "UNSUPPORTED_BY_SIMULATOR", "The simulator only supports channel_id here.");
+  const supported = ["channel_id", "mute", "deaf"];
+  for (const key of Object.keys(b))
+    if (!supported.includes(key)) form.add([key], "UNSUPPORTED_BY_SIMULATOR", "The simulator only supports channel_id, mute and deaf here.");
   const channelId = b.channel_id;
-  if (channelId !== null && !isSnowflake(channelId)) form.add(["channel_id"], "NUMBER_TYPE_COERCE", `Value "${String(channelId)}" is not snowflake.`);
+  if (channelId !== undefined && channelId !== null && !isSnowflake(channelId)) {
+    form.add(["channel_id"], "NUMBER_TYPE_COERCE", `Value "${String(channelId)}" is not snowflake.`);
+  }
+  const mute = optional(b.mute, "boolean", ["mute"], form);
+  const deaf = optional(b.deaf, "boolean", ["deaf"], form);
   form.throwIfAny();
-  env.world.moveMember(params.guild_id!, params.user_id!, channelId as string | null);
-  return ok(env.world.apiMember(params.guild_id!, params.user_id!));
+  const guildId = params.guild_id!;
+  const userId = params.user_id!;
+  if (typeof mute === "boolean" || typeof deaf === "boolean") {
+    env.world.setServerVoiceFlags(guildId, userId, { ...(typeof mute === "boolean" && { mute }), ...(typeof deaf === "boolean" && { deaf }) }, { asBot: true });
+  }
+  if (channelId !== undefined) env.world.moveMember(guildId, userId, channelId as string | null);
+  return ok(env.world.apiMember(guildId, userId));
 }
 
 export function removeMemberRole({ params, env }: RouteContext): RouteResult {

@@ -128,6 +128,7 @@ export class GuildHub extends DurableObject<Env> {
         return {
           modules: [presenceModule(presence), roomsModule(roomsStore, rooms, hub.remember), tables, tableChat.module, bot],
           presence: () => presence.byChannel(),
+          voiceFlags: () => presence.flagged(),
         };
       },
     );

@@ -8,7 +8,7 @@
  * modules' `onPublished`, whose events follow it directly; then each is sequenced (one seq, one
  * serialization) and fanned out.
  */
-import type { InternalEvent, InternalEventName, Logger, Presence } from "@spell-coven/common";
+import type { InternalEvent, InternalEventName, Logger } from "@spell-coven/common";
 import type { JwtSettings } from "../auth/jwt.ts";
 import { Deadlines, type AlarmStorage } from "./deadlines.ts";
 import { EventLog, type SequencedEvent } from "./event-log.ts";
@@ -18,7 +18,7 @@ import { SubscriberRegistry, type Subscriber } from "./fanout/subscribers.ts";
 import type { HubModule, InternalEventHandler, PublicEvent } from "./hub-module.ts";
 import { Inbox } from "./inbox.ts";
 import { ClientMessageRouter } from "./router.ts";
-import { SessionService } from "./session/session.ts";
+import { SessionService, type PresenceSource } from "./session/session.ts";
 import { sessionModule, type SessionModule } from "./session/session-module.ts";
 import { HubMeta } from "./storage/hub-meta.ts";
 import { HubMetrics } from "./modules/metrics/hub-metrics.ts";
@@ -53,10 +53,9 @@ export interface HubServices {
   log: Logger;
 }
 
-/** The feature modules, and the presence snapshot sessions hand to clients at auth. */
-export interface HubFeatures {
+/** The feature modules, and the presence snapshot (with voice flags) sessions hand to clients at auth. */
+export interface HubFeatures extends PresenceSource {
   modules: HubModule[];
-  presence(): Presence;
 }
 
 export interface IngestResult {
@@ -95,7 +94,7 @@ export class HubCore {
     this.subscribers = new SubscriberRegistry(platform.sockets, this.eventLog.seq);
     this.metrics = new HubMetrics(sql);
     this.fanout = new Fanout(this.subscribers, log, (ws, s) => this.dropped(ws, s), this.metrics);
-    const { modules: featureModules, presence } = features({
+    const { modules: featureModules, ...snapshot } = features({
       sql,
       meta: this.meta,
       subscribers: this.subscribers,
@@ -106,7 +105,7 @@ export class HubCore {
       remember: (id) => void this.inbox.markSeen(id, Date.now()),
       log,
     });
-    this.sessions = new SessionService(platform.jwt, this.eventLog, presence, () => this.meta.guildId ?? "");
+    this.sessions = new SessionService(platform.jwt, this.eventLog, snapshot, () => this.meta.guildId ?? "");
     const session = (this.session = sessionModule({
       sessions: this.sessions,
       subscribers: this.subscribers,

@@ -71,8 +71,30 @@ describe("per-module migrations", () => {
       expect(meta.guildId).toBe("100000000000000001");
       expect([log.seq, log.epoch]).toEqual([42, "old-epoch"]);
       expect(presence.channelOf("7")).toBe("8");
+      // The flags column came on top: the old row has none, and takes them.
+      expect(presence.flagged()).toEqual([]);
+      presence.setFlags("7", { selfMute: true, selfDeaf: false, serverMute: false, serverDeaf: true });
+      expect(new PresenceStore(sql).flagged()).toEqual([{ userId: "7", selfMute: true, selfDeaf: false, serverMute: false, serverDeaf: true }]);
       expect(rooms.get("8")).toMatchObject({ name: "Old Table", managed: true, creatorId: "7" });
       expect(rooms.seatsOf("7")).toEqual(["8"]); // the new index migration ran on top
+    });
+  });
+
+  it("upgrades a hub whose presence had only its first migration, keeping who is in voice", async () => {
+    await freshStorage((sql) => {
+      sql.exec("DROP TABLE presence");
+      sql.exec("CREATE TABLE presence (user_id TEXT PRIMARY KEY, channel_id TEXT NOT NULL)");
+      sql.exec("INSERT OR REPLACE INTO schema_versions (owner, version) VALUES ('presence', 1)");
+      sql.exec("INSERT INTO presence (user_id, channel_id) VALUES ('70', '80'), ('71', '80')");
+      const presence = new PresenceStore(sql);
+      expect(presence.voiceIn("80").sort()).toEqual(["70", "71"]);
+      expect(presence.flagsOf("70")).toEqual({ selfMute: false, selfDeaf: false, serverMute: false, serverDeaf: false });
+      presence.setFlags("71", { selfMute: false, selfDeaf: true, serverMute: false, serverDeaf: false });
+      presence.clearVoice("70");
+      const reloaded = new PresenceStore(sql);
+      expect(reloaded.voiceMembers()).toEqual([{ userId: "71", channelId: "80" }]);
+      expect(reloaded.flagsOf("71").selfDeaf).toBe(true);
+      expect(sql.exec<{ version: number }>("SELECT version FROM schema_versions WHERE owner = 'presence'").one().version).toBe(2);
     });
   });
 });

@@ -3,7 +3,7 @@
  * player's token, decide whether their resume point can be replayed, and build the auth.ok that
  * puts them in sync. The socket side (deadlines, closing) is session-module.ts.
  */
-import { CloseCodes, type AuthOk, type Presence } from "@spell-coven/common";
+import { CloseCodes, type AuthOk, type Presence, type PresenceFlags } from "@spell-coven/common";
 import { TokenError, verifyPlayerToken, type JwtSettings, type Player } from "../../auth/jwt.ts";
 import type { EventLog } from "../event-log.ts";
 import { MAX_CLIENT_LAG } from "../limits.ts";
@@ -25,11 +25,17 @@ export interface ResumePoint {
   epoch?: string | undefined;
 }
 
+/** What auth.ok's snapshot is read from: who is in which voice channel, and who is muted or deafened there. */
+export interface PresenceSource {
+  presence(): Presence;
+  voiceFlags(): PresenceFlags;
+}
+
 export class SessionService {
   constructor(
     private readonly jwt: () => JwtSettings,
     private readonly log: EventLog,
-    private readonly presence: () => Presence,
+    private readonly snapshot: PresenceSource,
     private readonly guildId: () => string,
   ) {}
 
@@ -50,6 +56,7 @@ export class SessionService {
   open(player: Player, resume: ResumePoint | undefined, now: number): Extract<SessionOpening, { ok: true }> {
     const seq = this.log.seq;
     const resumed = resume !== undefined && this.log.canResumeFrom(resume.seq, resume.epoch);
+    const voiceFlags = this.snapshot.voiceFlags();
     const authOk: AuthOk = {
       v: 1,
       type: "ack",
@@ -59,7 +66,9 @@ export class SessionService {
       seq,
       epoch: this.log.epoch,
       resumed,
-      presence: this.presence(),
+      presence: this.snapshot.presence(),
+      // Only when someone is flagged: a client that never heard of flags sees the auth.ok it knows.
+      ...(voiceFlags.length > 0 ? { voiceFlags } : {}),
       expiresAt: player.expiresAt,
       maxLag: MAX_CLIENT_LAG,
       ts: now,
