@@ -24,7 +24,7 @@ export interface ChatCommandState {
   messageId: string | null;
   /** The emoji of a reaction. */
   emoji: string | null;
-  /** Why it was refused or failed: the hub's CommandErrorCode, the HTTP route's code, or NETWORK_ERROR, NO_ANSWER, VALIDATION_FAILED, ALREADY_TRIED. */
+  /** Why it was refused or failed: the hub's CommandErrorCode, the HTTP route's code, or NETWORK_ERROR, NO_ANSWER, VALIDATION_FAILED. */
   code: string | null;
   message: string | null;
   /** Unix ms after which trying again makes sense (Retry-After, retryAfterMs); null when waiting does not help. */

@@ -27,7 +27,6 @@ import {
   type ChatHistoryMessage,
   type ChatMessagePayload,
   type ClientMessage,
-  type CommandAccepted,
   type EventPayload,
   type SignalEnvelope,
   type SignalPayload,
@@ -132,7 +131,7 @@ export class TableChat {
       });
       return cmd.commandId;
     }
-    this.#dispatch(cmd.commandId, false);
+    this.#dispatch(cmd.commandId);
     return cmd.commandId;
   }
 
@@ -143,7 +142,7 @@ export class TableChat {
     if (me === null || !this.#reactions.add(messageId, emoji, me, { viaBot: true, pending: true })) return null;
     const cmd = this.#commands.create("addReaction", { messageId, emoji });
     this.#changed();
-    this.#dispatch(cmd.commandId, false);
+    this.#dispatch(cmd.commandId);
     return cmd.commandId;
   }
 
@@ -163,15 +162,12 @@ export class TableChat {
   retry(commandId: string): void {
     const cmd = this.#commands.get(commandId);
     if (!cmd || (cmd.status !== "refused" && cmd.status !== "failed")) return;
-    // A failed command may be remembered by the hub: over HTTP its answer says whether it runs again.
-    const viaHttp = cmd.status === "failed";
-    // Discord failed it: a "duplicate" answer means the hub will not try again. Lost on the way
-    // (no answer, network): a "duplicate" means the hub did get it, and its outcome is on its way.
-    const discordFailed = viaHttp && cmd.code !== "NO_ANSWER" && cmd.code !== "NETWORK_ERROR";
+    // The hub runs a command that failed at Discord again; one it already did (the answer was lost
+    // on the way) is answered with its result, as a command.result signal.
     if (cmd.command === "addReaction" && cmd.messageId && cmd.emoji && this.#client.userId)
       this.#reactions.add(cmd.messageId, cmd.emoji, this.#client.userId, { viaBot: true, pending: true });
     this.#commands.restart(commandId);
-    this.#dispatch(commandId, viaHttp, discordFailed);
+    this.#dispatch(commandId);
   }
 
   /** Forgets a refused or failed command (the player gave up on it). */
@@ -216,7 +212,7 @@ export class TableChat {
 
   // ---- internals: commands ---------------------------------------------------------------------
 
-  #dispatch(commandId: string, viaHttp: boolean, discordFailed = false): void {
+  #dispatch(commandId: string): void {
     const cmd = this.#commands.get(commandId);
     if (!cmd || this.#closed) return;
     const traceId = newTraceId();
@@ -224,26 +220,21 @@ export class TableChat {
       cmd.command === "sendMessage"
         ? { type: "chat.send", channelId: this.channelId, content: cmd.text!, commandId, traceId }
         : { type: "chat.react", channelId: this.channelId, messageId: cmd.messageId!, emoji: cmd.emoji!, commandId, traceId };
-    if (!viaHttp && this.#client.send(message)) return;
+    if (this.#client.send(message)) return;
     const api = this.#client.api;
     const call =
       cmd.command === "sendMessage"
         ? api.sendChatMessage(this.channelId, cmd.text!, { commandId, traceId })
         : api.addChatReaction(this.channelId, cmd.messageId!, cmd.emoji!, { commandId, traceId });
     call.then(
-      (accepted) => this.#onAccepted(commandId, accepted, discordFailed),
+      () => this.#onAccepted(commandId),
       (err: unknown) => this.#onHttpError(commandId, err),
     );
   }
 
-  #onAccepted(commandId: string, accepted: CommandAccepted, discordFailed: boolean): void {
-    if (accepted.status === "duplicate" && discordFailed) {
-      this.#commands.settle(commandId, {
-        status: "failed",
-        code: "ALREADY_TRIED",
-        message: "Spell Coven already tried this one and will not send it twice; send it again as a new message.",
-      });
-    } else this.#commands.advance(commandId, "accepted");
+  /** The HTTP route took it. A duplicate is settled too, by the command.result the hub sends with it. */
+  #onAccepted(commandId: string): void {
+    this.#commands.advance(commandId, "accepted");
   }
 
   #onHttpError(commandId: string, err: unknown): void {

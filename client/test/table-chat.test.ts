@@ -229,7 +229,7 @@ describe("TableChat refusals and retries", () => {
     expect(chat.getSnapshot().commands[id]).toMatchObject({ status: "pending", attempts: 2, code: null, retryAt: null });
   });
 
-  it("no answer at all: failed with NO_ANSWER after the timeout; the retry of a failed command goes over HTTP with the same id", async () => {
+  it("no answer at all: failed with NO_ANSWER after the timeout; with the socket gone, the retry goes over HTTP with the same id", async () => {
     chat = new TableChat(client, CH, { answerTimeoutMs: 5_000 });
     await flush();
     const id = chat.send("anyone?");
@@ -239,7 +239,8 @@ describe("TableChat refusals and retries", () => {
     expect(chat.getSnapshot().commands[id]).toMatchObject({ status: "failed", code: "NO_ANSWER" });
     expect(chat.getSnapshot().lines[0]!.command!.status).toBe("failed"); // the echo stays, with Retry
 
-    // The hub did get it after all (duplicate): still pending its outcome, not "already tried".
+    // The hub did get it after all (duplicate): accepted, its outcome follows as command.result.
+    client.connected = false;
     client.answer = () => json(202, { commandId: id, traceId: "b".repeat(32), status: "duplicate" });
     chat.retry(id);
     await flush();
@@ -251,7 +252,7 @@ describe("TableChat refusals and retries", () => {
     expect(chat.getSnapshot().commands).toEqual({});
   });
 
-  it("a failed command the hub already ran says so when retried (duplicate)", async () => {
+  it("a command that failed at Discord is retried with its id over the socket, and the hub's answer settles it", async () => {
     chat = new TableChat(client, CH);
     await flush();
     const id = chat.send("x");
@@ -262,10 +263,12 @@ describe("TableChat refusals and retries", () => {
       code: "DISCORD_UNAVAILABLE",
       message: "Discord is having trouble; try again shortly.",
     });
-    client.answer = () => json(202, { commandId: id, traceId: "b".repeat(32), status: "duplicate" });
+    expect(chat.getSnapshot().commands[id]).toMatchObject({ status: "failed", code: "DISCORD_UNAVAILABLE" });
     chat.retry(id);
-    await flush();
-    expect(chat.getSnapshot().commands[id]).toMatchObject({ status: "failed", code: "ALREADY_TRIED" });
+    expect(client.sent.map((m) => (m as { commandId?: string }).commandId)).toEqual([id, id]);
+    expect(chat.getSnapshot().commands[id]).toMatchObject({ status: "pending", attempts: 2, code: null });
+    client.result({ commandId: id, command: "sendMessage", status: "accepted" });
+    expect(chat.getSnapshot().commands[id]!.status).toBe("accepted");
   });
 
   it("without a socket the HTTP route is used: 429 honours Retry-After, 403 is refused with its code, a network error fails", async () => {

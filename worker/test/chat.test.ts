@@ -117,6 +117,27 @@ describe("sendMessage", () => {
     expect(sent.map((r) => r.body.nonce)).toEqual(["retry-429-a", "retry-429-a"]);
   });
 
+  it("a send that failed at Discord runs again with the same command id; a repeat of a sent one is answered with its result", async () => {
+    const t = await table();
+    const sock = await connect({ userId: t.owner });
+    const results = () => sock.messages.filter((m) => m.signal === "command.result" && m.payload.commandId === "retry-after-fail");
+    await sim("failNext", { count: 1, status: 403, match: `POST /channels/${t.channelId}/messages` });
+    expect((await (await send(t.owner, t.channelId, { content: "try again", commandId: "retry-after-fail" })).json<any>()).status).toBe("accepted");
+    const failed = await sock.next((m) => m.signal === "command.result" && m.payload.commandId === "retry-after-fail" && m.payload.status === "failed");
+    expect(failed.payload.code).toBe("DISCORD_FORBIDDEN");
+    expect((await (await send(t.owner, t.channelId, { content: "try again", commandId: "retry-after-fail" })).json<any>()).status).toBe("accepted");
+    const sent = await sock.next((m) => m.signal === "command.result" && m.payload.commandId === "retry-after-fail" && m.payload.status === "sent");
+    const before = results().length;
+    expect((await (await send(t.owner, t.channelId, { content: "try again", commandId: "retry-after-fail" })).json<any>()).status).toBe("duplicate");
+    await until(
+      async () => results(),
+      (r) => r.length > before,
+      "the answer to the repeat",
+    );
+    expect(results().at(-1)!.payload).toMatchObject({ status: "sent", messageId: sent.payload.messageId });
+    expect((await posts(t.channelId)).map((r) => r.status)).toEqual([403, 200]);
+  });
+
   it("the same command id twice: answered as a duplicate, one Discord call", async () => {
     const t = await table();
     expect((await (await send(t.owner, t.channelId, { content: "once", commandId: "dup-1" })).json<any>()).status).toBe("accepted");

@@ -61,22 +61,9 @@ export const ChatMessage = memo(function ChatMessage({
       {cmd && status === "failed" && (
         <div className="chat-problem" data-testid="chat-failed">
           <p className="error small">{commandProblem(cmd)}</p>
-          {cmd.code === "ALREADY_TRIED" ? (
-            <button
-              type="button"
-              className="btn btn-small"
-              onClick={() => {
-                chat.dismiss(cmd.commandId);
-                if (cmd.text) chat.send(cmd.text);
-              }}
-            >
-              Send again
-            </button>
-          ) : (
-            <button type="button" className="btn btn-small" onClick={() => chat.retry(cmd.commandId)}>
-              Retry
-            </button>
-          )}
+          <button type="button" className="btn btn-small" onClick={() => chat.retry(cmd.commandId)}>
+            Retry
+          </button>
           <button type="button" className="btn btn-quiet btn-small" onClick={() => chat.dismiss(cmd.commandId)}>
             Discard
           </button>

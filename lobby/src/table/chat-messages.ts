@@ -25,7 +25,6 @@ const WHY: Record<string, string> = {
   IDEMPOTENCY_KEY_REUSED: "it clashed with another command; send it again.",
   NETWORK_ERROR: "Spell Coven can't be reached. Check your connection.",
   NO_ANSWER: "no answer came from Spell Coven, so it may not have gone through. Retrying is safe: it is never sent twice.",
-  ALREADY_TRIED: "Spell Coven already tried it once and will not send it twice. Send it again as a new message.",
 };
 
 /** "Your message was not sent: you are sending faster than this table's chat allows." */

@@ -96,10 +96,22 @@ export class ChatCommands {
     if (cmd.commandId !== undefined) {
       const seen = store.get(cmd.commandId, now);
       if (seen && seen.userId !== userId) return out(refuse("IDEMPOTENCY_KEY_REUSED", 422, "This command id was already used; send a new one."));
-      if (seen) {
-        log.info("chat command repeated; not sent again", { ...ctx, traceId: seen.traceId });
+      if (seen && seen.outcome !== "failed") {
+        log.info("chat command repeated; not sent again", { ...ctx, traceId: seen.traceId, outcome: seen.outcome });
+        // Answered with what became of the first one, so a client that lost that answer learns it now.
+        this.tell(userId, {
+          commandId,
+          traceId: seen.traceId,
+          command: cmd.command,
+          channelId: cmd.channelId,
+          status: seen.outcome,
+          ...(seen.messageId ? { messageId: seen.messageId } : {}),
+        });
         return out({ ok: true, value: { commandId, traceId: seen.traceId, status: "duplicate" } });
       }
+      // A command that failed at Discord runs again: for a send, Discord's nonce returns the first
+      // message if the first call did reach it after all.
+      if (seen) log.info("chat command retried after a failure", { ...ctx, traceId: seen.traceId });
     }
 
     const verdict = limits.take(cmd.command, userId, cmd.channelId, now);
@@ -148,7 +160,6 @@ export class ChatCommands {
         const content = siteMessageContent(userId, cmd.content);
         const message = await discord.sendMessage(cmd.channelId, content, { nonce: commandId, allowedMentions: { parse: [] } });
         messageId = message.id;
-        this.deps.store.sent(commandId, message.id);
       } else if (cmd.command === "addReaction") {
         await discord.addReaction(cmd.channelId, cmd.messageId, cmd.emoji);
         messageId = cmd.messageId;
@@ -167,11 +178,13 @@ export class ChatCommands {
       } else {
         await discord.triggerTyping(cmd.channelId);
       }
+      this.deps.store.sent(commandId, messageId);
       log.info("chat command sent", { ...base, userId, messageId, ms: Date.now() - started });
       this.deps.count?.(cmd.command, "sent");
       this.tell(userId, { ...base, status: "sent", ...(messageId ? { messageId } : {}) });
     } catch (err) {
       const { code, message, retryAfterMs } = explain(err, cmd.command);
+      this.deps.store.failed(commandId);
       log.warn("chat command failed at discord", { ...base, userId, code, err, ms: Date.now() - started });
       this.deps.count?.(cmd.command, "failed", code);
       this.tell(userId, { ...base, status: "failed", code, message, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });

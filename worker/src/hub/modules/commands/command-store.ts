@@ -1,6 +1,7 @@
 /**
  * Commands the hub accepted, for a few minutes (SQLite, so hibernation keeps them): a retried
- * command id is answered without a second Discord call, and a MESSAGE_CREATE carrying a site
+ * command id is answered without a second Discord call (unless the first one failed at Discord:
+ * then it runs again, and Discord's nonce still keeps a send single), and a MESSAGE_CREATE carrying a site
  * send's nonce (its command id) is tied back to the player who wrote it and the trace id their
  * command started.
  */
@@ -14,7 +15,12 @@ const MIGRATIONS = [
   `CREATE TABLE chat_commands (command_id TEXT PRIMARY KEY, command TEXT NOT NULL, user_id TEXT NOT NULL, channel_id TEXT NOT NULL, trace_id TEXT NOT NULL, at INTEGER NOT NULL, message_id TEXT)`,
   `CREATE INDEX chat_commands_at ON chat_commands (at)`,
   `CREATE INDEX chat_commands_message ON chat_commands (message_id)`,
+  // What became of it: a command that failed at Discord may be run again with its id.
+  `ALTER TABLE chat_commands ADD COLUMN outcome TEXT NOT NULL DEFAULT 'accepted'`,
 ];
+
+/** accepted: the Discord call is running (or was collapsed); sent: Discord did it; failed: Discord did not. */
+export type StoredOutcome = "accepted" | "sent" | "failed";
 
 export interface StoredCommand {
   commandId: string;
@@ -24,6 +30,7 @@ export interface StoredCommand {
   traceId: string;
   at: number;
   messageId: string | null;
+  outcome: StoredOutcome;
 }
 
 type Row = {
@@ -34,6 +41,7 @@ type Row = {
   trace_id: string;
   at: number;
   message_id: string | null;
+  outcome: string;
 };
 
 export class CommandStore {
@@ -52,14 +60,15 @@ export class CommandStore {
           traceId: row.trace_id,
           at: row.at,
           messageId: row.message_id,
+          outcome: row.outcome as StoredOutcome,
         }
       : null;
   }
 
-  add(c: Omit<StoredCommand, "messageId">): void {
+  add(c: Omit<StoredCommand, "messageId" | "outcome">): void {
     this.sql.exec("DELETE FROM chat_commands WHERE at <= ?", c.at - COMMAND_MEMORY_MS);
     this.sql.exec(
-      "INSERT OR REPLACE INTO chat_commands (command_id, command, user_id, channel_id, trace_id, at) VALUES (?, ?, ?, ?, ?, ?)",
+      "INSERT OR REPLACE INTO chat_commands (command_id, command, user_id, channel_id, trace_id, at, outcome) VALUES (?, ?, ?, ?, ?, ?, 'accepted')",
       c.commandId,
       c.command,
       c.userId,
@@ -75,7 +84,13 @@ export class CommandStore {
     return row ? this.get(row.command_id, Date.now()) : null;
   }
 
-  sent(commandId: string, messageId: string): void {
-    this.sql.exec("UPDATE chat_commands SET message_id = ? WHERE command_id = ?", messageId, commandId);
+  /** Discord did it; `messageId` is the message it made or reacted to. */
+  sent(commandId: string, messageId: string | undefined): void {
+    this.sql.exec("UPDATE chat_commands SET outcome = 'sent', message_id = COALESCE(?, message_id) WHERE command_id = ?", messageId ?? null, commandId);
+  }
+
+  /** Discord did not: the player may retry with the same command id. */
+  failed(commandId: string): void {
+    this.sql.exec("UPDATE chat_commands SET outcome = 'failed' WHERE command_id = ?", commandId);
   }
 }
