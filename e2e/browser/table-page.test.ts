@@ -140,6 +140,8 @@ describe("the table page's board video", () => {
     await mute.and(b.locator("[data-state=muted]")).filter({ hasText: "Muted" }).waitFor({ timeout: 10_000 });
     await b.locator(`[data-testid=room] .chip[data-user-id="${alice}"] [data-testid=chip-mute][data-state=muted]`).waitFor({ timeout: 10_000 });
     expect(await mute.getAttribute("title")).toBe("Muted (cannot be heard) in Discord");
+    // Her own tile tells her too: that is why nobody hears her.
+    await a.getByTestId("own-camera").getByTestId("mute").filter({ hasText: "Muted" }).waitFor({ timeout: 10_000 });
     await shot(b, "36-table-board-muted");
     system.simulator!.setServerVoiceFlags(DEMO_GUILD_ID, alice, { deaf: true });
     await mute.and(b.locator("[data-state=deafened]")).filter({ hasText: "Deafened" }).waitFor({ timeout: 10_000 });
@@ -148,6 +150,7 @@ describe("the table page's board video", () => {
     system.simulator!.setVoiceFlags(DEMO_GUILD_ID, alice, { selfMute: false });
     await mute.waitFor({ state: "detached", timeout: 10_000 });
     await b.locator("[data-testid=chip-mute]").waitFor({ state: "detached", timeout: 10_000 });
+    await a.getByTestId("own-camera").getByTestId("mute").waitFor({ state: "detached", timeout: 10_000 });
     await board(b, alice).getByTestId("in-voice").filter({ hasText: "In voice" }).waitFor();
 
     // Click a board to enlarge it; again to shrink it.

@@ -112,7 +112,7 @@ export function BoardVideo({ room, me, rooms }: { room: Room; me: string; rooms:
               onToggle={() => setEnlarged((e) => (e === p.peerId ? null : p.peerId))}
             />
           ))}
-          {role === "player" && <OwnCameraTile camera={camera} name={names.userName(me)} inVoice={room.voice.includes(me)} />}
+          {role === "player" && <OwnCameraTile camera={camera} name={names.userName(me)} inVoice={room.voice.includes(me)} flags={flags[me]} />}
           {others.length === 0 && (
             <p className="muted small tiles-empty" data-testid="no-boards">
               {call.call ? "No other player has opened this table yet. Their boards appear here when they do." : "Joining the table's video…"}

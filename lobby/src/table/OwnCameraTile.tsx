@@ -2,10 +2,13 @@
  * Your own camera at the table: what the others see, a camera picker and on/off, and in plain
  * language why there is no video (permission denied, no camera, camera busy).
  */
+import type { VoiceFlags } from "@spell-coven/client";
 import type { CameraState } from "./useCamera.ts";
 import { Video } from "./BoardTile.tsx";
+import { MuteMark } from "./MuteMark.tsx";
 
-export function OwnCameraTile({ camera, name, inVoice }: { camera: CameraState; name: string; inVoice: boolean }) {
+/** `flags`: whether you are muted or deafened in Discord (so you know why nobody hears you). */
+export function OwnCameraTile({ camera, name, inVoice, flags }: { camera: CameraState; name: string; inVoice: boolean; flags: VoiceFlags | undefined }) {
   return (
     <figure className="tile tile-own" data-testid="own-camera">
       <div className="tile-screen">
@@ -18,6 +21,7 @@ export function OwnCameraTile({ camera, name, inVoice }: { camera: CameraState; 
       <figcaption className="tile-caption">
         <span className="tile-name">{name} (you)</span>
         <span className={inVoice ? "tag tag-ok" : "tag"}>{inVoice ? "In voice" : "Not in voice"}</span>
+        {inVoice && <MuteMark flags={flags} variant="tag" />}
       </figcaption>
       <div className="tile-controls">
         {camera.devices.length > 0 && (
