@@ -62,6 +62,38 @@ export async function playerContext(browser: Browser, workerUrl: string, opts: {
   return context;
 }
 
+/** What a browser does when the player refused the camera prompt (or blocked the site). */
+const DENY_CAMERA = `navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException("Permission denied", "NotAllowedError"));`;
+
+/**
+ * A player's own browser context on a table page, signed in through the simulator's identity
+ * provider and live; `ready` is the test id of the part of the page the test waits for.
+ */
+export async function openTablePage(
+  browser: Browser,
+  workerUrl: string,
+  opts: {
+    name: string;
+    channelId: string;
+    ready: string;
+    problems: string[];
+    contexts: BrowserContext[];
+    viewport?: { width: number; height: number };
+    denyCamera?: boolean;
+  },
+): Promise<Page> {
+  const context = await playerContext(browser, workerUrl, opts.viewport ? { viewport: opts.viewport } : {});
+  opts.contexts.push(context);
+  if (opts.denyCamera) await context.addInitScript(DENY_CAMERA);
+  const page = await context.newPage();
+  watchConsole(page, opts.problems, opts.name);
+  await page.goto(`${workerUrl}/table/${opts.channelId}`);
+  await page.getByRole("button", { name: `Sign in as ${opts.name}` }).click();
+  await page.locator("#live[data-state=open]").waitFor({ timeout: 15_000 });
+  await page.getByTestId(opts.ready).waitFor();
+  return page;
+}
+
 /**
  * The browser's own reports of failed connections (while a test has stopped the Worker on
  * purpose) and of the answers a test provokes (429). Everything else on the console at warning level or above is a bug: React's

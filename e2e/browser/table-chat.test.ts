@@ -16,7 +16,7 @@ import { signHubRequest, type ChatMessagePayload } from "@spell-coven/common";
 import { DEMO_GUILD_ID, DEMO_USERS } from "@spell-coven/simulator";
 import { RoomsApi } from "../../client/src/rooms-api.ts";
 import { startSystem } from "../../client/test/helpers.ts";
-import { launchChromium, playerContext, shot, watchConsole } from "./browser.ts";
+import { launchChromium, openTablePage, shot } from "./browser.ts";
 
 const { alice, bob, dave } = DEMO_USERS;
 const PHONE = { width: 390, height: 844 };
@@ -26,19 +26,9 @@ let browser: Browser;
 const contexts: BrowserContext[] = [];
 const problems: string[] = [];
 
-async function openTable(name: string, channelId: string, opts: { viewport?: { width: number; height: number } } = {}): Promise<Page> {
-  const context = await playerContext(browser, system.workerUrl, opts.viewport ? { viewport: opts.viewport } : {});
-  contexts.push(context);
-  // No camera: the chat is under test, not the boards (the page says the camera was refused and goes on).
-  await context.addInitScript(`navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException("Permission denied", "NotAllowedError"));`);
-  const page = await context.newPage();
-  watchConsole(page, problems, name);
-  await page.goto(`${system.workerUrl}/table/${channelId}`);
-  await page.getByRole("button", { name: `Sign in as ${name}` }).click();
-  await page.locator("#live[data-state=open]").waitFor({ timeout: 15_000 });
-  await page.getByTestId("chat").waitFor();
-  return page;
-}
+/** No camera: the chat is under test, not the boards (the page says the camera was refused and goes on). */
+const openTable = (name: string, channelId: string, opts: { viewport?: { width: number; height: number } } = {}): Promise<Page> =>
+  openTablePage(browser, system.workerUrl, { name, channelId, ready: "chat", problems, contexts, denyCamera: true, ...opts });
 
 const api = (u: string) => new RoomsApi({ baseUrl: system.workerUrl, getToken: () => system.simulator!.mintToken(u) });
 

@@ -19,7 +19,7 @@ import { signHubRequest } from "@spell-coven/common";
 import { DEMO_CHANNELS, DEMO_GUILD_ID, DEMO_USERS } from "@spell-coven/simulator";
 import { RoomsApi } from "../../client/src/rooms-api.ts";
 import { startSystem } from "../../client/test/helpers.ts";
-import { launchChromium, playerContext, shot, watchConsole, writeFakeCameraClip } from "./browser.ts";
+import { launchChromium, openTablePage, shot, writeFakeCameraClip } from "./browser.ts";
 
 const { alice, bob, dave } = DEMO_USERS;
 const PHONE = { width: 390, height: 844 };
@@ -30,21 +30,8 @@ let dir: string;
 const contexts: BrowserContext[] = [];
 const problems: string[] = [];
 
-async function openTable(name: string, channelId: string, opts: { viewport?: { width: number; height: number }; denyCamera?: boolean } = {}): Promise<Page> {
-  const context = await playerContext(browser, system.workerUrl, opts.viewport ? { viewport: opts.viewport } : {});
-  contexts.push(context);
-  if (opts.denyCamera) {
-    // What a browser does when the player refused the camera prompt (or blocked the site).
-    await context.addInitScript(`navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException("Permission denied", "NotAllowedError"));`);
-  }
-  const page = await context.newPage();
-  watchConsole(page, problems, name);
-  await page.goto(`${system.workerUrl}/table/${channelId}`);
-  await page.getByRole("button", { name: `Sign in as ${name}` }).click();
-  await page.locator("#live[data-state=open]").waitFor({ timeout: 15_000 });
-  await page.getByTestId("boards").waitFor();
-  return page;
-}
+const openTable = (name: string, channelId: string, opts: { viewport?: { width: number; height: number }; denyCamera?: boolean } = {}): Promise<Page> =>
+  openTablePage(browser, system.workerUrl, { name, channelId, ready: "boards", problems, contexts, ...opts });
 
 const board = (page: Page, userId: string): Locator => page.locator(`[data-testid=board][data-user-id="${userId}"]`);
 

@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { PermissionFlagsBits } from "discord-api-types/v10";
-import { GUILD_ID, request } from "./helpers.ts";
+import { GUILD_ID, request, until } from "./helpers.ts";
 import { api, control, createRoom, discordRequests, errorOf, join, newPlayer, sim } from "./rooms-helpers.ts";
 
 beforeAll(async () => {
@@ -23,15 +23,6 @@ async function table(opts: { private?: boolean } = {}) {
 const history = (as: string, channelId: string, query = "") => api("GET", `/api/tables/${channelId}/messages${query}`, as);
 const reads = async (channelId: string) => (await discordRequests()).filter((r) => r.method === "GET" && r.path.endsWith(`/channels/${channelId}/messages`));
 const stored = async (channelId: string): Promise<any[]> => (await fetch(`${control}/messages?channelId=${channelId}`)).json();
-async function until<T>(probe: () => Promise<T>, ok: (v: T) => boolean, what: string, ms = 5000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v).slice(0, 300)}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /** hub_chat_history_total by outcome, from the operator's metrics route. */
 async function historyCounts(): Promise<{ read: number; shared: number }> {

@@ -4,7 +4,7 @@
  * gateway-node would, with their trace ids through to the envelope.
  */
 import { afterEach, beforeAll, describe, expect, inject, it } from "vitest";
-import { GUILD_ID, connect, mintToken, postEvents, request, uniqueId } from "./helpers.ts";
+import { GUILD_ID, chatMessage, connect, mintToken, postEvents, request, uniqueId, until } from "./helpers.ts";
 import { api, createRoom, discordRequests, newPlayer, sim } from "./rooms-helpers.ts";
 
 beforeAll(async () => {
@@ -36,15 +36,6 @@ const send = (as: string, channelId: string, body: unknown, headers: Record<stri
   api("POST", `/api/tables/${channelId}/messages`, as, body, headers);
 const posts = async (channelId: string, what = "messages") =>
   (await discordRequests()).filter((r) => r.method === "POST" && r.path.endsWith(`/channels/${channelId}/${what}`));
-async function until<T>(probe: () => Promise<T>, ok: (v: T) => boolean, what: string, ms = 5000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v).slice(0, 300)}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe("sendMessage", () => {
   it("a seated player's message reaches Discord with its nonce, enforce_nonce and no mentions; command.result says accepted then sent", async () => {
@@ -257,28 +248,12 @@ describe("commands over the WebSocket", () => {
 });
 
 describe("message events", () => {
-  const message = (channelId: string, over: Record<string, unknown> = {}) => ({
-    guildId: GUILD_ID,
-    channelId,
-    messageId: String(BigInt("900000000000000000") + BigInt(Math.floor(Math.random() * 1e9))),
-    author: { id: "300000000000000001", username: "bob", displayName: "Bob", avatar: null, bot: false },
-    content: "",
-    contentAvailable: false,
-    timestamp: new Date().toISOString(),
-    editedTimestamp: null,
-    attachments: 0,
-    replyTo: null,
-    mentionsEveryone: false,
-    nonce: null,
-    ...over,
-  });
-
   it("a table's messages are broadcast as sequenced events with gateway-node's trace id; other channels are not", async () => {
     const t = await table();
     const sock = await connect({ userId: await newPlayer() });
-    const m = message(t.channelId);
+    const m = chatMessage(t.channelId);
     const res = await postEvents([
-      { id: uniqueId("m"), guildId: GUILD_ID, event: "message.created", payload: message("123456789"), traceId: "11111111111111111111111111111111" },
+      { id: uniqueId("m"), guildId: GUILD_ID, event: "message.created", payload: chatMessage("123456789"), traceId: "11111111111111111111111111111111" },
       { id: uniqueId("m"), guildId: GUILD_ID, event: "message.created", payload: m, traceId: TRACE },
       {
         id: uniqueId("m"),
@@ -308,7 +283,7 @@ describe("message events", () => {
         guildId: GUILD_ID,
         event: "message.created",
         traceId: "33333333333333333333333333333333",
-        payload: message(t.channelId, {
+        payload: chatMessage(t.channelId, {
           messageId: sent.payload.messageId,
           nonce: "nonce-tie-1",
           content: `<@${t.owner}>: tied by the nonce`,
@@ -335,7 +310,7 @@ describe("message events", () => {
     const outsiderId = await newPlayer();
     const outsider = await connect({ userId: outsiderId });
     const from = outsider.ok;
-    const secret = message(room.channelId, { content: "our secret plan", contentAvailable: true });
+    const secret = chatMessage(room.channelId, { content: "our secret plan", contentAvailable: true });
     await postEvents([
       { id: uniqueId("m"), guildId: GUILD_ID, event: "message.created", payload: secret },
       { id: uniqueId("v"), guildId: GUILD_ID, event: "voice.joined", payload: { guildId: GUILD_ID, channelId: room.channelId, userId: "300000000000000020" } },

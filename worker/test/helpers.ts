@@ -150,3 +150,31 @@ export async function connect(opts: { userId?: string; resume?: { seq: number; e
 }
 
 export const events = (s: TestSocket) => s.messages.filter((m) => m.type === "event");
+
+/** Polls `probe` until `ok` holds (every 25 ms, for at most `ms`); the error says what was awaited and what was seen. */
+export async function until<T>(probe: () => Promise<T>, ok: (v: T) => boolean, what: string, ms = 5000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (ok(v)) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v).slice(0, 300)}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** A `message.created` payload as gateway-node forwards it (someone in Discord; content withheld unless `over` says). */
+export const chatMessage = (channelId: string, over: Record<string, unknown> = {}) => ({
+  guildId: GUILD_ID,
+  channelId,
+  messageId: String(BigInt("900000000000000000") + BigInt(Math.floor(Math.random() * 1e9))),
+  author: { id: "300000000000000001", username: "bob", displayName: "Bob", avatar: null, bot: false },
+  content: "",
+  contentAvailable: false,
+  timestamp: new Date().toISOString(),
+  editedTimestamp: null,
+  attachments: 0,
+  replyTo: null,
+  mentionsEveryone: false,
+  nonce: null,
+  ...over,
+});
