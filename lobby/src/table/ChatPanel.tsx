@@ -19,7 +19,10 @@ export function ChatPanel({ room, me }: { room: Room; me: string }) {
   const { client, config } = useLobby();
   const names = useDirectory();
   const seated = room.members.includes(me);
-  const { chat, snap } = useTableChat(client, room.channelId);
+  // Who may read it, as the hub decides (ChatAudience): anyone for a public table; for a private
+  // one its seat holders and whoever is in its voice channel.
+  const canRead = !room.private || seated || room.voice.includes(me);
+  const { chat, snap } = useTableChat(client, room.channelId, canRead);
   const scroller = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
   const lines = snap?.lines ?? [];
@@ -33,7 +36,7 @@ export function ChatPanel({ room, me }: { room: Room; me: string }) {
   }, [last]);
 
   const discordUrl = discordChannelUrl(config.discordWebUrl, room.guildId, room.channelId);
-  if (room.private && !seated)
+  if (!canRead)
     return (
       <section className="card chat" aria-label="Table chat" data-testid="chat">
         <h2>Table chat</h2>
