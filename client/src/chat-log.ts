@@ -6,7 +6,7 @@
  */
 import type { ChatMessagePayload } from "@spell-coven/common";
 import type { ReactionView } from "./chat-reactions.ts";
-import type { ChatCommandState } from "./chat-commands.ts";
+import type { ChatCommandState } from "./chat-command-tracker.ts";
 
 /** One line of the chat: a message from Discord or the site, or the player's own send not in Discord yet. */
 export interface ChatLine {

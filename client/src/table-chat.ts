@@ -34,13 +34,13 @@ import {
 import { ReactionTally, emojiKey } from "./chat-reactions.ts";
 import type { SpellCovenClient } from "./index.ts";
 import { RoomsApiError } from "./rooms-api.ts";
-import { ChatCommands, newCommandId, type ChatCommandState } from "./chat-commands.ts";
+import { ChatCommandTracker, newCommandId, type ChatCommandState } from "./chat-command-tracker.ts";
 import { ChatTyping } from "./chat-typing.ts";
 import { ChatLog, echoLine, type ChatLine } from "./chat-log.ts";
 
 export type { ReactionView } from "./chat-reactions.ts";
 export { compareSnowflakes, type ChatLine } from "./chat-log.ts";
-export type { ChatCommandState, ChatCommandStatus } from "./chat-commands.ts";
+export type { ChatCommandState, ChatCommandStatus } from "./chat-command-tracker.ts";
 
 /** What a TableChat needs of the client (tests give it a stand-in). */
 export type TableChatClient = Pick<SpellCovenClient, "on" | "send" | "api" | "userId" | "state">;
@@ -81,7 +81,7 @@ export class TableChat {
   readonly #opts: Required<TableChatOptions>;
   readonly #log = new ChatLog();
   readonly #reactions = new ReactionTally();
-  readonly #commands: ChatCommands;
+  readonly #commands: ChatCommandTracker;
   readonly #typing: ChatTyping;
   /** The bot's user ids, learned from site messages and reactions (its removal takes every site player's reaction). */
   readonly #botIds = new Set<string>();
@@ -97,7 +97,7 @@ export class TableChat {
     this.#client = client;
     this.channelId = channelId;
     this.#opts = { pageSize: 50, typingMs: 10_000, typingThrottleMs: 8_000, answerTimeoutMs: 20_000, maxMessages: 500, ...opts };
-    this.#commands = new ChatCommands({ answerTimeoutMs: this.#opts.answerTimeoutMs, onChange: (c) => this.#onCommandChange(c) });
+    this.#commands = new ChatCommandTracker({ answerTimeoutMs: this.#opts.answerTimeoutMs, onChange: (c) => this.#onCommandChange(c) });
     this.#typing = new ChatTyping({ showMs: this.#opts.typingMs, throttleMs: this.#opts.typingThrottleMs, onChange: () => this.#changed() });
     this.#sawConnection = client.state === "open";
     const mine = (p: { channelId: string }) => p.channelId === channelId && !this.#closed;

@@ -34,19 +34,19 @@ export interface ChatCommandState {
   attempts: number;
 }
 
-interface ChatCommandsOptions {
+interface ChatCommandTrackerOptions {
   answerTimeoutMs: number;
   /** A command changed (null: several, or one removed). */
   onChange: (cmd: ChatCommandState | null) => void;
 }
 
-export class ChatCommands {
-  readonly #opts: ChatCommandsOptions;
+export class ChatCommandTracker {
+  readonly #opts: ChatCommandTrackerOptions;
   readonly #all = new Map<string, ChatCommandState>();
   readonly #timers = new Map<string, ReturnType<typeof setTimeout>>();
   #json: Readonly<Record<string, ChatCommandState>> | null = null;
 
-  constructor(opts: ChatCommandsOptions) {
+  constructor(opts: ChatCommandTrackerOptions) {
     this.#opts = opts;
   }
 
