@@ -4,7 +4,7 @@
  * gateway-node would, with their trace ids through to the envelope.
  */
 import { afterEach, beforeAll, describe, expect, inject, it } from "vitest";
-import { GUILD_ID, chatMessage, connect, mintToken, postEvents, request, uniqueId, until } from "./helpers.ts";
+import { GUILD_ID, chatMessagePayload, connect, mintToken, postEvents, request, uniqueId, until } from "./helpers.ts";
 import { api, createRoom, discordRequests, newPlayer, sim } from "./rooms-helpers.ts";
 
 beforeAll(async () => {
@@ -251,9 +251,9 @@ describe("message events", () => {
   it("a table's messages are broadcast as sequenced events with gateway-node's trace id; other channels are not", async () => {
     const t = await table();
     const sock = await connect({ userId: await newPlayer() });
-    const m = chatMessage(t.channelId);
+    const m = chatMessagePayload(t.channelId);
     const res = await postEvents([
-      { id: uniqueId("m"), guildId: GUILD_ID, event: "message.created", payload: chatMessage("123456789"), traceId: "11111111111111111111111111111111" },
+      { id: uniqueId("m"), guildId: GUILD_ID, event: "message.created", payload: chatMessagePayload("123456789"), traceId: "11111111111111111111111111111111" },
       { id: uniqueId("m"), guildId: GUILD_ID, event: "message.created", payload: m, traceId: TRACE },
       {
         id: uniqueId("m"),
@@ -283,7 +283,7 @@ describe("message events", () => {
         guildId: GUILD_ID,
         event: "message.created",
         traceId: "33333333333333333333333333333333",
-        payload: chatMessage(t.channelId, {
+        payload: chatMessagePayload(t.channelId, {
           messageId: sent.payload.messageId,
           nonce: "nonce-tie-1",
           content: `<@${t.owner}>: tied by the nonce`,
@@ -310,7 +310,7 @@ describe("message events", () => {
     const outsiderId = await newPlayer();
     const outsider = await connect({ userId: outsiderId });
     const from = outsider.ok;
-    const secret = chatMessage(room.channelId, { content: "our secret plan", contentAvailable: true });
+    const secret = chatMessagePayload(room.channelId, { content: "our secret plan", contentAvailable: true });
     await postEvents([
       { id: uniqueId("m"), guildId: GUILD_ID, event: "message.created", payload: secret },
       { id: uniqueId("v"), guildId: GUILD_ID, event: "voice.joined", payload: { guildId: GUILD_ID, channelId: room.channelId, userId: "300000000000000020" } },

@@ -163,7 +163,7 @@ export async function until<T>(probe: () => Promise<T>, ok: (v: T) => boolean, w
 }
 
 /** A `message.created` payload as gateway-node forwards it (someone in Discord; content withheld unless `over` says). */
-export const chatMessage = (channelId: string, over: Record<string, unknown> = {}) => ({
+export const chatMessagePayload = (channelId: string, over: Record<string, unknown> = {}) => ({
   guildId: GUILD_ID,
   channelId,
   messageId: String(BigInt("900000000000000000") + BigInt(Math.floor(Math.random() * 1e9))),

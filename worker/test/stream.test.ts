@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { GUILD_ID, chatMessage, mintToken, postEvents, request, voiceJoined } from "./helpers.ts";
+import { GUILD_ID, chatMessagePayload, mintToken, postEvents, request, voiceJoined } from "./helpers.ts";
 import { createRoom, newPlayer } from "./rooms-helpers.ts";
 
 const ch = "4400000000000000001";
@@ -114,7 +114,7 @@ describe("GET /api/stream (SSE)", () => {
     const { url } = await ticketFor(user(18));
     const sse = sseReader(await request(url));
     const ready = JSON.parse((await sse.next((m) => m.event === "ready")).data!);
-    const payload = chatMessage(room.channelId, { content: "not for the stream", contentAvailable: true });
+    const payload = chatMessagePayload(room.channelId, { content: "not for the stream", contentAvailable: true });
     await postEvents([{ id: `m:${crypto.randomUUID()}`, guildId: GUILD_ID, event: "message.created", payload }, voiceJoined(user(19), ch)]);
     const after = await sse.next((m) => m.event === "voice.joined" && m.data!.includes(user(19)));
     const skip = await sse.next((m) => m.event === "skip");
