@@ -10,7 +10,7 @@
 import http from "node:http";
 import { startDevIdp } from "../scripts/lib/dev-idp.ts";
 import { processTree } from "./lib/procs.ts";
-import { ms, summarize } from "./lib/stats.ts";
+import { ms, ratio, summarize } from "./lib/stats.ts";
 import { AUDIENCE, ISSUER, closeClients, connectClients, label, makeEvents, post, startHub, type Mint, type Target } from "./lib/hub-target.ts";
 
 const WS_CLIENTS = Number(process.env.BENCH_WS_CLIENTS ?? 1000);
@@ -114,13 +114,16 @@ try {
     .filter((p) => p.msPerEvent >= 0.1);
   const self = process.cpuUsage(selfBefore);
   const server = cpu.reduce((s, p) => s + p.msPerEvent, 0);
+  const lastOf = { ws: summarize(last.ws), sse: summarize(last.sse) };
   for (const kind of ["ws", "sse"] as const) {
     const all = summarize(receipts[kind]);
-    const l = summarize(last[kind]);
+    const l = lastOf[kind];
     console.log(
       `${kind === "ws" ? "WebSocket" : "SSE      "}: post to receipt p50 ${ms(all.p50)}  p99 ${ms(all.p99)}; post to last receipt p50 ${ms(l.p50)}  p99 ${ms(l.p99)}  max ${ms(l.max)}`,
     );
   }
+  // The WebSocket clients of the same run are the baseline: what SSE's bridge through the Worker costs.
+  console.log(`SSE vs WebSocket, post to last receipt: p50 ${ratio(lastOf.sse.p50, lastOf.ws.p50)}, p99 ${ratio(lastOf.sse.p99, lastOf.ws.p99)}`);
   console.log(
     `server CPU per event (${WS_CLIENTS + SSE_CLIENTS} receipts): ${server.toFixed(1)} ms (${cpu.map((p) => `${p.label} ${p.msPerEvent.toFixed(1)}`).join(", ")}); the clients' process ${((self.user + self.system) / 1000 / events).toFixed(1)} ms`,
   );
