@@ -25,7 +25,8 @@ describe("message events", () => {
     const m = h.sim.postMessage(V, DEMO_USERS.bob, "my secret plan");
     h.sim.editMessage(V, m.id, "my edited plan");
     h.sim.addReaction(V, m.id, DEMO_USERS.alice, "👍🏽");
-    h.sim.removeReaction(V, m.id, DEMO_USERS.alice, "dragon:123456789012345678");
+    h.sim.addReaction(V, m.id, DEMO_USERS.bob, "dragon:123456789012345678");
+    h.sim.removeReaction(V, m.id, DEMO_USERS.bob, "dragon:123456789012345678");
     h.sim.startTyping(V, DEMO_USERS.alice);
     const other = h.sim.postMessage(V, DEMO_USERS.alice, "x");
     h.sim.bulkDeleteMessages(V, [m.id, other.id]);
@@ -34,6 +35,7 @@ describe("message events", () => {
     expect(chat.map((e) => e.event)).toEqual([
       "message.created",
       "message.updated",
+      "message.reaction.added",
       "message.reaction.added",
       "message.reaction.removed",
       "typing.started",

@@ -519,8 +519,10 @@ export class World {
     const parsed = parseEmoji(emoji);
     if (!parsed) throw new SimulatedApiError(400, RESTJSONErrorCodes.UnknownEmoji, "Unknown Emoji");
     stored.reactions ??= new MessageReactions();
-    if (event === GatewayDispatchEvents.MessageReactionAdd) stored.reactions.add(parsed, userId);
-    else stored.reactions.remove(parsed, userId);
+    const changed = event === GatewayDispatchEvents.MessageReactionAdd ? stored.reactions.add(parsed, userId) : stored.reactions.remove(parsed, userId);
+    // As Discord: adding a reaction the user already has, or removing one they do not, is a
+    // success (204) that changes nothing, and nothing is dispatched.
+    if (!changed) return;
     this.onDispatch(guildId, event, {
       user_id: userId,
       channel_id: channelId,

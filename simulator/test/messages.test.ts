@@ -4,7 +4,9 @@
  * headers do not show) and typing.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { GatewayDispatchEvents, GatewayIntentBits } from "discord-api-types/v10";
 import { DEFAULT_BOT_TOKEN, DEMO_CHANNELS, DEMO_USERS, startSimulator, type LocalDiscord } from "../src/index.ts";
+import { djsGateway, waitFor } from "./helpers.ts";
 
 let sim: LocalDiscord;
 beforeEach(async () => {
@@ -88,5 +90,24 @@ describe("reactions", () => {
     expect(other.body.retry_after).toBeLessThanOrEqual(0.25);
     await new Promise((r) => setTimeout(r, 260));
     expect((await rest("PUT", `/channels/${DEMO_CHANNELS.table2}/messages/${b.id}/reactions/${encodeURIComponent("👍")}/@me`)).status).toBe(204);
+  });
+
+  it("a reaction the user already has, or a removal of one they do not, answers 204 and dispatches nothing (as Discord)", async () => {
+    const gw = djsGateway(sim, GatewayIntentBits.Guilds | GatewayIntentBits.GuildMessageReactions);
+    // Discord's reaction limits out of the way: what is dispatched is tested here.
+    sim.setRateLimits({ reactionLimit: 100, reactionWindowMs: 1000, reactionIntervalMs: 0 });
+    try {
+      await gw.manager.connect();
+      const m = sim.postMessage(voice, DEMO_USERS.bob, "react twice");
+      const path = `/channels/${voice}/messages/${m.id}/reactions/${encodeURIComponent("🎲")}/@me`;
+      for (const method of ["PUT", "PUT", "DELETE", "DELETE"]) expect((await rest(method, path)).status).toBe(204);
+      const reactionEvents = () =>
+        gw.dispatches.filter((d) => d.t === GatewayDispatchEvents.MessageReactionAdd || d.t === GatewayDispatchEvents.MessageReactionRemove);
+      await waitFor(() => reactionEvents().length >= 2 || undefined);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(reactionEvents().map((d) => d.t)).toEqual([GatewayDispatchEvents.MessageReactionAdd, GatewayDispatchEvents.MessageReactionRemove]);
+    } finally {
+      await gw.manager.destroy();
+    }
   });
 });
