@@ -16,12 +16,12 @@ import {
   type Room,
   type RoomsList,
 } from "@spell-coven/common";
-import { ApiError, type ErrorCode } from "../errors.ts";
+import { ApiError } from "../errors.ts";
 import { jwtAuth } from "../middleware/jwt-auth.ts";
 import type { AppEnv } from "../middleware/context.ts";
 import { signInvite, verifyInvite } from "../auth/invite-token.ts";
-import type { RoomOutcome } from "../hub/GuildHub.ts";
 import { readJson } from "./body.ts";
+import { snowflakeParam, unwrapOutcome } from "./hub-answers.ts";
 import { zodDetails } from "./validation.ts";
 
 const MAX_BODY = 16 * 1024;
@@ -41,7 +41,7 @@ export const rooms = new Hono<AppEnv>()
     const key = c.req.header("Idempotency-Key") ?? null;
     if (key !== null && !/^[\x21-\x7e]{1,255}$/.test(key)) throw new ApiError("VALIDATION_FAILED", "Idempotency-Key must be 1-255 visible ASCII characters.");
 
-    const result = unwrap(await hub(c).createRoom(guildOf(c), player.userId, body, key, await hashOf(body)));
+    const result = unwrapOutcome(await hub(c).createRoom(guildOf(c), player.userId, body, key, await hashOf(body)));
     if (result.replayed) c.header("Idempotent-Replayed", "true");
     return c.json(result.room satisfies Room, 201);
   })
@@ -51,9 +51,9 @@ export const rooms = new Hono<AppEnv>()
   })
 
   .post("/api/rooms/:channelId/invites", async (c) => {
-    const channelId = channelParam(c);
+    const channelId = snowflakeParam(c, "channelId");
     const player = c.get("player");
-    const room = unwrap(await hub(c).getRoom(guildOf(c), channelId));
+    const room = unwrapOutcome(await hub(c).getRoom(guildOf(c), channelId));
     if (room.private && room.creatorId !== player.userId && !room.members.includes(player.userId)) {
       throw new ApiError("NOT_ROOM_MEMBER", "Only players in this private room can invite others to it.");
     }
@@ -65,12 +65,12 @@ export const rooms = new Hono<AppEnv>()
   })
 
   .post("/api/rooms/:channelId/join", async (c) => {
-    const channelId = channelParam(c);
+    const channelId = snowflakeParam(c, "channelId");
     const parsed = JoinRoomRequest.safeParse(await readJson(c.req.raw, MAX_BODY));
     if (!parsed.success) throw new ApiError("VALIDATION_FAILED", "The join request is invalid.", zodDetails(parsed.error));
     const player = c.get("player");
     const guildId = guildOf(c);
-    const room = unwrap(await hub(c).getRoom(guildId, channelId));
+    const room = unwrapOutcome(await hub(c).getRoom(guildId, channelId));
     if (parsed.data.invite) {
       const check = await verifyInvite(hubSecret(c), parsed.data.invite, { guildId, channelId });
       if (!check.ok) throw new ApiError(check.code, check.message);
@@ -78,37 +78,31 @@ export const rooms = new Hono<AppEnv>()
       throw new ApiError("INVITE_REQUIRED", "This room is private: open the invite link you were sent.");
     }
     if (room.private) requireDiscordAccount(player.userId);
-    const joined = unwrap(await hub(c).joinRoom(guildId, channelId, player.userId));
+    const joined = unwrapOutcome(await hub(c).joinRoom(guildId, channelId, player.userId));
     return c.json({ room: joined.room, alreadyMember: joined.alreadyMember, leftChannelId: joined.leftChannelId } satisfies JoinRoomResult);
   })
 
   .post("/api/rooms/:channelId/leave", async (c) => {
-    const channelId = channelParam(c);
+    const channelId = snowflakeParam(c, "channelId");
     const player = c.get("player");
-    const left = unwrap(await hub(c).leaveRoom(guildOf(c), channelId, player.userId));
+    const left = unwrapOutcome(await hub(c).leaveRoom(guildOf(c), channelId, player.userId));
     c.get("log").info("seat given up", { channelId, userId: player.userId });
     return c.json({ room: left.room } satisfies LeaveRoomResult);
   })
 
   .delete("/api/end-room/:channelId", async (c) => {
-    const channelId = channelParam(c);
+    const channelId = snowflakeParam(c, "channelId");
     const player = c.get("player");
     const roles = player.claims.roles;
     const isAdmin = Array.isArray(roles) && roles.includes(c.get("config").ROOM_ADMIN_ROLE);
     const guildId = guildOf(c);
-    unwrap(await hub(c).endRoom(guildId, channelId, player.userId, isAdmin));
+    unwrapOutcome(await hub(c).endRoom(guildId, channelId, player.userId, isAdmin));
     c.get("log").info("room ended", { channelId, userId: player.userId, admin: isAdmin });
     return c.json({ channelId, guildId, deleted: true } satisfies EndRoomResult);
   });
 
 const guildOf = (c: Context<AppEnv>) => c.get("config").PRIMARY_GUILD_ID[0]!;
 const hub = (c: Context<AppEnv>) => c.env.GUILD_HUB.getByName(guildOf(c));
-
-function channelParam(c: Context<AppEnv>): string {
-  const channelId = c.req.param("channelId") ?? "";
-  if (!Snowflake.safeParse(channelId).success) throw new ApiError("VALIDATION_FAILED", "channelId must be a Discord snowflake.");
-  return channelId;
-}
 
 function hubSecret(c: Context<AppEnv>): string {
   const secret = c.get("config").HUB_SECRET;
@@ -124,12 +118,6 @@ function requireDiscordAccount(userId: string): void {
       "Private rooms need a Discord account linked to your sign-in (your token's subject is not a Discord user id).",
     );
   }
-}
-
-function unwrap<T>(outcome: RoomOutcome<T>): T {
-  if (outcome.ok) return outcome.value;
-  const retryAfter = outcome.retryAfterMs === undefined ? undefined : Math.max(1, Math.ceil(outcome.retryAfterMs / 1000));
-  throw new ApiError(outcome.code as ErrorCode, outcome.message, outcome.details, outcome.status as 400, retryAfter);
 }
 
 /** Fingerprint of a create request, so an Idempotency-Key cannot be reused for a different room. */

@@ -6,7 +6,7 @@
  *   DELETE /api/rooms/:channelId/bot         -> 200 {left}  | 404 BOT_NOT_AT_TABLE
  */
 import { Hono, type Context } from "hono";
-import { BotCueName, Snowflake } from "@spell-coven/common";
+import { BotCueName } from "@spell-coven/common";
 import { z } from "zod";
 import { ApiError } from "../errors.ts";
 import { jwtAuth } from "../middleware/jwt-auth.ts";
@@ -14,6 +14,7 @@ import type { AppEnv } from "../middleware/context.ts";
 import { callRtcNode, type RtcNodeTarget } from "../rtc/rtc-node-client.ts";
 import type { RoomOutcome } from "../hub/GuildHub.ts";
 import { readJson } from "./body.ts";
+import { snowflakeParam, unwrapOutcome } from "./hub-answers.ts";
 import { zodDetails } from "./validation.ts";
 
 /** The body of POST /api/rooms/:channelId/bot/cue (also in the OpenAPI document). */
@@ -46,13 +47,11 @@ export const tableBot = new Hono<AppEnv>()
 
 /** The room exists and the caller holds a seat at it (creator or member). */
 async function seated(c: Context<AppEnv>): Promise<{ guildId: string; channelId: string; userId: string }> {
-  const channelId = c.req.param("channelId") ?? "";
-  if (!Snowflake.safeParse(channelId).success) throw new ApiError("VALIDATION_FAILED", "channelId must be a Discord snowflake.");
+  const channelId = snowflakeParam(c, "channelId");
   const guildId = c.get("config").PRIMARY_GUILD_ID[0]!;
-  const outcome = (await c.env.GUILD_HUB.getByName(guildId).getRoom(guildId, channelId)) as RoomOutcome<{ creatorId: string; members: string[] }>;
-  if (outcome.ok === false) throw new ApiError(outcome.code as "ROOM_NOT_FOUND", outcome.message, outcome.details, outcome.status as 404);
+  const room = unwrapOutcome((await c.env.GUILD_HUB.getByName(guildId).getRoom(guildId, channelId)) as RoomOutcome<{ creatorId: string; members: string[] }>);
   const { userId } = c.get("player");
-  if (outcome.value.creatorId !== userId && !outcome.value.members.includes(userId)) {
+  if (room.creatorId !== userId && !room.members.includes(userId)) {
     throw new ApiError("NOT_ROOM_MEMBER", "Only players seated at this table can call or dismiss the table bot.");
   }
   return { guildId, channelId, userId };

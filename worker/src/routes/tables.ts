@@ -25,18 +25,18 @@ import {
   ChatHistoryQuery,
   CommandId,
   SendMessageRequest,
-  Snowflake,
   newTraceId,
   traceIdFromParent,
   type ChatHistory,
   type CommandAccepted,
 } from "@spell-coven/common";
-import { ApiError, type ErrorCode } from "../errors.ts";
+import { ApiError } from "../errors.ts";
 import type { RoomOutcome } from "../hub/GuildHub.ts";
 import type { ChatCommand } from "../hub/modules/commands/chat-commands.ts";
 import { jwtAuth } from "../middleware/jwt-auth.ts";
 import type { AppEnv } from "../middleware/context.ts";
 import { readJson } from "./body.ts";
+import { snowflakeParam, unwrapOutcome } from "./hub-answers.ts";
 import { zodDetails } from "./validation.ts";
 
 const MAX_BODY = 16 * 1024;
@@ -45,7 +45,7 @@ export const tables = new Hono<AppEnv>()
   .use("/api/tables/*", jwtAuth)
 
   .get("/api/tables/:channelId/messages", async (c) => {
-    const channelId = snowflake(c, "channelId");
+    const channelId = snowflakeParam(c, "channelId");
     const parsed = ChatHistoryQuery.safeParse({ before: c.req.query("before"), limit: c.req.query("limit") });
     if (!parsed.success) {
       const first = parsed.error.issues[0]!;
@@ -54,14 +54,13 @@ export const tables = new Hono<AppEnv>()
     const player = c.get("player");
     const guildId = c.get("config").PRIMARY_GUILD_ID[0]!;
     const outcome = (await c.env.GUILD_HUB.getByName(guildId).chatHistory(guildId, player.userId, channelId, parsed.data)) as RoomOutcome<ChatHistory>;
-    if (!outcome.ok) throw outcomeError(outcome);
-    return c.json(outcome.value satisfies ChatHistory, 200);
+    return c.json(unwrapOutcome(outcome) satisfies ChatHistory, 200);
   })
 
   .post("/api/tables/:channelId/messages", async (c) => {
     const parsed = SendMessageRequest.safeParse(await readJson(c.req.raw, MAX_BODY));
     if (!parsed.success) throw new ApiError("VALIDATION_FAILED", "The message is invalid.", zodDetails(parsed.error));
-    return command(c, { command: "sendMessage", channelId: snowflake(c, "channelId"), content: parsed.data.content, commandId: parsed.data.commandId });
+    return command(c, { command: "sendMessage", channelId: snowflakeParam(c, "channelId"), content: parsed.data.content, commandId: parsed.data.commandId });
   })
 
   .put("/api/tables/:channelId/messages/:messageId/reactions/:emoji", async (c) => {
@@ -71,15 +70,15 @@ export const tables = new Hono<AppEnv>()
       throw new ApiError("VALIDATION_FAILED", "The emoji must be one emoji, URL-encoded, or a custom emoji as name:id.", zodDetails(emoji.error));
     return command(c, {
       command: "addReaction",
-      channelId: snowflake(c, "channelId"),
-      messageId: snowflake(c, "messageId"),
+      channelId: snowflakeParam(c, "channelId"),
+      messageId: snowflakeParam(c, "messageId"),
       emoji: emoji.data,
       commandId: commandIdHeader(c),
     });
   })
 
   .post("/api/tables/:channelId/typing", async (c) =>
-    command(c, { command: "typingStart", channelId: snowflake(c, "channelId"), commandId: commandIdHeader(c) }),
+    command(c, { command: "typingStart", channelId: snowflakeParam(c, "channelId"), commandId: commandIdHeader(c) }),
   );
 
 async function command(c: Context<AppEnv>, cmd: ChatCommand) {
@@ -90,21 +89,9 @@ async function command(c: Context<AppEnv>, cmd: ChatCommand) {
   log.info("chat command", { command: cmd.command, channelId: cmd.channelId, userId: player.userId, traceId });
   const outcome = (await c.env.GUILD_HUB.getByName(guildId).chatCommand(guildId, player.userId, { ...cmd, traceId })) as RoomOutcome<CommandAccepted>;
   c.header("X-Trace-Id", traceId);
-  if (!outcome.ok) throw outcomeError(outcome);
-  return c.json(outcome.value satisfies CommandAccepted, 202);
-}
-
-/** A hub refusal as the Worker's error answer (Retry-After in whole seconds, at least 1). */
-function outcomeError(outcome: Extract<RoomOutcome<unknown>, { ok: false }>): ApiError {
-  const retryAfter = outcome.retryAfterMs === undefined ? undefined : Math.max(1, Math.ceil(outcome.retryAfterMs / 1000));
-  const code = (outcome.code === "TABLE_NOT_FOUND" ? "ROOM_NOT_FOUND" : outcome.code) as ErrorCode;
-  return new ApiError(code, outcome.message, outcome.details, outcome.status as 400, retryAfter);
-}
-
-function snowflake(c: Context<AppEnv>, name: string): string {
-  const value = c.req.param(name) ?? "";
-  if (!Snowflake.safeParse(value).success) throw new ApiError("VALIDATION_FAILED", `${name} must be a Discord snowflake.`);
-  return value;
+  // The command's own code for a gone table is the rooms API's ROOM_NOT_FOUND over HTTP.
+  const answer = outcome.ok || outcome.code !== "TABLE_NOT_FOUND" ? outcome : { ...outcome, code: "ROOM_NOT_FOUND" };
+  return c.json(unwrapOutcome(answer) satisfies CommandAccepted, 202);
 }
 
 /** Reactions and typing have no body: their command id, when the client sends one, is a header. */
