@@ -17,6 +17,7 @@ import { ClientError, TypedEmitter, type ClientEvents, type ConnectionState, typ
 import { PresenceStore, type VoiceFlagsView } from "./presence.ts";
 import { RoomsApi, RoomsApiError, type EndRoomResult } from "./rooms-api.ts";
 import { RoomsState } from "./rooms-state.ts";
+import { StoreListeners } from "./store-listeners.ts";
 
 // What an app needs: the client, its errors, and the types of what it hands out. The building
 // blocks (Connection, ReconnectScheduler, RoomsState...) stay internal.
@@ -96,7 +97,7 @@ export class SpellCovenClient extends TypedEmitter<ClientEvents> {
   /** Rooms deleted during this session: a list fetched before the deletion must not resurrect them. */
   readonly #deleted = new Set<string>();
   readonly #trackRooms: boolean;
-  readonly #subscribers = new Set<() => void>();
+  readonly #subscribers = new StoreListeners("a subscriber");
   #snapshot: ClientSnapshot | null = null;
   #auth: AuthOk | null = null;
   #roomsRequest = 0;
@@ -246,10 +247,7 @@ export class SpellCovenClient extends TypedEmitter<ClientEvents> {
 
   // ---- external store (React's useSyncExternalStore and friends) --------------------------------
 
-  readonly subscribe = (listener: () => void): (() => void) => {
-    this.#subscribers.add(listener);
-    return () => this.#subscribers.delete(listener);
-  };
+  readonly subscribe = (listener: () => void): (() => void) => this.#subscribers.subscribe(listener);
 
   readonly getSnapshot = (): ClientSnapshot => {
     this.#snapshot ??= Object.freeze({
@@ -367,12 +365,6 @@ export class SpellCovenClient extends TypedEmitter<ClientEvents> {
 
   #changed(): void {
     this.#snapshot = null;
-    for (const fn of [...this.#subscribers]) {
-      try {
-        fn();
-      } catch (err) {
-        console.error("spell-coven: a subscriber threw", err);
-      }
-    }
+    this.#subscribers.notify();
   }
 }

@@ -37,6 +37,7 @@ import { RoomsApiError } from "./rooms-api.ts";
 import { ChatCommandTracker, newCommandId, type ChatCommandState } from "./chat-command-tracker.ts";
 import { ChatTyping } from "./chat-typing.ts";
 import { ChatLog, echoLine, type ChatLine } from "./chat-log.ts";
+import { StoreListeners } from "./store-listeners.ts";
 
 export type { ReactionView } from "./chat-reactions.ts";
 export { compareSnowflakes, type ChatLine } from "./chat-log.ts";
@@ -88,7 +89,7 @@ export class TableChat {
   #history: ChatHistoryState = { status: "idle", hasMore: false, error: null };
   #loadGen = 0;
   #sawConnection: boolean;
-  readonly #subscribers = new Set<() => void>();
+  readonly #subscribers = new StoreListeners("a table chat subscriber");
   readonly #off: (() => void)[] = [];
   #snapshot: TableChatSnapshot | null = null;
   #closed = false;
@@ -184,10 +185,7 @@ export class TableChat {
 
   // ---- external store --------------------------------------------------------------------------
 
-  readonly subscribe = (listener: () => void): (() => void) => {
-    this.#subscribers.add(listener);
-    return () => this.#subscribers.delete(listener);
-  };
+  readonly subscribe = (listener: () => void): (() => void) => this.#subscribers.subscribe(listener);
 
   readonly getSnapshot = (): TableChatSnapshot => {
     this.#snapshot ??= Object.freeze({
@@ -395,12 +393,6 @@ export class TableChat {
 
   #changed(): void {
     this.#snapshot = null;
-    for (const fn of [...this.#subscribers]) {
-      try {
-        fn();
-      } catch (err) {
-        console.error("spell-coven: a table chat subscriber threw", err);
-      }
-    }
+    this.#subscribers.notify();
   }
 }
