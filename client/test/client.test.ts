@@ -279,8 +279,12 @@ describe("SpellCovenClient against the real /api/ws", () => {
       relay.inject(JSON.stringify({ v: 1, type: "event", event: "voice.exploded", payload: {}, ts: 1, seq: "x" }));
       relay.inject(JSON.stringify({ hello: "world" }));
       relay.inject(Buffer.from([1, 2, 3]));
-      await waitFor(() => rec.errors.length >= 5, 5_000, "five errors");
-      expect(rec.errors.map((e) => e.kind)).toEqual(Array(5).fill("invalid_message"));
+      // A skip frame without a usable seq: reported, and the cursor does not move.
+      const cursor = rec.client.presence.cursor?.seq;
+      relay.inject(JSON.stringify({ v: 1, type: "skip", seq: "next", ts: 1 }));
+      await waitFor(() => rec.errors.length >= 6, 5_000, "six errors");
+      expect(rec.errors.map((e) => e.kind)).toEqual(Array(6).fill("invalid_message"));
+      expect(rec.client.presence.cursor?.seq).toBe(cursor);
       expect(rec.client.state).toBe("open");
       sim.joinVoice(G, carol, lobby);
       await waitFor(() => rec.client.presence.channelOf(carol) === lobby, 10_000, "a real event after the bad ones");
